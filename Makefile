@@ -1,0 +1,59 @@
+# RIF Work-up. `make run` serves the demo on http://127.0.0.1:8000; `make test` runs every test.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_WORKUPS ?= 60
+DEMO_PASSWORD ?= rif-demo-2026
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint browser-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# A developer's machine runs with debug on; a deployment sets its own variables instead.
+.env:
+	printf 'DJANGO_DEBUG=1\n' > .env
+
+install: $(VENV)/.installed .env
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_catalogue
+	$(BIN)/python manage.py seed_demo --workups $(DEMO_WORKUPS) --password '$(DEMO_PASSWORD)'
+	@echo ""
+	@echo "  RIF Work-up on http://$(HOST):$(PORT)/"
+	@echo "  Demo logins: clinician, coordinator, lead; password: $(DEMO_PASSWORD)"
+	@echo ""
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Browser tests need Debian's Chromium: installed here when running as root.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! command -v pdftotext >/dev/null; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Chromium and poppler-utils with apt (browser and PDF tests)..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+	      fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "!!! Chromium or poppler-utils missing and not root: browser/PDF tests will be SKIPPED."; \
+	  fi; \
+	fi
+
+test: install browser-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/bandit -q -c pyproject.toml -r workup
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache test-artifacts
