@@ -1,0 +1,243 @@
+"""The evidence catalogue as plain, frozen data: what the engine reads.
+
+A :class:`Catalogue` is built either from the fixture file (``Catalogue.from_fixture``, used by
+engine tests that need no database) or from the database (``workup.evidence.store``), which keeps
+a JSON snapshot in the same shape. The engine never touches the ORM.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+VERIFIED = "verified"
+PENDING = "pending_review"
+REVIEW_STATES = (VERIFIED, PENDING)
+TAGS = ("V", "S", "U")
+PILLARS = ("general", "embryo", "uterus", "stimulation")
+PILLAR_NAMES = {
+    "general": "General",
+    "embryo": "Embryo",
+    "uterus": "Uterus",
+    "stimulation": "Stimulation",
+}
+STANCES = ("recommended", "consider", "not_routine", "not_recommended")
+STANCE_NAMES = {
+    "recommended": "Recommended",
+    "consider": "Consider",
+    "not_routine": "Not routine",
+    "not_recommended": "Not recommended",
+    None: "Stance pending review",
+}
+HFEA_RATINGS = ("green", "amber", "grey", "black", "red")
+EMBRYO_KINDS = ("euploid", "untested")
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "catalogue.json"
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    citation: str
+    doi: str = ""
+    url: str = ""
+
+    @property
+    def link(self) -> str:
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        return self.url
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Fields every reviewed catalogue entry has."""
+
+    code: str
+    name: str
+    sources: tuple[str, ...]
+    review: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+    reviewed_by: str = ""
+    reviewed_on: str = ""
+    rank: int = 0
+
+
+@dataclass(frozen=True)
+class Investigation(Entry):
+    pillar: str = "general"
+    summary: str = ""
+    stance: str | None = None
+    gated: bool = False
+    unverified_detail: str = ""
+    plain: str = ""
+
+
+@dataclass(frozen=True)
+class NextStep(Entry):
+    pillar: str = "general"
+    summary: str = ""
+    rationale: str = ""
+    stance: str | None = None
+    unverified_detail: str = ""
+    plain: str = ""
+
+
+@dataclass(frozen=True)
+class AddOn(Entry):
+    kind: str = "treatment"
+    what: str = ""
+    eshre_stance: str | None = None
+    eshre_note: str = ""
+    hfea_rating: str | None = None
+    hfea_note: str = ""
+    risks: tuple[str, ...] = ()
+    evidence: str = ""
+    plain_what: str = ""
+    plain_evidence: str = ""
+    plain_risks: str = ""
+    indicated_when: str | None = None
+
+
+@dataclass(frozen=True)
+class Chance(Entry):
+    embryo: str = "untested"
+    age_min: int = 18
+    age_max: int = 60
+    chance: float = 0.0
+
+
+@dataclass(frozen=True)
+class Parameter(Entry):
+    value: float = 0.0
+    unit: str = ""
+    description: str = ""
+
+
+_KINDS = {
+    "investigations": Investigation,
+    "next_steps": NextStep,
+    "addons": AddOn,
+    "implantation_chances": Chance,
+    "parameters": Parameter,
+}
+
+
+def _entry(cls, raw: Mapping[str, Any]):
+    known = {f.name for f in fields(cls)}
+    values = {k: v for k, v in raw.items() if k in known}
+    values["sources"] = tuple(values.get("sources", ()))
+    values["tags"] = MappingProxyType(dict(values.get("tags") or {}))
+    if "risks" in values:
+        values["risks"] = tuple(values["risks"])
+    return cls(**values)
+
+
+def _as_json(entry) -> dict[str, Any]:
+    out = {}
+    for f in fields(entry):
+        value = getattr(entry, f.name)
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, MappingProxyType):
+            value = dict(value)
+        out[f.name] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    version: str
+    reviewed_on: str
+    sources: Mapping[str, Source]
+    investigations: Mapping[str, Investigation]
+    next_steps: Mapping[str, NextStep]
+    addons: Mapping[str, AddOn]
+    implantation_chances: Mapping[str, Chance]
+    parameters: Mapping[str, Parameter]
+    revision: int = 0
+
+    # -- look-ups the engine uses --
+
+    def param(self, code: str) -> Parameter:
+        return self.parameters[code]
+
+    def chance_for(self, embryo: str, age: int) -> Chance:
+        for chance in self.implantation_chances.values():
+            if chance.embryo == embryo and chance.age_min <= age <= chance.age_max:
+                return chance
+        raise LookupError(f"No implantation chance for {embryo} embryos at age {age}.")
+
+    @property
+    def addon_codes(self) -> tuple[str, ...]:
+        return tuple(self.addons)
+
+    @property
+    def investigation_codes(self) -> tuple[str, ...]:
+        return tuple(self.investigations)
+
+    @property
+    def next_step_codes(self) -> tuple[str, ...]:
+        return tuple(self.next_steps)
+
+    def codes_for_facts(self) -> dict[str, tuple[str, ...]]:
+        """Keyword arguments for ``facts.parse_facts``."""
+        return {
+            "addon_codes": self.addon_codes,
+            "step_codes": self.investigation_codes,
+            "action_codes": self.next_step_codes,
+        }
+
+    def all_entries(self):
+        for kind in _KINDS:
+            yield from getattr(self, kind).values()
+
+    # -- serialisation --
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Catalogue:
+        def ordered(kind):
+            entries = [_entry(_KINDS[kind], raw) for raw in data.get(kind, ())]
+            entries.sort(key=lambda e: (e.rank, e.code))
+            return MappingProxyType({e.code: e for e in entries})
+
+        sources = {
+            raw["key"]: Source(
+                key=raw["key"],
+                citation=raw["citation"],
+                doi=raw.get("doi") or "",
+                url=raw.get("url") or "",
+            )
+            for raw in data.get("sources", ())
+        }
+        return cls(
+            version=str(data["version"]),
+            reviewed_on=str(data.get("reviewed_on") or ""),
+            revision=int(data.get("revision") or 0),
+            sources=MappingProxyType(sources),
+            **{kind: ordered(kind) for kind in _KINDS},
+        )
+
+    @classmethod
+    def from_fixture(cls, path: Path | str = FIXTURE) -> Catalogue:
+        with open(path, encoding="utf-8") as handle:
+            return cls.from_dict(json.load(handle))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "reviewed_on": self.reviewed_on,
+            "revision": self.revision,
+            "sources": [
+                {"key": s.key, "citation": s.citation, "doi": s.doi, "url": s.url}
+                for s in self.sources.values()
+            ],
+            **{kind: [_as_json(e) for e in getattr(self, kind).values()] for kind in _KINDS},
+        }
+
+
+ENTRY_KINDS = tuple(_KINDS)

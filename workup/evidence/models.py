@@ -1,0 +1,230 @@
+"""The evidence catalogue in the database: reviewed by the clinical lead, read by the engine.
+
+The engine never reads these tables directly: ``workup.evidence.store`` turns them into a plain
+snapshot (``catalogue.Catalogue``) kept as JSON on the :class:`CatalogueVersion` row, so a page
+pays one query for the whole catalogue.
+"""
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from . import catalogue as plain
+
+
+class ReviewStatus(models.TextChoices):
+    VERIFIED = plain.VERIFIED, "Verified"
+    PENDING = plain.PENDING, "Pending clinical review"
+
+
+class Pillar(models.TextChoices):
+    GENERAL = "general", "General"
+    EMBRYO = "embryo", "Embryo"
+    UTERUS = "uterus", "Uterus"
+    STIMULATION = "stimulation", "Stimulation"
+
+
+class Stance(models.TextChoices):
+    RECOMMENDED = "recommended", "Recommended"
+    CONSIDER = "consider", "Consider"
+    NOT_ROUTINE = "not_routine", "Not routine"
+    NOT_RECOMMENDED = "not_recommended", "Not recommended"
+
+
+class HfeaRating(models.TextChoices):
+    GREEN = "green", "Green"
+    AMBER = "amber", "Amber"
+    GREY = "grey", "Grey"
+    BLACK = "black", "Black"
+    RED = "red", "Red"
+
+
+class CatalogueVersion(models.Model):
+    """The catalogue as loaded: one row, with the snapshot the engine reads."""
+
+    version = models.CharField(max_length=32)
+    reviewed_on = models.DateField(null=True, blank=True)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+    revision = models.PositiveIntegerField(
+        default=0, help_text="Goes up each time the catalogue changes after loading."
+    )
+    snapshot = models.JSONField(default=dict, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["snapshot"])
+
+    class Meta:
+        permissions = [
+            ("review_catalogue", "Can record a clinical review of catalogue entries"),
+            ("run_assessment", "Can run the assessment engine"),
+        ]
+
+    def __str__(self):
+        return f"Catalogue {self.version} (revision {self.revision})"
+
+
+class Source(models.Model):
+    key = models.SlugField(max_length=64, unique=True)
+    citation = models.TextField()
+    doi = models.CharField(max_length=200, blank=True)
+    url = models.URLField(blank=True)
+    fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self):
+        return self.key
+
+
+class CatalogueEntry(models.Model):
+    """What every reviewed entry has: a code, sources, and who reviewed it and when."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    rank = models.IntegerField(default=0, help_text="Order in lists; lower comes first.")
+    sources = models.ManyToManyField(Source, related_name="+")
+    tags = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The reference's verification tags: V (primary source), S (secondary), U.",
+    )
+    review_status = models.CharField(
+        max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+    retired = models.BooleanField(
+        default=False, help_text="No longer in the catalogue; kept for the record."
+    )
+    fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(inherit=True)
+
+    # Fields that are about the review, not the clinical content.
+    REVIEW_FIELDS = ("review_status", "reviewed_by", "reviewed_at", "review_note")
+
+    class Meta:
+        abstract = True
+        ordering = ["rank", "code"]
+
+    def __str__(self):
+        return f"{self.code}: {self.name}"
+
+    @property
+    def is_verified(self):
+        return self.review_status == ReviewStatus.VERIFIED
+
+
+class Investigation(CatalogueEntry):
+    pillar = models.CharField(max_length=20, choices=Pillar.choices)
+    summary = models.TextField()
+    stance = models.CharField(max_length=20, choices=Stance.choices, null=True, blank=True)
+    gated = models.BooleanField(
+        default=False,
+        help_text="Indicated only once RIF is labelled (or when a clinician adds it).",
+    )
+    unverified_detail = models.TextField(blank=True)
+    plain = models.TextField(blank=True, help_text="Plain-language text for patients.")
+
+
+class NextStep(CatalogueEntry):
+    pillar = models.CharField(max_length=20, choices=Pillar.choices)
+    summary = models.TextField()
+    rationale = models.TextField(blank=True)
+    stance = models.CharField(max_length=20, choices=Stance.choices, null=True, blank=True)
+    unverified_detail = models.TextField(blank=True)
+    plain = models.TextField(blank=True, help_text="Plain-language text for patients.")
+
+
+class AddOn(CatalogueEntry):
+    KIND_CHOICES = [("treatment", "Treatment"), ("test", "Test")]
+
+    kind = models.CharField(max_length=20, choices=KIND_CHOICES, default="treatment")
+    what = models.TextField()
+    eshre_stance = models.CharField(
+        max_length=20,
+        choices=Stance.choices,
+        null=True,
+        blank=True,
+        help_text="ESHRE add-ons 2023; empty while unverified.",
+    )
+    eshre_note = models.CharField(max_length=300, blank=True)
+    hfea_rating = models.CharField(
+        max_length=10,
+        choices=HfeaRating.choices,
+        null=True,
+        blank=True,
+        help_text="HFEA five-colour rating (since October 2023); empty while unverified.",
+    )
+    hfea_note = models.CharField(max_length=300, blank=True)
+    risks = models.JSONField(default=list, blank=True)
+    evidence = models.TextField(blank=True)
+    plain_what = models.TextField(blank=True)
+    plain_evidence = models.TextField(blank=True)
+    plain_risks = models.TextField(blank=True)
+    indicated_when = models.CharField(
+        max_length=30,
+        null=True,
+        blank=True,
+        choices=[("aps_confirmed", "Antiphospholipid syndrome confirmed")],
+    )
+
+    class Meta(CatalogueEntry.Meta):
+        verbose_name = "add-on"
+
+
+class ImplantationChance(CatalogueEntry):
+    """Predicted chance of implantation per single blastocyst transfer, used by the RIF rule."""
+
+    embryo = models.CharField(
+        max_length=10, choices=[("euploid", "Euploid"), ("untested", "Untested")]
+    )
+    age_min = models.PositiveSmallIntegerField()
+    age_max = models.PositiveSmallIntegerField()
+    chance = models.FloatField(help_text="Between 0 and 1.")
+
+
+class Parameter(CatalogueEntry):
+    """A threshold a rule uses (for example the 60% RIF threshold), shown and reviewable."""
+
+    value = models.FloatField()
+    unit = models.CharField(max_length=30, blank=True)
+    description = models.TextField(blank=True)
+
+
+ENTRY_MODELS = {
+    "investigations": Investigation,
+    "next_steps": NextStep,
+    "addons": AddOn,
+    "implantation_chances": ImplantationChance,
+    "parameters": Parameter,
+}
+
+
+class ReviewRecord(models.Model):
+    """Every review the clinical lead records: which entry, what status, who, when."""
+
+    kind = models.CharField(max_length=30)
+    code = models.CharField(max_length=64)
+    status = models.CharField(max_length=20, choices=ReviewStatus.choices)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-reviewed_at"]
+
+    def __str__(self):
+        return f"{self.kind}/{self.code} {self.status} by {self.reviewer} at {self.reviewed_at}"

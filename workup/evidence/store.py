@@ -1,0 +1,261 @@
+"""Between the catalogue tables and the engine's plain snapshot.
+
+- ``load_fixture(path)`` loads or updates the catalogue from its JSON fixture. An entry whose
+  fixture text has not changed since the last load is left alone, with its review record and any
+  edit the clinical lead made; a changed entry takes the new text and the fixture's review status.
+- ``rebuild_snapshot()`` writes the plain snapshot after any change.
+- ``get_catalogue()`` returns the current :class:`Catalogue` for one query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import catalogue as plain
+from .models import ENTRY_MODELS, CatalogueVersion, ReviewRecord, ReviewStatus, Source
+
+
+class CatalogueMissing(RuntimeError):
+    pass
+
+
+def _hash(data) -> str:
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _content_fields(model) -> list[str]:
+    """The dataclass fields that are model columns (sources and review are handled apart)."""
+    kind = next(k for k, m in ENTRY_MODELS.items() if m is model)
+    cls = plain._KINDS[kind]
+    skip = {"code", "sources", "review", "reviewed_by", "reviewed_on"}
+    return [f.name for f in fields(cls) if f.name not in skip]
+
+
+@dataclass
+class LoadReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    retired: int = 0
+    version: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    def __str__(self):
+        return (
+            f"Catalogue {self.version}: {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.retired} retired."
+        )
+
+
+def check_fixture(data: dict) -> list[str]:
+    """Problems that would make the fixture unsafe to load: missing sources, bad values."""
+    problems = []
+    keys = {s["key"] for s in data.get("sources", [])}
+    for kind in plain.ENTRY_KINDS:
+        seen = set()
+        for raw in data.get(kind, []):
+            code = raw.get("code", "?")
+            if code in seen:
+                problems.append(f"{kind}/{code}: duplicate code")
+            seen.add(code)
+            if not raw.get("sources"):
+                problems.append(f"{kind}/{code}: cites no source")
+            for key in raw.get("sources", []):
+                if key not in keys:
+                    problems.append(f"{kind}/{code}: cites missing source '{key}'")
+            if raw.get("review") not in plain.REVIEW_STATES:
+                problems.append(f"{kind}/{code}: review must be verified or pending_review")
+            tags = raw.get("tags") or {}
+            if any(t not in plain.TAGS for t in tags.values()):
+                problems.append(f"{kind}/{code}: tags must be V, S or U")
+            all_verified = bool(tags) and all(t == "V" for t in tags.values())
+            if raw.get("review") == plain.VERIFIED and not all_verified:
+                problems.append(f"{kind}/{code}: verified, but not every tag is V")
+    for raw in data.get("implantation_chances", []):
+        if not 0 <= raw.get("chance", -1) <= 1:
+            problems.append(f"implantation_chances/{raw.get('code')}: chance must be 0 to 1")
+    try:
+        plain.Catalogue.from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        problems.append(f"malformed catalogue: {exc!r}")
+    return problems
+
+
+@transaction.atomic
+def load_fixture(path: Path | str = plain.FIXTURE) -> LoadReport:
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    report = LoadReport(version=str(data["version"]))
+    report.problems = check_fixture(data)
+    if report.problems:
+        return report
+
+    sources = {}
+    for raw in data["sources"]:
+        digest = _hash(raw)
+        source, created = Source.objects.get_or_create(
+            key=raw["key"], defaults={"citation": raw["citation"]}
+        )
+        if created or source.fixture_hash != digest:
+            source.citation = raw["citation"]
+            source.doi = raw.get("doi") or ""
+            source.url = raw.get("url") or ""
+            source.fixture_hash = digest
+            source.save()
+        sources[source.key] = source
+
+    for kind, model in ENTRY_MODELS.items():
+        columns = _content_fields(model)
+        existing = {e.code: e for e in model.objects.all()}
+        wanted = set()
+        for raw in data.get(kind, []):
+            code = raw["code"]
+            wanted.add(code)
+            digest = _hash(raw)
+            entry = existing.get(code)
+            if entry is not None and entry.fixture_hash == digest and not entry.retired:
+                report.unchanged += 1
+                continue
+            if entry is None:
+                entry = model(code=code)
+                report.created += 1
+            else:
+                report.updated += 1
+            defaults = {f.name: f.default for f in fields(plain._KINDS[kind])}
+            for name in columns:
+                value = raw.get(name, defaults.get(name))
+                if isinstance(value, tuple):
+                    value = list(value)
+                setattr(entry, name, {} if name == "tags" and value is None else value)
+            entry.tags = raw.get("tags") or {}
+            entry.review_status = raw["review"]
+            entry.reviewed_by = None
+            entry.reviewed_at = None
+            entry.review_note = (
+                "Verified against the primary source in the clinical reference."
+                if raw["review"] == plain.VERIFIED
+                else ""
+            )
+            entry.retired = False
+            entry.fixture_hash = digest
+            entry.save()
+            entry.sources.set([sources[key] for key in raw["sources"]])
+        for code, entry in existing.items():
+            if code not in wanted and not entry.retired:
+                entry.retired = True
+                entry.save(update_fields=["retired", "updated_at"])
+                report.retired += 1
+
+    version = CatalogueVersion.objects.order_by("pk").first() or CatalogueVersion()
+    if version.version != report.version:
+        version.version = report.version
+        version.reviewed_on = data.get("reviewed_on") or None
+    version.save()
+    if report.created or report.updated or report.retired or not version.snapshot:
+        rebuild_snapshot()
+    return report
+
+
+def build_snapshot() -> dict:
+    version = CatalogueVersion.objects.order_by("pk").first()
+    if version is None:
+        raise CatalogueMissing(
+            "The evidence catalogue is not loaded: run manage.py load_catalogue."
+        )
+    data: dict = {
+        "version": version.version,
+        "reviewed_on": version.reviewed_on.isoformat() if version.reviewed_on else "",
+        "revision": version.revision,
+        "sources": [
+            {"key": s.key, "citation": s.citation, "doi": s.doi, "url": s.url}
+            for s in Source.objects.all()
+        ],
+    }
+    for kind, model in ENTRY_MODELS.items():
+        columns = _content_fields(model)
+        rows = []
+        entries = (
+            model.objects.filter(retired=False)
+            .select_related("reviewed_by")
+            .prefetch_related("sources")
+        )
+        for entry in entries:
+            row = {name: getattr(entry, name) for name in columns}
+            row["code"] = entry.code
+            row["sources"] = [s.key for s in entry.sources.all()]
+            row["review"] = entry.review_status
+            row["reviewed_by"] = entry.reviewed_by.get_username() if entry.reviewed_by else ""
+            row["reviewed_on"] = entry.reviewed_at.date().isoformat() if entry.reviewed_at else ""
+            rows.append(row)
+        data[kind] = rows
+    return data
+
+
+@transaction.atomic
+def rebuild_snapshot() -> CatalogueVersion:
+    version = CatalogueVersion.objects.select_for_update().order_by("pk").first()
+    if version is None:
+        raise CatalogueMissing(
+            "The evidence catalogue is not loaded: run manage.py load_catalogue."
+        )
+    version.revision += 1
+    version.save(update_fields=["revision"])
+    version.snapshot = build_snapshot()
+    version.save(update_fields=["snapshot"])
+    return version
+
+
+# Parsed snapshots by revision: a cache, never a source of truth (the revision is read from the
+# database on every call, so a change made through another app server is seen at once).
+_parsed: dict[tuple[int, int], plain.Catalogue] = {}
+
+
+def get_catalogue() -> plain.Catalogue:
+    row = CatalogueVersion.objects.order_by("pk").values_list("pk", "revision").first()
+    if row is None:
+        raise CatalogueMissing(
+            "The evidence catalogue is not loaded: run manage.py load_catalogue."
+        )
+    cat = _parsed.get(row)
+    if cat is None:
+        snapshot = CatalogueVersion.objects.filter(pk=row[0]).values_list("snapshot", flat=True)
+        data = snapshot.first()
+        if not data:
+            raise CatalogueMissing(
+                "The evidence catalogue is not loaded: run manage.py load_catalogue."
+            )
+        cat = plain.Catalogue.from_dict(data)
+        _parsed.clear()
+        _parsed[(row[0], int(data.get("revision") or row[1]))] = cat
+    return cat
+
+
+@transaction.atomic
+def record_review(*, entries, reviewer, status=ReviewStatus.VERIFIED, note="") -> int:
+    """The clinical lead's review of catalogue entries: sets who and when, keeps a record."""
+    now = timezone.now()
+    count = 0
+    for entry in entries:
+        entry.review_status = status
+        entry.reviewed_by = reviewer
+        entry.reviewed_at = now
+        entry.review_note = note
+        entry.save(update_fields=[*entry.REVIEW_FIELDS, "updated_at"])
+        ReviewRecord.objects.create(
+            kind=entry._meta.model_name,
+            code=entry.code,
+            status=status,
+            reviewer=reviewer,
+            note=note,
+        )
+        count += 1
+    if count:
+        rebuild_snapshot()
+    return count
