@@ -1,0 +1,848 @@
+"""The assessment engine: pure functions from facts and a catalogue snapshot to advice.
+
+No ORM, no requests, no clock. ``assess(facts, catalogue)`` returns the JSON-ready answer of the
+assessment contract (``docs/engine.md``). Every clinical number comes from the catalogue
+(parameters and implantation chances), so the clinical lead sees and reviews it; each rule is a
+small function whose docstring names the source keys it encodes.
+
+Review status travels with the answer: a result is ``pending_review`` when its catalogue entry is,
+or when any parameter it read is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from .catalogue import PENDING, VERIFIED, Catalogue, Entry, Parameter
+from .facts import CeBiopsy, Facts
+
+CONTRACT = 1
+
+
+# --- tracing which catalogue values a rule read ------------------------------------------------
+
+
+@dataclass
+class Trace:
+    """Reads parameters from the catalogue and remembers them, for review status and display."""
+
+    catalogue: Catalogue
+    read: list[Entry] = field(default_factory=list)
+
+    def value(self, code: str) -> float:
+        parameter: Parameter = self.catalogue.param(code)
+        if parameter not in self.read:
+            self.read.append(parameter)
+        return parameter.value
+
+    def chance(self, embryo: str, age: int) -> float:
+        chance = self.catalogue.chance_for(embryo, age)
+        if chance not in self.read:
+            self.read.append(chance)
+        return chance.chance
+
+    def review(self, *entries: Entry) -> str:
+        every = list(entries) + self.read
+        return PENDING if any(e.review != VERIFIED for e in every) else VERIFIED
+
+    def sources(self, *keys: str) -> list[str]:
+        out: list[str] = []
+        for key in list(keys) + [k for e in self.read for k in e.sources]:
+            if key not in out:
+                out.append(key)
+        return out
+
+
+def _fmt(number: float) -> str:
+    return f"{number:g}"
+
+
+def _percent(fraction: float) -> str:
+    return f"{round(fraction * 100)}%"
+
+
+# --- 1. the RIF label --------------------------------------------------------------------------
+
+
+def cumulative_implantation_chance(facts: Facts, trace: Trace):
+    """1 - product(1 - p_i) over the failed transfers; p_i from the catalogue's chances.
+
+    Euploid transfers use the euploid chance; the others are counted as untested embryos at the
+    patient's current age (the age of each transfer is not recorded). Sources: eshre-rif-2023.
+    Returns (chance or None when the number of failed transfers is unknown, transfer groups).
+    """
+    if facts.failed_transfers is None:
+        return None, []
+    euploid = facts.euploid_failed_transfers or 0
+    untested = facts.failed_transfers - euploid
+    groups = []
+    remaining = 1.0
+    for embryo, count in (("euploid", euploid), ("untested", untested)):
+        if count <= 0:
+            continue
+        p = trace.chance(embryo, facts.age)
+        remaining *= (1 - p) ** count
+        groups.append({"embryo": embryo, "count": count, "chance": p})
+    return 1 - remaining, groups
+
+
+def rif_label(facts: Facts, catalogue: Catalogue) -> dict:
+    """Label RIF once the cumulative predicted chance has passed the threshold (60%).
+
+    Sources: eshre-rif-2023 (counselling trigger); lugano-2023 and busnelli-2020 for the caution
+    that early labels are often false positives.
+    """
+    trace = Trace(catalogue)
+    threshold = trace.value("rif_threshold")
+    chance, groups = cumulative_implantation_chance(facts, trace)
+    sources = ["eshre-rif-2023"]
+    if chance is None:
+        label = "not_yet"
+        reason = (
+            "The number of failed transfers is not recorded, so the cumulative chance cannot be "
+            "worked out: too early to label RIF."
+        )
+    else:
+        # Rounded to 9 places so that 1 - (1 - 0.6) compares equal to 0.6.
+        label = "rif" if round(chance, 9) > threshold else "not_yet"
+        used = "; ".join(
+            f"{g['count']} {g['embryo']} at {_percent(g['chance'])} each" for g in groups
+        )
+        n = facts.failed_transfers
+        transfers = f"{n} failed transfer{'s' if n != 1 else ''}"
+        if label == "rif":
+            reason = (
+                f"Cumulative predicted chance of implantation over {transfers} is "
+                f"{_percent(chance)}, above the {_percent(threshold)} threshold: labelling RIF "
+                f"is appropriate ({used}; age {facts.age})."
+            )
+        elif n == 0:
+            reason = "No failed transfers recorded: too early to label RIF."
+        else:
+            reason = (
+                f"Cumulative predicted chance of implantation over {transfers} is "
+                f"{_percent(chance)}, not above the {_percent(threshold)} threshold: too early "
+                f"to label RIF ({used}; age {facts.age})."
+            )
+    return {
+        "label": label,
+        "cumulative_chance": None if chance is None else round(chance, 2),
+        "reason": reason,
+        "threshold": threshold,
+        "transfers": groups,
+        "review": trace.review(),
+        "sources": trace.sources(*sources),
+    }
+
+
+# --- 2. classifications ------------------------------------------------------------------------
+
+
+def _reserve(facts: Facts, amh_limit: float, afc_limit: float):
+    """'low', 'normal' or None (unknown), and the facts it rests on."""
+    used = {}
+    low = False
+    if facts.amh is not None:
+        used["amh_ng_ml"] = facts.amh.ng_ml
+        low = low or facts.amh.ng_ml < amh_limit
+    if facts.afc is not None:
+        used["afc"] = facts.afc
+        low = low or facts.afc < afc_limit
+    if low:
+        return "low", used
+    if facts.amh is not None and facts.afc is not None:
+        return "normal", used
+    return None, used
+
+
+def poseidon_group(facts: Facts, catalogue: Catalogue) -> dict:
+    """POSEIDON low-prognosis group (1-4) and subgroup (a/b for groups 1 and 2).
+
+    Normal reserve is AMH >= 1.2 ng/mL and AFC >= 5; groups 3 and 4 have low reserve, split at
+    age 35; groups 1 and 2 have normal reserve and an unexpected poor (< 4 oocytes: a) or
+    suboptimal (4-9: b) response in a previous cycle (the best previous cycle is used).
+    Source: poseidon-2016.
+    """
+    trace = Trace(catalogue)
+    age_limit = trace.value("poseidon_age")
+    reserve, used = _reserve(facts, trace.value("poseidon_amh"), trace.value("poseidon_afc"))
+    poor_below = trace.value("poseidon_poor_oocytes")
+    suboptimal_below = trace.value("poseidon_suboptimal_oocytes")
+    used["age"] = facts.age
+    older = facts.age >= age_limit
+    group = subgroup = None
+    status = "unknown"
+    if reserve == "low":
+        group = 4 if older else 3
+        status = "low_prognosis"
+        reason = (
+            f"Low ovarian reserve (AMH below {_fmt(trace.value('poseidon_amh'))} ng/mL or AFC "
+            f"below {_fmt(trace.value('poseidon_afc'))}) at age {facts.age}: group {group}."
+        )
+    elif reserve is None:
+        reason = "AMH and AFC are both needed to call the ovarian reserve normal."
+    elif facts.previous_cycles is None:
+        reason = "Normal reserve; groups 1 and 2 need the oocytes of a previous cycle."
+    elif not facts.previous_cycles:
+        status = "not_low_prognosis"
+        reason = "Normal reserve and no previous stimulation: no POSEIDON group."
+    else:
+        best = max(c.oocytes for c in facts.previous_cycles)
+        used["best_previous_oocytes"] = best
+        if best < suboptimal_below:
+            group = 2 if older else 1
+            subgroup = f"{group}{'a' if best < poor_below else 'b'}"
+            status = "low_prognosis"
+            reason = (
+                f"Normal reserve but an unexpected {'poor' if best < poor_below else 'suboptimal'}"
+                f" response ({best} oocytes at best) at age {facts.age}: group {subgroup}."
+            )
+        else:
+            status = "not_low_prognosis"
+            reason = (
+                f"Normal reserve and {best} oocytes in the best previous cycle: not a POSEIDON "
+                "low-prognosis patient."
+            )
+    return {
+        "value": group,
+        "subgroup": subgroup,
+        "status": status,
+        "reason": reason,
+        "facts_used": used,
+        "review": trace.review(),
+        "sources": trace.sources("poseidon-2016"),
+    }
+
+
+def bologna_poor_responder(facts: Facts, catalogue: Catalogue) -> dict:
+    """Bologna criteria: at least 2 of age >= 40, a previous poor response (<= 3 oocytes with
+    conventional stimulation), an abnormal ovarian reserve test (AFC below 5-7 or AMH below
+    0.5-1.1 ng/mL; the catalogue sets the cut-off within that band). Two poor responses after
+    maximal stimulation suffice on their own. Undecided (None) while missing facts could still
+    change the answer. Source: bologna-2011.
+    """
+    trace = Trace(catalogue)
+    age_limit = trace.value("bologna_age")
+    poor_max = trace.value("bologna_poor_oocytes")
+    amh_limit = trace.value("bologna_amh")
+    afc_limit = trace.value("bologna_afc")
+    used: dict = {"age": facts.age}
+    met: list[str] = []
+    unknown: list[str] = []
+
+    if facts.age >= age_limit:
+        met.append(f"age {facts.age} (at least {_fmt(age_limit)})")
+
+    cycles = facts.previous_cycles
+    if cycles is None:
+        unknown.append("previous response")
+    else:
+        used["previous_oocytes"] = [c.oocytes for c in cycles]
+        poor = [c for c in cycles if c.oocytes <= poor_max]
+        if poor:
+            met.append(f"previous poor response ({poor[0].oocytes} oocytes)")
+        maximal_poor = [c for c in poor if c.maximal_stimulation]
+        if len(maximal_poor) >= 2:
+            return {
+                "value": True,
+                "reason": "Two poor responses after maximal stimulation: poor responder.",
+                "facts_used": used,
+                "review": trace.review(),
+                "sources": trace.sources("bologna-2011"),
+            }
+
+    abnormal = []
+    if facts.amh is not None:
+        used["amh_ng_ml"] = facts.amh.ng_ml
+        if facts.amh.ng_ml < amh_limit:
+            abnormal.append(f"AMH {_fmt(facts.amh.ng_ml)} ng/mL below {_fmt(amh_limit)}")
+    if facts.afc is not None:
+        used["afc"] = facts.afc
+        if facts.afc < afc_limit:
+            abnormal.append(f"AFC {facts.afc} below {_fmt(afc_limit)}")
+    if abnormal:
+        met.append("abnormal reserve test (" + "; ".join(abnormal) + ")")
+    elif facts.amh is None or facts.afc is None:
+        unknown.append("ovarian reserve test")
+
+    if len(met) >= 2:
+        value = True
+        reason = "Poor responder: " + ", ".join(met) + "."
+    elif len(met) + len(unknown) < 2:
+        value = False
+        reason = "Not a poor responder: " + (", ".join(met) or "no criterion met") + "."
+        if unknown:
+            reason += " Not known: " + ", ".join(unknown) + "."
+    else:
+        value = None
+        reason = (
+            "Undecided: "
+            + (", ".join(met) + " met; " if met else "")
+            + "not known: "
+            + ", ".join(unknown)
+            + "."
+        )
+    return {
+        "value": value,
+        "reason": reason,
+        "facts_used": used,
+        "review": trace.review(),
+        "sources": trace.sources("bologna-2011"),
+    }
+
+
+def hyper_response_risk(facts: Facts, catalogue: Catalogue) -> dict:
+    """Risk of hyper-response (>= 15 oocytes, HERA): AMH > 3.36 ng/mL, AFC > 24, or more than
+    11 oocytes in a previous cycle. Decided from the markers that are known; None when none is.
+    Sources: hera-2023, hochberg-2025.
+    """
+    trace = Trace(catalogue)
+    amh_limit = trace.value("hyper_amh")
+    afc_limit = trace.value("hyper_afc")
+    oocyte_limit = trace.value("hyper_previous_oocytes")
+    hyper = trace.value("hyper_response_oocytes")
+    used: dict = {}
+    markers: list[str] = []
+    unknown: list[str] = []
+    if facts.amh is None:
+        unknown.append("AMH")
+    else:
+        used["amh_ng_ml"] = facts.amh.ng_ml
+        if facts.amh.ng_ml > amh_limit:
+            markers.append(f"AMH {_fmt(facts.amh.ng_ml)} ng/mL above {_fmt(amh_limit)}")
+    if facts.afc is None:
+        unknown.append("AFC")
+    else:
+        used["afc"] = facts.afc
+        if facts.afc > afc_limit:
+            markers.append(f"AFC {facts.afc} above {_fmt(afc_limit)}")
+    if facts.previous_cycles is None:
+        unknown.append("previous response")
+    elif facts.previous_cycles:
+        best = max(c.oocytes for c in facts.previous_cycles)
+        used["best_previous_oocytes"] = best
+        if best >= hyper:
+            markers.append(f"a previous hyper-response ({best} oocytes)")
+        elif best > oocyte_limit:
+            markers.append(f"{best} oocytes previously (more than {_fmt(oocyte_limit)})")
+    if markers:
+        value = True
+        reason = "Risk of hyper-response: " + "; ".join(markers) + "."
+    elif len(unknown) == 3:
+        value = None
+        reason = "No marker known yet (AMH, AFC, previous response)."
+    else:
+        value = False
+        reason = "No hyper-response marker."
+        if unknown:
+            reason += " Not known: " + ", ".join(unknown) + "."
+    return {
+        "value": value,
+        "reason": reason,
+        "facts_used": used,
+        "review": trace.review(),
+        "sources": trace.sources("hera-2023", "hochberg-2025"),
+    }
+
+
+def classify(facts: Facts, catalogue: Catalogue) -> dict:
+    poseidon = poseidon_group(facts, catalogue)
+    bologna = bologna_poor_responder(facts, catalogue)
+    hyper = hyper_response_risk(facts, catalogue)
+    return {
+        "poseidon_group": poseidon["value"],
+        "poseidon_subgroup": poseidon["subgroup"],
+        "bologna_poor_responder": bologna["value"],
+        "hyper_response_risk": hyper["value"],
+        "details": {
+            "poseidon_group": poseidon,
+            "bologna_poor_responder": bologna,
+            "hyper_response_risk": hyper,
+        },
+    }
+
+
+# --- 3. the checklist --------------------------------------------------------------------------
+
+# When an investigation counts as done: its facts are recorded. An investigation the catalogue
+# adds later, with no facts of its own, stays pending until a clinician decides.
+DONE_WHEN: dict[str, Callable[[Facts], bool]] = {
+    "lifestyle": lambda f: f.smoker is not None and f.bmi is not None,
+    "thyroid": lambda f: f.tsh is not None and f.tpo_positive is not None,
+    "aps_screen": lambda f: f.aps in ("negative", "single_positive", "confirmed"),
+    "karyotype": lambda f: f.karyotype is not None,
+    "embryo_review": lambda f: bool(f.embryo_review and f.embryo_review.done),
+    "pgta": lambda f: bool(f.pgta and (f.pgta.done or f.pgta.discussed)),
+    "uterine_imaging": lambda f: bool(f.uterine_imaging and f.uterine_imaging.done),
+    "hysteroscopy": lambda f: bool(f.hysteroscopy and f.hysteroscopy.done),
+    "ce_biopsy": lambda f: bool(f.ce_biopsy and f.ce_biopsy.done),
+    "hydrosalpinx_check": lambda f: f.hydrosalpinx is not None,
+    "adenomyosis_imaging": lambda f: f.adenomyosis is not None,
+    "ovarian_reserve": lambda f: f.amh is not None and f.afc is not None,
+    "response_review": lambda f: f.previous_cycles is not None,
+}
+
+
+def gated_investigation_indicated(code: str, facts: Facts, rif: dict, trace: Trace):
+    """The investigations that 'could be considered' in RIF (hysteroscopy, ce_biopsy, karyotype,
+    aps_screen) are indicated once RIF is labelled, when a clinician adds them, aps_screen also
+    after recurrent pregnancy loss, and ce_biopsy when hysteroscopy saw signs of endometritis.
+    Sources: eshre-rif-2023, eshre-rpl-2017, eshre-addons-2023.
+    Returns the reason it is indicated, or None.
+    """
+    if code in facts.indicated_by_clinician:
+        return "Added by the clinician."
+    if rif["label"] == "rif":
+        return "RIF is labelled: can be considered."
+    if code == "aps_screen" and facts.miscarriages is not None:
+        losses = trace.value("rpl_losses")
+        if facts.miscarriages >= losses:
+            return f"{facts.miscarriages} miscarriages: screening after recurrent pregnancy loss."
+    if code == "ce_biopsy" and facts.hysteroscopy and facts.hysteroscopy.endometritis_signs:
+        return "Hysteroscopy saw signs of endometritis."
+    return None
+
+
+def build_checklist(facts: Facts, catalogue: Catalogue, rif: dict) -> list[dict]:
+    """Every investigation of the catalogue, by pillar, with its status for these facts."""
+    items = []
+    for inv in catalogue.investigations.values():
+        trace = Trace(catalogue)
+        done = DONE_WHEN.get(inv.code, lambda f: False)(facts)
+        clinician_reason = facts.not_indicated_reason(inv.code)
+        if done:
+            status, reason = "done", "Findings recorded."
+        elif clinician_reason:
+            status, reason = "not_indicated", clinician_reason
+        elif inv.gated:
+            why = gated_investigation_indicated(inv.code, facts, rif, trace)
+            if why:
+                status, reason = "pending", why
+            else:
+                status = "not_indicated"
+                chance = rif["cumulative_chance"]
+                reason = "Could be considered once RIF is labelled; too early now" + (
+                    f" (cumulative chance {_percent(chance)})." if chance is not None else "."
+                )
+        else:
+            status, reason = "pending", "Assessed in every work-up."
+        items.append(
+            {
+                "code": inv.code,
+                "pillar": inv.pillar,
+                "name": inv.name,
+                "status": status,
+                "reason": reason,
+                "stance": inv.stance,
+                "gated": inv.gated,
+                "review": trace.review(inv),
+                "sources": trace.sources(*inv.sources),
+            }
+        )
+    pillar_order = {p: i for i, p in enumerate(("general", "embryo", "uterus", "stimulation"))}
+    items.sort(key=lambda i: pillar_order.get(i["pillar"], 99))
+    return items
+
+
+# --- 4. findings and the next steps they call for ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: str
+    trigger: str
+    stance: str | None = None
+
+
+def _biopsy(facts: Facts) -> CeBiopsy:
+    return facts.ce_biopsy or CeBiopsy()
+
+
+def _first_line_given(facts: Facts) -> bool:
+    return bool(_biopsy(facts).treated) or "ce_antibiotics" in facts.completed_actions
+
+
+def polyp_needs_polypectomy(facts: Facts, trace: Trace):
+    """Endometrial polyp: hysteroscopic removal before the next transfer. Source: eshre-rif-2023
+    (the reference gives standard practice; pending review)."""
+    if facts.hysteroscopy and facts.hysteroscopy.polyp:
+        return Suggestion("polypectomy", "Hysteroscopy found an endometrial polyp.")
+
+
+def fibroid_needs_resection(facts: Facts, trace: Trace):
+    """Submucosal fibroid: hysteroscopic resection, a specialist decision. Source:
+    eshre-rif-2023 (pending review)."""
+    if facts.hysteroscopy and facts.hysteroscopy.submucosal_fibroid:
+        return Suggestion("fibroid_resection", "Hysteroscopy found a submucosal fibroid.")
+
+
+def adhesions_need_adhesiolysis(facts: Facts, trace: Trace):
+    """Intrauterine adhesions: hysteroscopic adhesiolysis. Source: eshre-rif-2023 (pending)."""
+    if facts.hysteroscopy and facts.hysteroscopy.adhesions:
+        return Suggestion("adhesiolysis", "Hysteroscopy found intrauterine adhesions.")
+
+
+def septum_needs_review(facts: Facts, trace: Trace):
+    """Uterine septum: specialist review; the benefit of resection is contested. Source:
+    eshre-rif-2023 (pending review)."""
+    if facts.hysteroscopy and facts.hysteroscopy.septum:
+        return Suggestion("septum_review", "Hysteroscopy found a uterine septum.")
+
+
+def endometritis_needs_antibiotics(facts: Facts, trace: Trace):
+    """CD138-positive biopsy: antibiotics (doxycycline first line), never immune suppressants.
+    Source: kitaya-2017."""
+    if _biopsy(facts).cd138_positive and not _first_line_given(facts):
+        return Suggestion("ce_antibiotics", "The endometrial biopsy is CD138-positive.")
+
+
+def treated_endometritis_needs_rebiopsy(facts: Facts, trace: Trace):
+    """After antibiotics, confirm cure with a repeat biopsy before transfer: treatment without
+    confirmed cure showed no benefit. Source: vitagliano-2018."""
+    biopsy = _biopsy(facts)
+    if _first_line_given(facts) and biopsy.rebiopsy_negative is None:
+        return Suggestion("ce_rebiopsy", "Antibiotics given; cure not yet confirmed.")
+    if biopsy.second_line_treated and biopsy.second_line_rebiopsy_negative is None:
+        return Suggestion("ce_rebiopsy", "Second-line antibiotics given; cure not yet confirmed.")
+
+
+def persistent_endometritis_needs_second_line(facts: Facts, trace: Trace):
+    """Endometritis persisting after first-line antibiotics: metronidazole plus ciprofloxacin.
+    Source: kitaya-2017."""
+    biopsy = _biopsy(facts)
+    if biopsy.rebiopsy_negative is False and not biopsy.second_line_treated:
+        return Suggestion(
+            "ce_second_line", "The re-biopsy after first-line antibiotics is positive."
+        )
+
+
+def hydrosalpinx_needs_surgery(facts: Facts, trace: Trace):
+    """Hydrosalpinx: salpingectomy or proximal tubal occlusion before the next transfer.
+    Source: eshre-rif-2023 (the reference calls it well established; pending review)."""
+    if facts.hydrosalpinx:
+        return Suggestion("hydrosalpinx_surgery", "Hydrosalpinx found.")
+
+
+def adenomyosis_needs_plan(facts: Facts, trace: Trace):
+    """Adenomyosis: a specialist plan; GnRH-agonist pretreatment before a frozen transfer may be
+    considered. Source: eshre-rif-2023 (pending review)."""
+    if facts.adenomyosis:
+        return Suggestion("adenomyosis_plan", "Adenomyosis found on imaging.")
+
+
+def confirmed_aps_needs_treatment(facts: Facts, trace: Trace):
+    """Confirmed antiphospholipid syndrome: low-dose aspirin plus prophylactic heparin;
+    recommended with 3 or more losses, a research question with 2. Source: eshre-rpl-2017."""
+    if facts.aps != "confirmed":
+        return None
+    losses = trace.value("aps_treatment_losses")
+    known = facts.miscarriages
+    if known is not None and known >= losses:
+        return Suggestion(
+            "aps_treatment",
+            f"Antiphospholipid syndrome confirmed, with {known} pregnancy losses.",
+            stance="recommended",
+        )
+    count = "an unknown number of" if known is None else str(known)
+    return Suggestion(
+        "aps_treatment",
+        f"Antiphospholipid syndrome confirmed, with {count} pregnancy losses: the guideline "
+        f"recommends treatment with {_fmt(losses)} or more losses and calls it a research "
+        "question with 2; decide with the patient and a specialist.",
+        stance="consider",
+    )
+
+
+def single_positive_aps_needs_repeat(facts: Facts, trace: Trace):
+    """One positive antiphospholipid test: repeat after at least 12 weeks before diagnosing APS.
+    Source: eshre-rpl-2017 (the interval is pending review)."""
+    if facts.aps == "single_positive":
+        weeks = trace.value("aps_repeat_weeks")
+        return Suggestion(
+            "aps_confirm", f"One positive test so far: repeat after at least {_fmt(weeks)} weeks."
+        )
+
+
+def thyroid_needs_treatment(facts: Facts, trace: Trace):
+    """TSH above the reference range: treat hypothyroidism. TPO-positive with TSH 2.5-4.0 plus
+    an ovarian cause, age over 35 or recurrent miscarriage: levothyroxine may be considered.
+    Levothyroxine is not routine for euthyroid TPO-positive women. Source: eta-2021."""
+    if facts.tsh is None:
+        return None
+    upper = trace.value("tsh_upper")
+    if facts.tsh > upper:
+        return Suggestion(
+            "thyroid_treatment",
+            f"TSH {_fmt(facts.tsh)} mIU/L is above {_fmt(upper)}.",
+            stance="recommended",
+        )
+    lower = trace.value("tsh_tpo_lower")
+    if not (facts.tpo_positive and lower <= facts.tsh <= upper):
+        return None
+    reasons = []
+    if facts.age > trace.value("thyroid_age"):
+        reasons.append(f"age {facts.age}")
+    losses = trace.value("rpl_losses")
+    if facts.miscarriages is not None and facts.miscarriages >= losses:
+        reasons.append(f"{facts.miscarriages} miscarriages")
+    reserve, _ = _reserve(facts, trace.value("poseidon_amh"), trace.value("poseidon_afc"))
+    if reserve == "low":
+        reasons.append("low ovarian reserve")
+    if reasons:
+        return Suggestion(
+            "thyroid_treatment",
+            f"TPO-positive with TSH {_fmt(facts.tsh)} mIU/L and {', '.join(reasons)}: "
+            "levothyroxine 25-50 µg a day may be considered.",
+            stance="consider",
+        )
+
+
+def lifestyle_needs_support(facts: Facts, trace: Trace):
+    """Smoking or a BMI outside the range set in the catalogue: cessation and weight support.
+    Source: eshre-rif-2023 (pending review; the BMI range is the clinical lead's to confirm)."""
+    reasons = []
+    if facts.smoker:
+        reasons.append("smokes")
+    if facts.bmi is not None:
+        low, high = trace.value("bmi_lower"), trace.value("bmi_upper")
+        if facts.bmi < low or facts.bmi >= high:
+            reasons.append(f"BMI {_fmt(facts.bmi)} (range {_fmt(low)} to under {_fmt(high)})")
+    if reasons:
+        return Suggestion("lifestyle_support", "Patient " + " and ".join(reasons) + ".")
+
+
+def abnormal_karyotype_needs_counselling(facts: Facts, trace: Trace):
+    """Abnormal karyotype: refer for genetic counselling. Source: eshre-rif-2023 (pending)."""
+    if facts.karyotype == "abnormal":
+        return Suggestion("genetic_counselling", "Abnormal karyotype.")
+
+
+def untested_failures_need_pgta_discussion(facts: Facts, trace: Trace):
+    """Failed transfers of untested embryos: discuss PGT-A with its limits (HFEA red for live
+    birth, fewer embryos to transfer, mosaic uncertainty). Sources: hfea-addons, pgdis-2019."""
+    untested = facts.untested_failed_transfers
+    pgta = facts.pgta
+    if untested and not (pgta and (pgta.done or pgta.discussed)):
+        s = "s" if untested != 1 else ""
+        return Suggestion("pgta_discuss", f"{untested} failed transfer{s} of untested embryos.")
+
+
+FINDING_RULES = (
+    polyp_needs_polypectomy,
+    fibroid_needs_resection,
+    adhesions_need_adhesiolysis,
+    septum_needs_review,
+    endometritis_needs_antibiotics,
+    treated_endometritis_needs_rebiopsy,
+    persistent_endometritis_needs_second_line,
+    hydrosalpinx_needs_surgery,
+    adenomyosis_needs_plan,
+    confirmed_aps_needs_treatment,
+    single_positive_aps_needs_repeat,
+    thyroid_needs_treatment,
+    lifestyle_needs_support,
+    abnormal_karyotype_needs_counselling,
+    untested_failures_need_pgta_discussion,
+)
+
+
+def stimulation_plan_step(classification: dict) -> Suggestion:
+    """Every work-up: set dose and protocol by age, AMH, AFC and previous response; tailoring
+    cuts OHSS risk in predicted high responders. Source: broekmans-2019."""
+    parts = []
+    group = classification["poseidon_group"]
+    if group is not None:
+        parts.append(f"POSEIDON group {classification['poseidon_subgroup'] or group}")
+    bologna = classification["bologna_poor_responder"]
+    if bologna is not None:
+        parts.append("Bologna poor responder" if bologna else "not a Bologna poor responder")
+    hyper = classification["hyper_response_risk"]
+    if hyper is not None:
+        parts.append("risk of hyper-response" if hyper else "no hyper-response marker")
+    trigger = "; ".join(parts) + "." if parts else "Classifications need AMH, AFC and history."
+    return Suggestion("stimulation_plan", trigger[0].upper() + trigger[1:])
+
+
+def next_steps(
+    facts: Facts, catalogue: Catalogue, checklist: list[dict], classification: dict
+) -> list[dict]:
+    """Pending indicated investigations and the steps findings call for, ordered by rank."""
+    steps: list[tuple[int, str, dict]] = []
+    for item in checklist:
+        if item["status"] != "pending":
+            continue
+        inv = catalogue.investigations[item["code"]]
+        steps.append(
+            (
+                inv.rank,
+                inv.code,
+                {
+                    "code": inv.code,
+                    "kind": "investigation",
+                    "pillar": inv.pillar,
+                    "name": inv.name,
+                    "summary": inv.summary,
+                    "rationale": item["reason"],
+                    "trigger": item["reason"],
+                    "stance": inv.stance,
+                    "review": item["review"],
+                    "sources": item["sources"],
+                    "unverified_detail": inv.unverified_detail,
+                },
+            )
+        )
+    suggestions: list[tuple[Suggestion, Trace]] = []
+    for rule in FINDING_RULES:
+        trace = Trace(catalogue)
+        suggestion = rule(facts, trace)
+        if suggestion is not None:
+            suggestions.append((suggestion, trace))
+    suggestions.append((stimulation_plan_step(classification), Trace(catalogue)))
+
+    seen = set()
+    for suggestion, trace in suggestions:
+        if suggestion.code in facts.completed_actions or suggestion.code in seen:
+            continue
+        if suggestion.code not in catalogue.next_steps:
+            continue  # a step the clinical lead retired from the catalogue
+        seen.add(suggestion.code)
+        step = catalogue.next_steps[suggestion.code]
+        steps.append(
+            (
+                step.rank,
+                step.code,
+                {
+                    "code": step.code,
+                    "kind": "action",
+                    "pillar": step.pillar,
+                    "name": step.name,
+                    "summary": step.summary,
+                    "rationale": step.rationale,
+                    "trigger": suggestion.trigger,
+                    "stance": suggestion.stance or step.stance,
+                    "review": trace.review(step),
+                    "sources": trace.sources(*step.sources),
+                    "unverified_detail": step.unverified_detail,
+                },
+            )
+        )
+    steps.sort(key=lambda s: (s[0], s[1]))
+    out = []
+    for priority, (_, _, step) in enumerate(steps, start=1):
+        out.append({"priority": priority, **step})
+    return out
+
+
+# --- 5. add-on flags ---------------------------------------------------------------------------
+
+
+def addon_is_indicated(code: str, facts: Facts, catalogue: Catalogue) -> bool:
+    """Heparin and low-dose aspirin are indicated, not flagged, when APS is confirmed.
+    Source: eshre-rpl-2017."""
+    addon = catalogue.addons[code]
+    return addon.indicated_when == "aps_confirmed" and facts.aps == "confirmed"
+
+
+def addon_flags(facts: Facts, catalogue: Catalogue) -> list[dict]:
+    """One entry per requested add-on, with the ESHRE stance, HFEA rating, documented risks and
+    sources. Sources: eshre-addons-2023, hfea-addons and each add-on's own."""
+    flags = []
+    for code in facts.addons_requested:
+        addon = catalogue.addons[code]
+        indicated = addon_is_indicated(code, facts, catalogue)
+        flag = {
+            "code": addon.code,
+            "name": addon.name,
+            "kind": addon.kind,
+            "flagged": not indicated,
+            "stance": addon.eshre_stance,
+            "stance_note": addon.eshre_note,
+            "hfea": addon.hfea_rating,
+            "hfea_note": addon.hfea_note,
+            "risks": list(addon.risks),
+            "evidence": addon.evidence,
+            "review": addon.review,
+            "sources": list(addon.sources),
+        }
+        if indicated:
+            flag["indicated_reason"] = (
+                "Indicated: antiphospholipid syndrome is confirmed (see the APS treatment step)."
+            )
+        flags.append(flag)
+    return flags
+
+
+# --- 6. warnings -------------------------------------------------------------------------------
+
+
+def warnings_for(facts: Facts, catalogue: Catalogue, rif: dict) -> list[str]:
+    """Cautions that do not fit a step. Sources: lugano-2023, busnelli-2020."""
+    out = []
+    if facts.failed_transfers is None:
+        out.append("failed_transfers is not recorded: the RIF label cannot be assessed yet.")
+    minimum = catalogue.param("lugano_min_transfers").value
+    if rif["label"] == "rif" and facts.failed_transfers < minimum:
+        out.append(
+            f"RIF labelled after {facts.failed_transfers} failed transfers: the Lugano consensus "
+            f"advises against labelling before {_fmt(minimum)} failed euploid transfers or the "
+            "age-adjusted equivalent, and false-positive labels are common after 2 failures "
+            "(about 46%, Busnelli 2020)."
+        )
+    biopsy = _biopsy(facts)
+    if biopsy.second_line_rebiopsy_negative is False:
+        out.append(
+            "Endometritis persists after second-line antibiotics: the catalogue has no further "
+            "step; this is a specialist decision."
+        )
+    return out
+
+
+# --- the whole answer --------------------------------------------------------------------------
+
+
+def assess(facts: Facts, catalogue: Catalogue) -> dict:
+    """The contract's answer for these facts."""
+    if facts.age is None:
+        raise ValueError("The engine needs the patient's age.")
+    rif = rif_label(facts, catalogue)
+    classification = classify(facts, catalogue)
+    checklist = build_checklist(facts, catalogue, rif)
+    return {
+        "contract": CONTRACT,
+        "catalogue": {
+            "version": catalogue.version,
+            "reviewed_on": catalogue.reviewed_on,
+            "revision": catalogue.revision,
+        },
+        "rif": rif,
+        "classification": classification,
+        "checklist": checklist,
+        "next_steps": next_steps(facts, catalogue, checklist, classification),
+        "addon_flags": addon_flags(facts, catalogue),
+        "warnings": warnings_for(facts, catalogue, rif),
+    }
+
+
+def cited_sources(answer: dict) -> list[str]:
+    """Every source key an answer cites, in order of first citation (for numbered references)."""
+    keys: list[str] = []
+
+    def add(items: Iterable[str]):
+        for key in items:
+            if key not in keys:
+                keys.append(key)
+
+    add(answer["rif"]["sources"])
+    for detail in answer["classification"]["details"].values():
+        add(detail["sources"])
+    for step in answer["next_steps"]:
+        add(step["sources"])
+    for flag in answer["addon_flags"]:
+        add(flag["sources"])
+    for item in answer["checklist"]:
+        add(item["sources"])
+    return keys
+
+
+__all__ = ["assess", "cited_sources", "CONTRACT"]
