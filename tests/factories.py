@@ -1,0 +1,35 @@
+"""Small helpers that make synthetic records for tests."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from workup.clinic.models import Patient
+from workup.clinic.services import create_workup
+from workup.evidence import store
+from workup.evidence.facts import parse_facts
+
+_numbers = itertools.count(1)
+
+
+def make_patient(*, mrn=None, name="Test Patient", birth_date=date(1988, 5, 1)) -> Patient:
+    return Patient.objects.create(
+        mrn=mrn or f"TEST-{next(_numbers):05d}", name=name, birth_date=birth_date
+    )
+
+
+def make_workup(*, clinician, facts=None, patient=None, workup_date=None):
+    """A work-up created through the same service as the API, from contract-shaped facts."""
+    catalogue = store.get_catalogue()
+    patient = patient or make_patient()
+    parsed = parse_facts(facts or {"age": 37}, **catalogue.codes_for_facts())
+    return create_workup(
+        patient=patient,
+        clinician=clinician,
+        user=clinician,
+        workup_date=workup_date,
+        age_years=parsed.age,
+        facts=parsed,
+        catalogue=catalogue,
+    )

@@ -1,0 +1,107 @@
+"""The three roles as Django groups with permissions.
+
+Views check permissions (``permission_required``), never group names. The groups are created or
+brought up to date after every ``migrate``.
+"""
+
+from django.contrib.auth.models import Group, Permission
+
+CLINICIAN = "clinician"
+COORDINATOR = "coordinator"
+LEAD = "lead"
+ROLES = (CLINICIAN, COORDINATOR, LEAD)
+
+_CATALOGUE_MODELS = (
+    "catalogueversion",
+    "source",
+    "investigation",
+    "nextstep",
+    "addon",
+    "implantationchance",
+    "parameter",
+)
+
+ROLE_PERMISSIONS = {
+    CLINICIAN: [
+        "clinic.view_patient",
+        "clinic.add_patient",
+        "clinic.change_patient",
+        "clinic.view_workup",
+        "clinic.add_workup",
+        "clinic.change_workup",
+        "clinic.record_findings",
+        "clinic.sign_workup",
+        "clinic.counsel_addon",
+        "clinic.manage_steps",
+        "evidence.run_assessment",
+        *[f"evidence.view_{m}" for m in _CATALOGUE_MODELS],
+    ],
+    COORDINATOR: [
+        "clinic.view_patient",
+        "clinic.view_workup",
+        "clinic.manage_steps",
+        "clinic.export_queue",
+        "evidence.run_assessment",
+    ],
+    LEAD: [
+        "clinic.view_patient",
+        "clinic.view_workup",
+        "clinic.view_audit",
+        "evidence.run_assessment",
+        "evidence.review_catalogue",
+        "evidence.view_reviewrecord",
+        *[
+            f"evidence.{action}_{m}"
+            for m in _CATALOGUE_MODELS
+            for action in ("view", "add", "change", "delete")
+            if (action, m) != ("add", "catalogueversion")
+        ],
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+        "accounts.view_apitoken",
+        "accounts.change_apitoken",
+    ],
+}
+
+# The lead works in the Django admin (catalogue, users); the other roles never see it.
+STAFF_ROLES = {LEAD}
+
+
+def _permission(dotted):
+    app_label, codename = dotted.split(".", 1)
+    try:
+        return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+    except Permission.DoesNotExist:
+        raise LookupError(f"Permission {dotted} does not exist; run migrate.") from None
+
+
+def ensure_roles():
+    """Create the groups and give each exactly its permissions."""
+    groups = {}
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set([_permission(p) for p in perms])
+        groups[role] = group
+    return groups
+
+
+def ensure_roles_after_migrate(sender, **kwargs):
+    ensure_roles()
+
+
+def assign_role(user, role):
+    """Give a user one role (replacing any other) and the staff flag the role needs."""
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    groups = ensure_roles()
+    user.groups.remove(*[g for name, g in groups.items() if name != role])
+    user.groups.add(groups[role])
+    user.is_staff = role in STAFF_ROLES or user.is_superuser
+    user.save(update_fields=["is_staff"])
+
+
+def role_of(user):
+    names = [g.name for g in user.groups.all() if g.name in ROLES]
+    return names[0] if names else None

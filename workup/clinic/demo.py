@@ -1,0 +1,428 @@
+"""Synthetic demo data: invented people with plausible, varied facts. No real patient, ever.
+
+``seed(count, ...)`` tops the database up to ``count`` demo work-ups (MRNs DEMO-000001…) with bulk
+inserts, history rows included. Facts go through the same validation and engine as everything
+else, so the stored checklist matches what the work-up page computes.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.utils import timezone
+
+from workup.evidence import engine, store
+from workup.evidence.catalogue import Catalogue
+from workup.evidence.facts import parse_facts
+
+from .assessment import cycle_rows, findings_from_facts
+from .models import AddonRequest, ChecklistStep, Findings, Patient, StimulationCycle, WorkUp
+from .services import plan_step_changes
+
+MRN_PREFIX = "DEMO-"
+BATCH = 1000
+
+# Invented name parts; combinations are random, so no name points at a real person.
+FIRST_NAMES = [
+    "Ada",
+    "Alba",
+    "Alice",
+    "Amara",
+    "Anna",
+    "Aoife",
+    "Beatriz",
+    "Bella",
+    "Carmen",
+    "Chloe",
+    "Clara",
+    "Dana",
+    "Delia",
+    "Edith",
+    "Elena",
+    "Elif",
+    "Ella",
+    "Emma",
+    "Esme",
+    "Eva",
+    "Farah",
+    "Flora",
+    "Freya",
+    "Gemma",
+    "Greta",
+    "Hana",
+    "Hazel",
+    "Ida",
+    "Ines",
+    "Iris",
+    "Isla",
+    "Jana",
+    "Jade",
+    "Julia",
+    "Kira",
+    "Lara",
+    "Layla",
+    "Lea",
+    "Lena",
+    "Lila",
+    "Lina",
+    "Lotte",
+    "Lucia",
+    "Maya",
+    "Mei",
+    "Mila",
+    "Mira",
+    "Nadia",
+    "Nina",
+    "Noor",
+    "Nora",
+    "Olga",
+    "Petra",
+    "Priya",
+    "Rana",
+    "Rosa",
+    "Ruth",
+    "Sara",
+    "Selin",
+    "Sofia",
+    "Tara",
+    "Thea",
+    "Una",
+    "Vera",
+    "Yara",
+    "Zoe",
+]
+LAST_NAMES = [
+    "Abbott",
+    "Acorn",
+    "Alder",
+    "Ashby",
+    "Bell",
+    "Birch",
+    "Brook",
+    "Calder",
+    "Carden",
+    "Cole",
+    "Dale",
+    "Darrow",
+    "Ellery",
+    "Elm",
+    "Fairley",
+    "Fenn",
+    "Frost",
+    "Garner",
+    "Glen",
+    "Hale",
+    "Harrow",
+    "Hollis",
+    "Ivers",
+    "Jessop",
+    "Kestrel",
+    "Lark",
+    "Lowe",
+    "Marsh",
+    "Mead",
+    "Moss",
+    "Nettle",
+    "Oakley",
+    "Orchard",
+    "Pike",
+    "Quill",
+    "Rowan",
+    "Rook",
+    "Sedge",
+    "Shaw",
+    "Sorrel",
+    "Stone",
+    "Thorne",
+    "Tarn",
+    "Vale",
+    "Wren",
+    "Yarrow",
+    "Young",
+]
+
+IMMUNE_ADDONS = ("intralipids", "ivig", "corticosteroids", "anti_tnf", "tacrolimus", "pbmc", "lit")
+OTHER_ADDONS = ("era", "nk_testing", "endometrial_scratching", "heparin", "aspirin", "prp", "g_csf")
+
+DEMO_COLLEAGUES = (("dr_alder", "Maya", "Alder"), ("dr_fenn", "Tara", "Fenn"))
+
+
+@dataclass
+class SeedReport:
+    created: int
+    existing: int
+    seconds: float
+
+
+HISTORY_OWN = (
+    "history_id",
+    "history_date",
+    "history_change_reason",
+    "history_type",
+    "history_user",
+)
+
+
+def copy_to_history(model, key: str, ids: list[int], when) -> None:
+    """Write the 'created' history rows of freshly inserted rows in one INSERT ... SELECT.
+
+    The same rows simple-history would write one object at a time, at a fraction of the cost:
+    the database copies the columns itself. ``key`` is the column that selects the rows.
+    """
+    if not ids:
+        return
+    history = model.history.model
+    quote = connection.ops.quote_name
+    columns = [f.column for f in history._meta.concrete_fields if f.name not in HISTORY_OWN]
+    names = ", ".join(quote(c) for c in columns)
+    marks = ", ".join(["%s"] * len(ids))
+    # Table and column names come from the models, never from input; values are parameters.
+    sql = (
+        f"INSERT INTO {quote(history._meta.db_table)} "  # noqa: S608
+        f"({names}, history_date, history_type, history_change_reason, history_user_id) "
+        f"SELECT {names}, %s, '+', %s, NULL FROM {quote(model._meta.db_table)} "
+        f"WHERE {quote(key)} IN ({marks})"
+    )
+    with connection.cursor() as cursor:
+        stamp = connection.ops.adapt_datetimefield_value(when)
+        cursor.execute(sql, [stamp, "synthetic demo data", *ids])  # nosec B608: names, not input
+
+
+def synthetic_facts(rng: random.Random, age: int, addon_codes) -> dict:
+    """One patient's facts, varied across the catalogue's rules."""
+    facts: dict = {"age": age}
+    failed = rng.choices(range(0, 7), weights=(4, 10, 18, 24, 18, 10, 6))[0]
+    facts["failed_transfers"] = failed
+    if failed and rng.random() < 0.3:
+        facts["euploid_failed_transfers"] = rng.randint(1, failed)
+    facts["miscarriages"] = rng.choices((0, 1, 2, 3), weights=(70, 18, 8, 4))[0]
+
+    if rng.random() < 0.8:
+        facts["bmi"] = round(min(40.0, max(17.0, rng.gauss(25, 4))), 1)
+        facts["smoker"] = rng.random() < 0.12
+    if rng.random() < 0.7:
+        facts["tsh"] = round(min(9.5, max(0.3, rng.lognormvariate(0.7, 0.45))), 2)
+        facts["tpo_positive"] = rng.random() < 0.15
+    facts["aps"] = rng.choices(
+        ("not_tested", "negative", "single_positive", "confirmed"), weights=(45, 45, 6, 4)
+    )[0]
+    karyotype = rng.choices((None, "normal", "abnormal"), weights=(60, 38, 2))[0]
+    if karyotype:
+        facts["karyotype"] = karyotype
+    if rng.random() < 0.6:
+        facts["embryo_review"] = {"done": True}
+    if rng.random() < 0.6:
+        done = rng.random() < 0.5
+        pgta = {"done": done, "discussed": True}
+        if done:
+            pgta.update(
+                euploid=rng.randint(0, 4),
+                aneuploid=rng.randint(0, 4),
+                mosaic=rng.choice((0, 0, 0, 1)),
+            )
+        facts["pgta"] = pgta
+    if rng.random() < 0.7:
+        facts["uterine_imaging"] = {"done": True}
+    if rng.random() < 0.45:
+        facts["hysteroscopy"] = {
+            "done": True,
+            "polyp": rng.random() < 0.15,
+            "submucosal_fibroid": rng.random() < 0.05,
+            "septum": rng.random() < 0.03,
+            "adhesions": rng.random() < 0.04,
+            "endometritis_signs": rng.random() < 0.08,
+        }
+    if rng.random() < 0.35:
+        positive = rng.random() < 0.3
+        biopsy = {"done": True, "cd138_positive": positive}
+        if positive and rng.random() < 0.6:
+            biopsy["treated"] = True
+            outcome = rng.choices((None, True, False), weights=(40, 50, 10))[0]
+            if outcome is not None:
+                biopsy["rebiopsy_negative"] = outcome
+        facts["ce_biopsy"] = biopsy
+    if rng.random() < 0.5:
+        facts["hydrosalpinx"] = rng.random() < 0.06
+    if rng.random() < 0.5:
+        facts["adenomyosis"] = rng.random() < 0.08
+
+    # Ovarian reserve falls with age; AFC follows AMH.
+    amh_ng = max(0.05, rng.lognormvariate(math.log(max(0.3, 4.5 - 0.11 * age)), 0.6))
+    if rng.random() < 0.85:
+        if rng.random() < 0.3:
+            facts["amh"] = {"value": round(amh_ng * 7.14, 1), "unit": "pmol/L"}
+        else:
+            facts["amh"] = {"value": round(amh_ng, 2), "unit": "ng/mL"}
+        facts["afc"] = max(0, min(60, int(rng.gauss(4 + amh_ng * 4, 3))))
+    if rng.random() < 0.8:
+        cycles = []
+        for _ in range(rng.randint(1, 3)):
+            cycles.append(
+                {
+                    "oocytes": max(0, min(40, int(rng.gauss(3 + amh_ng * 3, 3)))),
+                    "daily_dose_iu": rng.choice((150, 187, 225, 300, 375, 450)),
+                    "protocol": rng.choice(("antagonist", "antagonist", "long_agonist", "mild")),
+                    "ohss": rng.random() < 0.03,
+                }
+            )
+        facts["previous_cycles"] = cycles
+
+    if rng.random() < 0.35:
+        pool = [c for c in IMMUNE_ADDONS + OTHER_ADDONS if c in addon_codes]
+        weights = [3 if c in IMMUNE_ADDONS else 1 for c in pool]
+        chosen = []
+        for _ in range(rng.choice((1, 1, 2, 3))):
+            code = rng.choices(pool, weights=weights)[0]
+            if code not in chosen:
+                chosen.append(code)
+        facts["addons_requested"] = chosen
+    return facts
+
+
+def demo_users(password: str | None):
+    """The three demo logins (and two colleagues who cannot sign in, for variety)."""
+    from workup.accounts.roles import assign_role
+
+    User = get_user_model()
+    users = {}
+    for username, role, first, last in (
+        ("clinician", "clinician", "Demo", "Clinician"),
+        ("coordinator", "coordinator", "Demo", "Coordinator"),
+        ("lead", "lead", "Demo", "Lead"),
+    ):
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last}
+        )
+        if password:
+            user.set_password(password)
+            user.save()
+        assign_role(user, role)
+        users[role] = user
+    colleagues = []
+    for username, first, last in DEMO_COLLEAGUES:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save()
+        assign_role(user, "clinician")
+        colleagues.append(user)
+    return users, colleagues
+
+
+def _schedule(rng: random.Random, step: ChecklistStep, today: date, assignees) -> None:
+    """Give an open step a plausible due date, booking and owner (some overdue)."""
+    if step.status not in ChecklistStep.OPEN_STATUSES:
+        return
+    roll = rng.random()
+    if roll < 0.15:
+        return  # not planned yet
+    step.due_date = today + timedelta(days=rng.randint(-30, 45))
+    step.assignee = rng.choice(assignees)
+    if roll > 0.65:
+        step.status = ChecklistStep.Status.SCHEDULED
+        step.scheduled_for = step.due_date - timedelta(days=rng.randint(0, 5))
+    elif roll > 0.58:
+        step.status = ChecklistStep.Status.AWAITING_FINDINGS
+
+
+@transaction.atomic
+def seed(count: int, *, password: str | None = None, seed_value: int = 2026) -> SeedReport:
+    started = timezone.now()
+    store.load_fixture()
+    catalogue: Catalogue = store.get_catalogue()
+    users, colleagues = demo_users(password)
+    clinicians = [users["clinician"], users["clinician"], *colleagues]
+    assignees = [users["clinician"], users["coordinator"], *colleagues, None]
+
+    existing = Patient.objects.filter(mrn__startswith=MRN_PREFIX).count()
+    rng = random.Random(seed_value + existing)
+    today = timezone.localdate()
+    now = timezone.now()
+    codes = catalogue.codes_for_facts()
+    number = existing
+    remaining = max(0, count - existing)
+    while remaining:
+        size = min(BATCH, remaining)
+        remaining -= size
+        patients, plans = [], []
+        for _ in range(size):
+            number += 1
+            age = min(45, max(25, int(rng.gauss(37, 4))))
+            workup_date = today - timedelta(days=rng.randint(0, 120))
+            birth = workup_date - timedelta(days=int(age * 365.25) + rng.randint(1, 360))
+            patients.append(
+                Patient(
+                    mrn=f"{MRN_PREFIX}{number:06d}",
+                    name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                    birth_date=birth,
+                )
+            )
+            data = synthetic_facts(rng, age, codes["addon_codes"])
+            plans.append((workup_date, parse_facts(data, **codes)))
+        patients = Patient.objects.bulk_create(patients, batch_size=BATCH)
+        copy_to_history(Patient, "id", [p.pk for p in patients], now)
+
+        workups = []
+        for patient, (workup_date, facts) in zip(patients, plans, strict=True):
+            clinician = rng.choice(clinicians)
+            signed = rng.random() < 0.2
+            workups.append(
+                WorkUp(
+                    patient=patient,
+                    clinician=clinician,
+                    date=workup_date,
+                    age_years=facts.age,
+                    created_by=clinician,
+                    status=WorkUp.Status.SIGNED if signed else WorkUp.Status.OPEN,
+                    signed_by=clinician if signed else None,
+                    signed_at=now if signed else None,
+                    signed_catalogue_version=catalogue.version if signed else "",
+                )
+            )
+        workups = WorkUp.objects.bulk_create(workups, batch_size=BATCH)
+        workup_ids = [w.pk for w in workups]
+        copy_to_history(WorkUp, "id", workup_ids, now)
+
+        findings, cycles, requests, steps = [], [], [], []
+        for workup, (_, facts) in zip(workups, plans, strict=True):
+            row = Findings(workup=workup)
+            findings_from_facts(facts, row)
+            findings.append(row)
+            cycles.extend(StimulationCycle(workup=workup, **c) for c in cycle_rows(facts))
+            for code in facts.addons_requested:
+                request = AddonRequest(workup=workup, addon_code=code, recorded_by=workup.clinician)
+                if rng.random() < 0.5:
+                    request.outcome = rng.choice(
+                        (
+                            AddonRequest.Outcome.DECLINED,
+                            AddonRequest.Outcome.DECLINED,
+                            AddonRequest.Outcome.UNDECIDED,
+                            AddonRequest.Outcome.TRIAL,
+                        )
+                    )
+                    request.counselled_by = workup.clinician
+                    request.counselled_at = now
+                requests.append(request)
+            answer = engine.assess(facts, catalogue)
+            created, _ = plan_step_changes(workup=workup, steps=[], answer=answer, now=now)
+            for step in created:
+                _schedule(rng, step, today, assignees)
+            steps.extend(created)
+        for model, rows in (
+            (Findings, findings),
+            (StimulationCycle, cycles),
+            (AddonRequest, requests),
+            (ChecklistStep, steps),
+        ):
+            model.objects.bulk_create(rows, batch_size=BATCH)
+            copy_to_history(model, "workup_id", workup_ids, now)
+
+    seconds = (timezone.now() - started).total_seconds()
+    return SeedReport(created=number - existing, existing=existing, seconds=seconds)

@@ -1,0 +1,108 @@
+"""Small display helpers: badges that never rely on colour alone (each has words)."""
+
+from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from workup.evidence.catalogue import PILLAR_NAMES, STANCE_NAMES
+
+register = template.Library()
+
+HFEA_MEANING = {
+    "green": "improves the outcome",
+    "amber": "conflicting evidence",
+    "grey": "too little evidence",
+    "black": "no effect",
+    "red": "may reduce effectiveness",
+}
+
+STANCE_CLASS = {
+    "recommended": "text-bg-success",
+    "consider": "text-bg-info",
+    "not_routine": "text-bg-warning",
+    "not_recommended": "text-bg-danger",
+}
+
+
+@register.filter
+def pillar_name(code):
+    return PILLAR_NAMES.get(code, code)
+
+
+@register.filter
+def percent(fraction):
+    if fraction is None:
+        return "unknown"
+    return f"{round(fraction * 100)}%"
+
+
+@register.simple_tag
+def stance_badge(stance):
+    label = STANCE_NAMES.get(stance, stance)
+    css = STANCE_CLASS.get(stance, "text-bg-secondary")
+    return format_html('<span class="badge {} stance-badge">{}</span>', css, label)
+
+
+@register.simple_tag
+def hfea_badge(rating):
+    if not rating:
+        return mark_safe(  # noqa: S308 - constant markup
+            '<span class="badge text-bg-light border hfea-badge">HFEA: rating pending review</span>'
+        )
+    return format_html(
+        '<span class="badge hfea-badge hfea-{}" title="{}">HFEA {}</span>',
+        rating,
+        HFEA_MEANING.get(rating, ""),
+        rating,
+    )
+
+
+@register.simple_tag
+def review_badge(review):
+    if review == "verified":
+        return mark_safe('<span class="badge review-verified">✓ Verified</span>')  # noqa: S308
+    return mark_safe(  # noqa: S308 - constant markup
+        '<span class="badge review-pending" title="Not yet confirmed by the clinical lead">'
+        "⚠ Pending clinical review</span>"
+    )
+
+
+@register.simple_tag
+def cites(keys, numbers):
+    """Numbered citation links, [1][3], to the reference list on the page."""
+    return format_html_join(
+        "",
+        '<a class="cite" href="#ref-{}" title="{}">[{}]</a>',
+        ((numbers[k], k, numbers[k]) for k in keys if k in numbers),
+    )
+
+
+STATUS_LABELS = {
+    "pending": "Pending",
+    "scheduled": "Scheduled",
+    "awaiting_findings": "Result received, awaiting findings",
+    "done": "Done",
+    "not_indicated": "Not indicated",
+}
+STATUS_ICONS = {
+    "pending": "○",
+    "scheduled": "◷",
+    "awaiting_findings": "◑",
+    "done": "✓",
+    "not_indicated": "–",
+}
+
+
+@register.simple_tag
+def status_badge(status):
+    return format_html(
+        '<span class="badge status-badge status-{}">{} {}</span>',
+        status,
+        STATUS_ICONS.get(status, ""),
+        STATUS_LABELS.get(status, status),
+    )
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None

@@ -1,0 +1,25 @@
+"""URLs. Every page needs a login (LoginRequiredMiddleware) unless marked otherwise."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from workup.clinic import api, views
+
+admin.site.site_header = "RIF Work-up administration"
+admin.site.site_title = "RIF Work-up admin"
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/assess", api.assess, name="api_assess"),
+    path("api/workups", api.workups, name="api_workups"),
+    path("api/workups/<int:pk>", api.workup_detail, name="api_workup_detail"),
+    path("admin/", admin.site.urls),
+    path("", include("workup.clinic.urls")),
+]
