@@ -78,7 +78,7 @@ if not SECRET_KEY:
             'random string (for example the output of `python -c "import secrets; '
             'print(secrets.token_urlsafe(50))"`), or set DJANGO_DEBUG=1 for local development.'
         )
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105  # nosec B105 - debug only
+    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105  # nosec B105
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -100,6 +100,9 @@ INSTALLED_APPS = [
     "csp",
     "workup.evidence",
     "workup.clinic",
+    "workup.coordination",
+    "workup.documents",
+    "workup.audit",
     # Last, so that every permission exists when it sets up the roles after migrate.
     "workup.accounts",
 ]

@@ -22,4 +22,6 @@ urlpatterns = [
     path("api/workups/<int:pk>", api.workup_detail, name="api_workup_detail"),
     path("admin/", admin.site.urls),
     path("", include("workup.clinic.urls")),
+    path("", include("workup.coordination.urls")),
+    path("", include("workup.documents.urls")),
 ]

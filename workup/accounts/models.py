@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-TOKEN_PREFIX = "rif_"  # noqa: S105 - a visible prefix, not a secret
+# A visible prefix that marks our tokens, not a secret.
+TOKEN_PREFIX = "rif_"  # noqa: S105  # nosec B105
 
 
 def hash_key(raw: str) -> str:

@@ -10,12 +10,8 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from workup.evidence import store
-from workup.evidence.engine import cited_sources
-
-from .assessment import assess_workup
-from .models import ChecklistStep, Patient, WorkUp
-from .presenters import pillar_groups
+from .models import Patient, WorkUp
+from .presenters import load_workup, workup_context
 
 
 @login_not_required
@@ -40,42 +36,6 @@ def home(request):
         workups = workups.filter(clinician=request.user, status=WorkUp.Status.OPEN)
     page = Paginator(workups, 25).get_page(request.GET.get("page"))
     return render(request, "clinic/home.html", {"page": page, "mine": mine})
-
-
-def load_workup(pk: int) -> WorkUp:
-    """A work-up with everything its page and its facts read, in a fixed number of queries."""
-    return get_object_or_404(
-        WorkUp.objects.select_related(
-            "patient", "clinician", "findings", "signed_by", "created_by"
-        ).prefetch_related(
-            "cycles",
-            "addon_requests__counselled_by",
-            "addon_requests__recorded_by",
-            "steps__assignee",
-        ),
-        pk=pk,
-    )
-
-
-def workup_context(workup: WorkUp) -> dict:
-    """What every view of a work-up shows: the stored facts, the engine's answer, citations."""
-    catalogue = store.get_catalogue()
-    facts, answer = assess_workup(workup, catalogue)
-    keys = cited_sources(answer)
-    references = [(n, catalogue.sources[k]) for n, k in enumerate(keys, start=1)]
-    steps = {s.code: s for s in workup.steps.all()}
-    return {
-        "workup": workup,
-        "patient": workup.patient,
-        "facts": facts,
-        "answer": answer,
-        "catalogue": catalogue,
-        "references": references,
-        "ref_numbers": {k: n for n, k in enumerate(keys, start=1)},
-        "pillars": pillar_groups(answer["checklist"], steps, catalogue),
-        "tracked_steps": [s for s in steps.values() if s.kind == ChecklistStep.Kind.ACTION],
-        "requests": {r.addon_code: r for r in workup.addon_requests.all()},
-    }
 
 
 @require_safe

@@ -2,7 +2,6 @@
 
 from django import template
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from workup.evidence.catalogue import PILLAR_NAMES, STANCE_NAMES
 
@@ -46,8 +45,9 @@ def stance_badge(stance):
 @register.simple_tag
 def hfea_badge(rating):
     if not rating:
-        return mark_safe(  # noqa: S308 - constant markup
-            '<span class="badge text-bg-light border hfea-badge">HFEA: rating pending review</span>'
+        return format_html(
+            '<span class="badge text-bg-light border hfea-badge">{}</span>',
+            "HFEA: rating pending review",
         )
     return format_html(
         '<span class="badge hfea-badge hfea-{}" title="{}">HFEA {}</span>',
@@ -60,10 +60,11 @@ def hfea_badge(rating):
 @register.simple_tag
 def review_badge(review):
     if review == "verified":
-        return mark_safe('<span class="badge review-verified">✓ Verified</span>')  # noqa: S308
-    return mark_safe(  # noqa: S308 - constant markup
-        '<span class="badge review-pending" title="Not yet confirmed by the clinical lead">'
-        "⚠ Pending clinical review</span>"
+        return format_html('<span class="badge review-verified">{}</span>', "✓ Verified")
+    return format_html(
+        '<span class="badge review-pending" title="{}">{}</span>',
+        "Not yet confirmed by the clinical lead",
+        "⚠ Pending clinical review",
     )
 
 

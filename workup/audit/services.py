@@ -1,0 +1,9 @@
+"""One call to record a download; every view that hands data out of the system uses it."""
+
+from .models import DownloadRecord
+
+
+def record_download(*, user, kind, workup=None, detail=None) -> DownloadRecord:
+    return DownloadRecord.objects.create(
+        user=user, kind=kind, workup=workup, detail=dict(detail or {})
+    )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CoordinationConfig(AppConfig):
+    name = "workup.coordination"
+    verbose_name = "Coordination: queues of pending investigations"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DocumentsConfig(AppConfig):
+    name = "workup.documents"
+    verbose_name = "Documents: consultation summary, PDF and patient sheet"
