@@ -286,5 +286,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Every login would log a line; failures and lockouts (WARNING) still do.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -4,13 +4,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from workup.clinic import api, views
+from workup.clinic import api
+from workup.clinic.views import health
 
 admin.site.site_header = "RIF Work-up administration"
 admin.site.site_title = "RIF Work-up admin"
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

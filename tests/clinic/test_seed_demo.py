@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from workup.clinic.models import AddonRequest, ChecklistStep, Patient, WorkUp
+from workup.clinic.presenters import load_workup
 from workup.clinic.services import plan_step_changes
-from workup.clinic.views import load_workup
 
 
 @pytest.mark.django_db

@@ -106,17 +106,19 @@ def cycles_to_facts(cycles) -> dict[str, Any]:
     return {"previous_cycles": out}
 
 
-def workup_facts_dict(workup) -> dict[str, Any]:
+def workup_facts_dict(workup, *, findings=None, cycles=None) -> dict[str, Any]:
     """Everything the work-up knows, in the contract's JSON shape.
 
     Reads ``findings``, ``cycles``, ``steps`` and ``addon_requests``; prefetch them when
-    assessing many work-ups.
+    assessing many work-ups. ``findings`` and ``cycles`` may be given to see the facts a form
+    would store before it is saved.
     """
     data: dict[str, Any] = {"age": workup.age_years}
-    findings = getattr(workup, "findings", None)
+    if findings is None:
+        findings = getattr(workup, "findings", None)
     data.update(findings_to_dict(findings))
     if findings is not None and findings.previous_cycles_known:
-        data.update(cycles_to_facts(workup.cycles.all()))
+        data.update(cycles_to_facts(workup.cycles.all() if cycles is None else cycles))
     addons = [r.addon_code for r in sorted(workup.addon_requests.all(), key=lambda r: r.pk)]
     if addons:
         data["addons_requested"] = addons

@@ -17,23 +17,39 @@ from .models import ChecklistStep, WorkUp
 
 
 def pillar_groups(checklist: list[dict], steps: dict, catalogue) -> list[dict]:
-    """The checklist by pillar, each item with its stored row, and done/indicated counts."""
+    """The checklist by pillar: each investigation with its stored row, then the tracked next
+    steps of the pillar, and done/indicated counts."""
     groups = []
     for pillar in PILLARS:
-        items = [
-            {"item": item, "step": steps.get(item["code"])}
-            for item in checklist
-            if item["pillar"] == pillar
-        ]
-        indicated = [i for i in items if i["item"]["status"] != "not_indicated"]
-        done = [i for i in indicated if i["item"]["status"] == "done"]
+        items = []
+        for item in checklist:
+            if item["pillar"] != pillar:
+                continue
+            step = steps.get(item["code"])
+            status = item["status"]
+            if status == "pending" and step is not None and step.is_open:
+                status = step.status  # scheduled, or result received awaiting findings
+            items.append({"item": item, "step": step, "status": status})
+        tracked = []
+        for step in steps.values():
+            if step.kind == ChecklistStep.Kind.ACTION and step.pillar == pillar:
+                entry = catalogue.next_steps.get(step.code)
+                tracked.append(
+                    {
+                        "step": step,
+                        "name": entry.name if entry else step.code,
+                        "status": step.status,
+                    }
+                )
+        counted = [i["status"] for i in items + tracked if i["status"] != "not_indicated"]
         groups.append(
             {
                 "code": pillar,
                 "name": PILLAR_NAMES[pillar],
                 "items": items,
-                "done": len(done),
-                "total": len(indicated),
+                "tracked": tracked,
+                "done": counted.count("done"),
+                "total": len(counted),
             }
         )
     return groups
@@ -72,4 +88,41 @@ def workup_context(workup: WorkUp) -> dict:
         "pillars": pillar_groups(answer["checklist"], steps, catalogue),
         "tracked_steps": [s for s in steps.values() if s.kind == ChecklistStep.Kind.ACTION],
         "requests": {r.addon_code: r for r in workup.addon_requests.all()},
+        "recorded": recorded_findings(getattr(workup, "findings", None), workup.cycles.all()),
     }
+
+
+def recorded_findings(findings, cycles) -> dict[str, list[tuple[str, str]]]:
+    """For each step, the findings recorded so far as (label, value), in the step's order."""
+    from .forms import display_value
+    from .steps import LABELS, STEP_FIELDS
+
+    out: dict[str, list[tuple[str, str]]] = {}
+    for code, columns in STEP_FIELDS.items():
+        lines = []
+        for column in columns:
+            if column in ("amh_unit", "previous_cycles_known"):
+                continue
+            value = display_value(findings, column) if findings is not None else "not recorded"
+            if value != "not recorded":
+                lines.append((LABELS.get(column, column), value))
+        out[code] = lines
+    if findings is not None and findings.previous_cycles_known:
+        cycles = sorted(cycles, key=lambda c: c.sequence)
+        out["response_review"] = [(f"Cycle {c.sequence}", cycle_words(c)) for c in cycles] or [
+            ("Previous stimulation", "none")
+        ]
+    return out
+
+
+def cycle_words(cycle) -> str:
+    parts = [f"{cycle.oocytes} oocytes"]
+    if cycle.daily_dose_iu:
+        parts.append(f"{cycle.daily_dose_iu} IU/day")
+    if cycle.protocol:
+        parts.append(cycle.get_protocol_display().lower())
+    if cycle.maximal_stimulation:
+        parts.append("maximal stimulation")
+    if cycle.ohss:
+        parts.append("OHSS")
+    return ", ".join(parts)

@@ -149,3 +149,244 @@ def create_workup(
             )
     sync_steps(workup=workup, catalogue=catalogue)
     return workup
+
+
+# --- the clinician's writes ---------------------------------------------------------------------
+
+
+class StaleEdit(Exception):
+    """A save made on data someone else changed in the meantime; nothing was written."""
+
+    def __init__(self, message: str, changes: list[str]):
+        super().__init__(message)
+        self.changes = changes
+
+
+class SignedWorkUp(Exception):
+    """A change to a signed work-up without an addendum reason."""
+
+
+def _who_last_changed(history_qs) -> str:
+    record = history_qs.select_related("history_user").order_by("-history_date").first()
+    if record is None:
+        return "Someone"
+    user = record.history_user
+    name = (user.get_full_name() or user.get_username()) if user else "Someone"
+    return f"{name} at {timezone.localtime(record.history_date):%H:%M}"
+
+
+def _addendum_if_signed(*, workup: WorkUp, user, reason: str | None, changes: list[str]):
+    if not workup.is_signed:
+        return None
+    if not (reason or "").strip():
+        raise SignedWorkUp("This work-up is signed: give the reason for the addendum.")
+    from .models import Addendum
+
+    return Addendum.objects.create(
+        workup=workup, author=user, reason=reason.strip(), changes="; ".join(changes)
+    )
+
+
+def _check_version(model, pk: int, seen: int, *, label: str, changes_since):
+    """Lock the row and refuse a stale save; returns the locked row."""
+    row = model.objects.select_for_update().get(pk=pk)
+    if row.version != seen:
+        changes = changes_since()
+        detail = "; ".join(changes) if changes else "the same values were saved again"
+        raise StaleEdit(
+            f"Not saved: {label} was changed while you were editing ({detail}). Your entries "
+            "are kept below: check them against the new values and save again.",
+            changes,
+        )
+    return row
+
+
+@transaction.atomic
+def record_findings(*, workup: WorkUp, code: str, form, cycles=None, user) -> list[str]:
+    """Save one step's findings (and previous cycles), refusing stale data; returns the changes.
+
+    On a signed work-up the change is kept as an addendum with its reason.
+    """
+    from .forms import display_value
+    from .steps import HISTORY, LABELS, STEP_FIELDS
+
+    columns = STEP_FIELDS[code]
+    seen = form.cleaned_data["version"]
+    original = form.original_values()
+
+    def changes_since():
+        current = Findings.objects.get(workup=workup)
+        who = _who_last_changed(Findings.history.filter(workup_id=workup.pk))
+        lines = [
+            f"{LABELS.get(c, c)}: {original.get(c, '?')} → {display_value(current, c)}"
+            for c in columns
+            if original.get(c) != display_value(current, c)
+        ]
+        return [f"{who}: {line}" for line in lines] if lines else []
+
+    if code == HISTORY:
+        locked = _check_version(
+            WorkUp, workup.pk, seen, label="the transfer history", changes_since=changes_since
+        )
+    else:
+        step = workup.steps.get(code=code)
+        locked = _check_version(
+            ChecklistStep, step.pk, seen, label="this step", changes_since=changes_since
+        )
+
+    findings = Findings.objects.select_for_update().get(workup=workup)
+    before = {c: display_value(findings, c) for c in columns}
+    old_cycles = [
+        (c.oocytes, c.daily_dose_iu, c.maximal_stimulation, c.ohss, c.protocol)
+        for c in StimulationCycle.objects.filter(workup=workup).order_by("sequence")
+    ]
+    form.apply_to(findings)
+    after = {c: display_value(findings, c) for c in columns}
+    changes = [
+        f"{LABELS.get(c, c)}: {before[c]} → {after[c]}" for c in columns if before[c] != after[c]
+    ]
+    if cycles is not None:
+        new_cycles = cycles.unsaved_cycles()
+        if old_cycles != [
+            (c.oocytes, c.daily_dose_iu, c.maximal_stimulation, c.ohss, c.protocol)
+            for c in new_cycles
+        ]:
+            changes.append(
+                "Previous cycles: "
+                + (", ".join(f"{c.oocytes} oocytes" for c in new_cycles) or "none")
+            )
+            StimulationCycle.objects.filter(workup=workup).delete()
+            for cycle in new_cycles:
+                cycle.workup = workup
+                cycle.save()
+    reason = form.cleaned_data.get("addendum_reason")
+    _addendum_if_signed(workup=workup, user=user, reason=reason, changes=changes)
+    findings.save()
+    locked.version += 1
+    locked.save(update_fields=["version", "updated_at"])
+    sync_steps(workup=WorkUp.objects.get(pk=workup.pk))
+    return changes
+
+
+@transaction.atomic
+def decide_step(
+    *,
+    workup: WorkUp,
+    step: ChecklistStep,
+    decision: str,
+    reason: str,
+    version: int,
+    user,
+    addendum_reason: str | None = None,
+) -> None:
+    """The clinician adds an investigation to the checklist, or rules it out with a reason."""
+    locked = _check_version(
+        ChecklistStep, step.pk, version, label="this step", changes_since=lambda: []
+    )
+    labels = dict(ChecklistStep.Decision.choices)
+    change = f"{locked.code}: {labels.get(decision, decision)}" + (f" ({reason})" if reason else "")
+    _addendum_if_signed(workup=workup, user=user, reason=addendum_reason, changes=[change])
+    locked.clinician_decision = decision
+    locked.not_indicated_reason = reason if decision == ChecklistStep.Decision.NOT_INDICATED else ""
+    locked.version += 1
+    locked.save()
+    sync_steps(workup=WorkUp.objects.get(pk=workup.pk))
+
+
+@transaction.atomic
+def track_next_step(
+    *, workup: WorkUp, code: str, user, due_date=None, assignee=None, catalogue=None
+):
+    """Turn a suggested next step into a tracked checklist step (FHIR-style: plan -> task)."""
+    catalogue = catalogue or store.get_catalogue()
+    suggestion = catalogue.next_steps[code]
+    step, created = ChecklistStep.objects.get_or_create(
+        workup=workup,
+        code=code,
+        defaults={
+            "kind": ChecklistStep.Kind.ACTION,
+            "pillar": suggestion.pillar,
+            "due_date": due_date,
+            "assignee": assignee,
+        },
+    )
+    if not created:
+        step.due_date = due_date or step.due_date
+        step.assignee = assignee or step.assignee
+        if not step.is_open:
+            step.status = Status.PENDING
+            step.completed_manually = False
+            step.completed_at = None
+        step.version += 1
+        step.save()
+    sync_steps(workup=workup, catalogue=catalogue)
+    return step
+
+
+@transaction.atomic
+def complete_action(*, step: ChecklistStep, user) -> None:
+    """The clinician marks a tracked next step done (a polypectomy performed, say)."""
+    step = ChecklistStep.objects.select_for_update().get(pk=step.pk)
+    step.status = Status.DONE
+    step.completed_manually = True
+    step.completed_by = user
+    step.completed_at = timezone.now()
+    step.version += 1
+    step.save()
+    sync_steps(workup=WorkUp.objects.get(pk=step.workup_id))
+
+
+@transaction.atomic
+def add_addon_request(
+    *, workup: WorkUp, code: str, requested_by: str, user, addendum_reason: str | None = None
+) -> AddonRequest:
+    catalogue = store.get_catalogue()
+    _addendum_if_signed(
+        workup=workup,
+        user=user,
+        reason=addendum_reason,
+        changes=[f"Add-on requested: {catalogue.addons[code].name}"],
+    )
+    request = AddonRequest.objects.create(
+        workup=workup, addon_code=code, requested_by=requested_by, recorded_by=user
+    )
+    sync_steps(workup=workup, catalogue=catalogue)
+    return request
+
+
+@transaction.atomic
+def record_counselling(
+    *, request: AddonRequest, outcome: str, reason: str, user, addendum_reason: str | None = None
+) -> None:
+    workup = request.workup
+    label = dict(AddonRequest.Outcome.choices)[outcome]
+    _addendum_if_signed(
+        workup=workup,
+        user=user,
+        reason=addendum_reason,
+        changes=[f"Counselling on {request.addon_code}: {label}"],
+    )
+    request.outcome = outcome
+    request.outcome_reason = reason.strip()
+    request.counselled_by = user
+    request.counselled_at = timezone.now()
+    request.save()
+
+
+@transaction.atomic
+def sign_workup(*, workup: WorkUp, user, version: int, catalogue=None) -> None:
+    """Sign: findings are locked from now on; later changes are addenda with a reason."""
+    locked = _check_version(
+        WorkUp, workup.pk, version, label="the work-up", changes_since=lambda: []
+    )
+    if locked.is_signed:
+        raise SignedWorkUp("This work-up is already signed.")
+    catalogue = catalogue or store.get_catalogue()
+    _, answer = assess_workup(workup, catalogue)
+    locked.status = WorkUp.Status.SIGNED
+    locked.signed_by = user
+    locked.signed_at = timezone.now()
+    locked.signed_catalogue_version = f"{catalogue.version} (revision {catalogue.revision})"
+    locked.signed_assessment = answer
+    locked.version += 1
+    locked.save()

@@ -107,3 +107,26 @@ def status_badge(status):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+FACT_LABELS = {
+    "age": "age",
+    "amh_ng_ml": "AMH (ng/mL)",
+    "afc": "AFC",
+    "best_previous_oocytes": "best previous cycle",
+    "previous_oocytes": "previous oocytes",
+}
+
+
+@register.filter
+def fact_label(key):
+    return FACT_LABELS.get(key, key.replace("_", " "))
+
+
+@register.filter
+def fact_value(value):
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or "none"
+    return value

@@ -1,0 +1,129 @@
+"""The work-up's change history, from django-simple-history: who changed what, and when.
+
+One query per clinical model, whatever the number of changes; each record is compared with the
+previous record of the same row to say what changed, in the words of the findings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from .forms import display_value
+from .models import AddonRequest, ChecklistStep, Findings, StimulationCycle, WorkUp
+from .steps import LABELS
+
+# Bookkeeping columns that change on every save and mean nothing to a reader.
+IGNORED = {"updated_at", "created_at", "version", "completed_at", "signed_assessment"}
+
+
+@dataclass
+class Change:
+    when: datetime
+    who: str
+    what: str
+    lines: list[str] = field(default_factory=list)
+
+
+def _who(record) -> str:
+    user = record.history_user
+    if user is None:
+        return "system"
+    return user.get_full_name() or user.get_username()
+
+
+def _label(model, name) -> str:
+    if model is Findings and name in LABELS:
+        return LABELS[name]
+    return str(model._meta.get_field(name).verbose_name).capitalize()
+
+
+def _value(model, record, name, people) -> str:
+    if model is Findings:
+        return display_value(record, name)
+    fld = model._meta.get_field(name)
+    if fld.is_relation:
+        key = getattr(record, fld.attname)
+        if key is None:
+            return "—"
+        if fld.related_model is get_user_model():
+            return people.get(key, f"user {key}")
+        return str(getattr(record, name))
+    value = getattr(record, name)
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, datetime):
+        return f"{timezone.localtime(value):%d %b %Y %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%d %b %Y}"
+    if fld.choices:
+        return str(dict(fld.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _describe(model, record, previous, catalogue, people) -> tuple[str, list[str]]:
+    noun = {
+        WorkUp: "work-up",
+        Findings: "findings",
+        StimulationCycle: "previous cycle",
+        ChecklistStep: "step",
+        AddonRequest: "add-on request",
+    }[model]
+    if model is ChecklistStep:
+        entry = catalogue.investigations.get(record.code) or catalogue.next_steps.get(record.code)
+        noun = f"step “{entry.name if entry else record.code}”"
+    elif model is AddonRequest:
+        entry = catalogue.addons.get(record.addon_code)
+        noun = f"add-on “{entry.name if entry else record.addon_code}”"
+    if record.history_type == "+":
+        return f"created {noun}", []
+    if record.history_type == "-":
+        return f"removed {noun}", []
+    lines = []
+    if previous is not None:
+        for fld in model._meta.concrete_fields:
+            name = fld.attname if fld.is_relation else fld.name
+            if name in IGNORED or fld.primary_key:
+                continue
+            attr = fld.name
+            old, new = getattr(previous, name), getattr(record, name)
+            if old != new:
+                lines.append(
+                    f"{_label(model, attr)}: {_value(model, previous, attr, people)} → "
+                    f"{_value(model, record, attr, people)}"
+                )
+    return f"changed {noun}", lines
+
+
+def workup_history(workup: WorkUp, catalogue, limit: int | None = None) -> list[Change]:
+    """Every recorded change of the work-up, newest first."""
+    sources = [
+        (WorkUp, WorkUp.history.filter(id=workup.pk)),
+        (Findings, Findings.history.filter(workup_id=workup.pk)),
+        (StimulationCycle, StimulationCycle.history.filter(workup_id=workup.pk)),
+        (ChecklistStep, ChecklistStep.history.filter(workup_id=workup.pk)),
+        (AddonRequest, AddonRequest.history.filter(workup_id=workup.pk)),
+    ]
+    # Clinic staff are few: one query names everyone a change can mention.
+    people = {u.pk: u.get_full_name() or u.get_username() for u in get_user_model().objects.all()}
+    changes: list[Change] = []
+    for model, records in sources:
+        previous_by_row = {}
+        pk_name = model._meta.pk.attname
+        for record in records.select_related("history_user").order_by("history_date", "history_id"):
+            row = getattr(record, pk_name)
+            previous = previous_by_row.get(row)
+            what, lines = _describe(model, record, previous, catalogue, people)
+            previous_by_row[row] = record
+            if record.history_type == "~" and not lines:
+                continue
+            changes.append(
+                Change(when=record.history_date, who=_who(record), what=what, lines=lines)
+            )
+    changes.sort(key=lambda c: c.when, reverse=True)
+    return changes[:limit] if limit else changes

@@ -1,0 +1,37 @@
+"""Pages of the clinical record. Thin: permission, form, service call, redirect."""
+
+from .health import healthz
+from .patients import patient_create, patient_detail, patient_edit, patient_list, workup_create
+from .workups import (
+    add_addon,
+    complete_step,
+    counsel_addon,
+    decide,
+    home,
+    preview_step,
+    record_step,
+    sign,
+    track,
+    workup_detail,
+    workup_history,
+)
+
+__all__ = [
+    "add_addon",
+    "complete_step",
+    "counsel_addon",
+    "decide",
+    "healthz",
+    "home",
+    "patient_create",
+    "patient_detail",
+    "patient_edit",
+    "patient_list",
+    "preview_step",
+    "record_step",
+    "sign",
+    "track",
+    "workup_create",
+    "workup_detail",
+    "workup_history",
+]

@@ -1,0 +1,105 @@
+"""Patients: search, create, edit, their work-ups, a new work-up."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
+
+from workup.evidence import store
+from workup.evidence.facts import parse_facts
+
+from ..forms import PatientForm, WorkUpForm
+from ..models import Patient, WorkUp
+from ..services import create_workup, sync_steps
+from ..steps import HISTORY, STEP_FIELDS
+
+PAGE_SIZE = 25
+
+
+@require_safe
+@permission_required("clinic.view_patient", raise_exception=True)
+def patient_list(request):
+    q = request.GET.get("q", "").strip()[:100]
+    patients = Patient.objects.annotate(
+        workup_count=Count("workups"), last_workup=Max("workups__date")
+    ).order_by("name", "mrn")
+    if q:
+        patients = patients.filter(Q(mrn__icontains=q) | Q(name__icontains=q))
+    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "clinic/patient_list.html",
+        {"page": page, "q": q, "query_string": f"q={q}" if q else ""},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("clinic.add_patient", raise_exception=True)
+def patient_create(request):
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        patient = form.save()
+        messages.success(request, f"Patient {patient.mrn} created.")
+        return redirect(patient)
+    return render(request, "clinic/patient_form.html", {"form": form, "creating": True})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("clinic.change_patient", raise_exception=True)
+def patient_edit(request, pk):
+    patient = get_object_or_404(Patient, pk=pk)
+    form = PatientForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            patient = form.save()
+            if "birth_date" in form.changed_data:
+                # A corrected birth date corrects the age of open work-ups (signed ones keep
+                # the age they were signed with).
+                for workup in patient.workups.filter(status=WorkUp.Status.OPEN):
+                    workup.age_years = patient.age_on(workup.date)
+                    workup.save(update_fields=["age_years", "updated_at"])
+                    sync_steps(workup=workup)
+        messages.success(request, f"Patient {patient.mrn} saved.")
+        return redirect(patient)
+    return render(
+        request, "clinic/patient_form.html", {"form": form, "patient": patient, "creating": False}
+    )
+
+
+@require_safe
+@permission_required("clinic.view_patient", raise_exception=True)
+def patient_detail(request, pk):
+    patient = get_object_or_404(Patient, pk=pk)
+    workups = patient.workups.select_related("clinician", "signed_by").order_by("-date", "-pk")
+    return render(request, "clinic/patient_detail.html", {"patient": patient, "workups": workups})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("clinic.add_workup", raise_exception=True)
+def workup_create(request, pk):
+    patient = get_object_or_404(Patient, pk=pk)
+    catalogue = store.get_catalogue()
+    form = WorkUpForm(
+        request.POST or None,
+        patient=patient,
+        catalogue=catalogue,
+        initial={"clinician": request.user.pk},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        facts = {"age": patient.age_on(data["date"])}
+        facts.update({k: data[k] for k in STEP_FIELDS[HISTORY] if data.get(k) is not None})
+        workup = create_workup(
+            patient=patient,
+            clinician=data["clinician"],
+            user=request.user,
+            workup_date=data["date"],
+            facts=parse_facts(facts, **catalogue.codes_for_facts()),
+            catalogue=catalogue,
+        )
+        messages.success(request, "Work-up created. Record findings step by step below.")
+        return redirect(workup)
+    return render(request, "clinic/workup_form.html", {"form": form, "patient": patient})
