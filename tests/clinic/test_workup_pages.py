@@ -597,3 +597,36 @@ def test_the_preview_shows_the_advice_for_unsaved_entries_and_saves_nothing(
 def test_coordinators_get_no_preview(coordinator_client, workup):
     url = reverse("clinic:preview_step", args=[workup.pk, "lifestyle"])
     assert coordinator_client.post(url, {"lifestyle-smoker": "true"}).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "first, repeat, field, message",
+    [
+        ("2026-06-01", "2026-07-13", "aps", "these tests are 6 weeks apart"),
+        ("2026-06-01", "2026-05-01", "aps_repeat_test_date", "cannot be before the first"),
+    ],
+)
+def test_a_confirmed_aps_result_needs_a_repeat_far_enough_apart(
+    clinician_client, workup, first, repeat, field, message
+):
+    response = post_findings(
+        clinician_client,
+        workup,
+        "aps_screen",
+        {"aps": "confirmed", "aps_first_test_date": first, "aps_repeat_test_date": repeat},
+    )
+    assert message in " ".join(response.context["forms"]["findings"]["aps_screen"].errors[field])
+    assert Findings.objects.get(workup=workup).aps is None
+    ok = post_findings(
+        clinician_client,
+        workup,
+        "aps_screen",
+        {
+            "aps": "confirmed",
+            "aps_first_test_date": "2026-01-05",
+            "aps_repeat_test_date": "2026-04-06",
+        },
+    )
+    assert ok.status_code == 302
+    assert Findings.objects.get(workup=workup).aps == "confirmed"

@@ -20,6 +20,7 @@ SCALAR_COLUMNS = {
     "miscarriages": "miscarriages",
     "bmi": "bmi",
     "smoker": "smoker",
+    "alcohol_units_week": "alcohol_units_week",
     "tsh": "tsh",
     "tpo_positive": "tpo_positive",
     "aps": "aps",

@@ -137,6 +137,9 @@ class Findings(models.Model):
     # lifestyle
     bmi = models.FloatField("BMI", null=True, blank=True)
     smoker = models.BooleanField(null=True, blank=True)
+    alcohol_units_week = models.PositiveSmallIntegerField(
+        "alcohol (units a week)", null=True, blank=True
+    )
     # thyroid
     tsh = models.FloatField("TSH", null=True, blank=True)
     tpo_positive = models.BooleanField("TPO antibodies positive", null=True, blank=True)

@@ -10,7 +10,7 @@ HISTORY = "history"
 
 STEP_FIELDS: dict[str, tuple[str, ...]] = {
     HISTORY: ("failed_transfers", "euploid_failed_transfers", "miscarriages"),
-    "lifestyle": ("bmi", "smoker"),
+    "lifestyle": ("bmi", "smoker", "alcohol_units_week"),
     "thyroid": ("tsh", "tpo_positive"),
     "aps_screen": ("aps", "aps_first_test_date", "aps_repeat_test_date"),
     "karyotype": ("karyotype",),
@@ -58,6 +58,7 @@ LABELS = {
     "miscarriages": "Miscarriages",
     "bmi": "BMI",
     "smoker": "Smokes",
+    "alcohol_units_week": "Alcohol",
     "tsh": "TSH",
     "tpo_positive": "TPO antibodies",
     "aps": "Antiphospholipid result",
@@ -109,7 +110,7 @@ BOOLEAN_WORDS = {
     "adenomyosis": ("Present", "Absent"),
 }
 
-UNITS = {"bmi": "kg/m²", "tsh": "mIU/L"}
+UNITS = {"bmi": "kg/m²", "tsh": "mIU/L", "alcohol_units_week": "units a week"}
 
 
 def step_of_field(column: str) -> str | None:

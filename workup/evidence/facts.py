@@ -96,6 +96,7 @@ class Facts:
     age: int | None
     bmi: float | None = None
     smoker: bool | None = None
+    alcohol_units_week: int | None = None
     failed_transfers: int | None = None
     euploid_failed_transfers: int | None = None
     miscarriages: int | None = None
@@ -330,6 +331,7 @@ SCALARS: dict[str, Callable] = {
     "age": _age,
     "bmi": _number(12, 80, "kg/m²"),
     "smoker": _boolean,
+    "alcohol_units_week": _whole(0, 200, "a whole number of units a week"),
     "failed_transfers": _count,
     "euploid_failed_transfers": _count,
     "miscarriages": _count,
