@@ -126,4 +126,25 @@ def workup_history(workup: WorkUp, catalogue, limit: int | None = None) -> list[
                 Change(when=record.history_date, who=_who(record), what=what, lines=lines)
             )
     changes.sort(key=lambda c: c.when, reverse=True)
+    changes = _group_step_creations(changes)
     return changes[:limit] if limit else changes
+
+
+def _group_step_creations(changes: list[Change]) -> list[Change]:
+    """A new work-up creates its whole checklist at once: one line, not thirteen."""
+    out: list[Change] = []
+    for change in changes:
+        last = out[-1] if out else None
+        if (
+            change.what.startswith("created step")
+            and last is not None
+            and last.what.startswith("created ")
+            and "step" in last.what
+            and last.who == change.who
+            and abs((last.when - change.when).total_seconds()) < 2
+        ):
+            count = int(last.what.split()[1]) + 1 if last.what[8].isdigit() else 2
+            last.what = f"created {count} checklist steps"
+            continue
+        out.append(change)
+    return out
