@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint browser-deps clean
+.PHONY: install run serve test lint browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,22 @@ run: install
 	@echo "  Demo logins: clinician, coordinator, lead; password: $(DEMO_PASSWORD)"
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# A production-like local run: debug off, collected static files, gunicorn. Plain HTTP on the
+# loopback (DJANGO_HTTPS=0); a random secret key is kept in the git-ignored .secret-key.
+.secret-key:
+	$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+SERVE_ENV = DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_SECRET_KEY="$$(cat .secret-key)" \
+	DJANGO_ALLOWED_HOSTS=localhost,127.0.0.1
+
+serve: install .secret-key
+	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
+	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput
+	$(SERVE_ENV) $(BIN)/python manage.py load_catalogue
+	$(SERVE_ENV) $(BIN)/python manage.py seed_demo --workups $(DEMO_WORKUPS) --password '$(DEMO_PASSWORD)'
+	@echo "  RIF Work-up (gunicorn, debug off) on http://$(HOST):$(PORT)/"
+	$(SERVE_ENV) GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py workup.wsgi
 
 # Browser tests need Debian's Chromium: installed here when running as root.
 browser-deps:
