@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run serve test lint browser-deps clean
+.PHONY: install run serve test lint bench load browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,17 @@ serve: install .secret-key
 	$(SERVE_ENV) $(BIN)/python manage.py seed_demo --workups $(DEMO_WORKUPS) --password '$(DEMO_PASSWORD)'
 	@echo "  RIF Work-up (gunicorn, debug off) on http://$(HOST):$(PORT)/"
 	$(SERVE_ENV) GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py workup.wsgi
+
+# Benchmarks print figures (see docs/performance.md); they are not pass/fail tests.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+$(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $@
+
+load: install $(VENV)/.bench-installed
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
 # Browser tests need Debian's Chromium: installed here when running as root.
 browser-deps:

@@ -109,7 +109,7 @@ def test_a_clinician_works_up_a_patient_from_start_to_sign_off(
     page.get_by_label(re.compile("I have reviewed the findings")).check()
     page.get_by_role("button", name="Sign work-up").click()
     assert "✓ Signed by Clara Test" in page.locator("#sign-off").inner_text()
-    assert "Status: Open → Signed" in page.locator("#history").inner_text()
+    assert "Endometrial polyp: not recorded → Found" in page.locator("#history").inner_text()
     check(page, "clinician-06-workup-signed")
     page.get_by_role("link", name="all changes").click()
     history = page.locator("table").inner_text()

@@ -13,6 +13,7 @@ from datetime import date
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -434,17 +435,28 @@ class TrackForm(forms.Form):
         required=False,
         widget=DateInput(attrs={"class": "form-control form-control-sm"}),
     )
-    assignee = UserChoiceField(
+    assignee = forms.TypedChoiceField(
         label="Assigned to",
-        queryset=None,
         required=False,
+        coerce=int,
+        empty_value=None,
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
 
-    def __init__(self, *args, catalogue, **kwargs):
+    def __init__(self, *args, catalogue, people, **kwargs):
+        """``people``: who a step can be assigned to, read once for all the page's forms."""
         super().__init__(*args, **kwargs)
         self.catalogue = catalogue
-        self.fields["assignee"].queryset = staff_who_track()
+        self.people = {p.pk: p for p in people}
+        self.fields["assignee"].choices = [("", "Nobody yet")] + [
+            (p.pk, p.get_full_name() or p.get_username()) for p in people
+        ]
+        if isinstance(self.initial.get("assignee"), models.Model):
+            self.initial["assignee"] = self.initial["assignee"].pk
+
+    def clean_assignee(self):
+        pk = self.cleaned_data["assignee"]
+        return self.people.get(pk) if pk is not None else None
 
     def clean_code(self):
         code = self.cleaned_data["code"]

@@ -50,7 +50,7 @@ def _value(model, record, name, people) -> str:
         if key is None:
             return "—"
         if fld.related_model is get_user_model():
-            return people.get(key, f"user {key}")
+            return people.get(key, "a colleague")
         return str(getattr(record, name))
     value = getattr(record, name)
     if value in (None, ""):
@@ -100,17 +100,29 @@ def _describe(model, record, previous, catalogue, people) -> tuple[str, list[str
     return f"changed {noun}", lines
 
 
-def workup_history(workup: WorkUp, catalogue, limit: int | None = None) -> list[Change]:
-    """Every recorded change of the work-up, newest first."""
+def workup_history(
+    workup: WorkUp, catalogue, limit: int | None = None, clinical_only: bool = False
+) -> list[Change]:
+    """Every recorded change of the work-up, newest first.
+
+    ``clinical_only`` keeps the findings and add-on requests (what the work-up page shows, in
+    two queries); the full history adds the work-up, cycles and checklist steps.
+    """
     sources = [
-        (WorkUp, WorkUp.history.filter(id=workup.pk)),
         (Findings, Findings.history.filter(workup_id=workup.pk)),
-        (StimulationCycle, StimulationCycle.history.filter(workup_id=workup.pk)),
-        (ChecklistStep, ChecklistStep.history.filter(workup_id=workup.pk)),
         (AddonRequest, AddonRequest.history.filter(workup_id=workup.pk)),
     ]
-    # Clinic staff are few: one query names everyone a change can mention.
-    people = {u.pk: u.get_full_name() or u.get_username() for u in get_user_model().objects.all()}
+    people = {}
+    if not clinical_only:
+        sources += [
+            (WorkUp, WorkUp.history.filter(id=workup.pk)),
+            (StimulationCycle, StimulationCycle.history.filter(workup_id=workup.pk)),
+            (ChecklistStep, ChecklistStep.history.filter(workup_id=workup.pk)),
+        ]
+        # Clinic staff are few: one query names everyone a change can mention.
+        people = {
+            u.pk: u.get_full_name() or u.get_username() for u in get_user_model().objects.all()
+        }
     changes: list[Change] = []
     for model, records in sources:
         previous_by_row = {}

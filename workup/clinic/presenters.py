@@ -6,6 +6,7 @@ summary, the PDF, the patient sheet) builds on, so they all show the same answer
 
 from __future__ import annotations
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 
 from workup.evidence import store
@@ -13,7 +14,7 @@ from workup.evidence.catalogue import PILLAR_NAMES, PILLARS
 from workup.evidence.engine import cited_sources
 
 from .assessment import assess_workup
-from .models import ChecklistStep, WorkUp
+from .models import AddonRequest, ChecklistStep, StimulationCycle, WorkUp
 
 
 def pillar_groups(checklist: list[dict], steps: dict, catalogue) -> list[dict]:
@@ -56,18 +57,30 @@ def pillar_groups(checklist: list[dict], steps: dict, catalogue) -> list[dict]:
 
 
 def load_workup(pk: int) -> WorkUp:
-    """A work-up with everything its page and its facts read, in a fixed number of queries."""
-    return get_object_or_404(
+    """A work-up with everything its page and its facts read, in a fixed number of queries:
+    the work-up with its patient and findings, its steps, its add-on requests, and its previous
+    cycles only when some are recorded."""
+    workup = get_object_or_404(
         WorkUp.objects.select_related(
             "patient", "clinician", "findings", "signed_by", "created_by"
         ).prefetch_related(
-            "cycles",
-            "addon_requests__counselled_by",
-            "addon_requests__recorded_by",
-            "steps__assignee",
+            Prefetch(
+                "addon_requests",
+                queryset=AddonRequest.objects.select_related("counselled_by", "recorded_by"),
+            ),
+            Prefetch(
+                "steps",
+                queryset=ChecklistStep.objects.select_related("assignee", "completed_by"),
+            ),
         ),
         pk=pk,
     )
+    findings = getattr(workup, "findings", None)
+    if findings is not None and findings.previous_cycles_known:
+        prefetch_related_objects([workup], "cycles")
+    else:
+        workup._prefetched_objects_cache["cycles"] = StimulationCycle.objects.none()
+    return workup
 
 
 def workup_context(workup: WorkUp) -> dict:

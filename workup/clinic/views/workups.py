@@ -28,6 +28,7 @@ from ..forms import (
     SignForm,
     TrackForm,
     findings_form_class,
+    staff_who_track,
 )
 from ..history import workup_history as history_of
 from ..models import AddonRequest, ChecklistStep, WorkUp
@@ -75,9 +76,7 @@ def findings_form(workup, catalogue, code, data=None, version=None):
         version = workup.version if code == HISTORY else _step_versions(workup).get(code, 1)
     cycles = None
     if code in WITH_CYCLES:
-        cycles = CycleFormSet(
-            data, prefix="cycles", queryset=workup.cycles.all().order_by("sequence")
-        )
+        cycles = CycleFormSet(data, prefix="cycles", queryset=workup.cycles.all())
     form = findings_form_class(code)(
         data,
         prefix=code,
@@ -90,29 +89,33 @@ def findings_form(workup, catalogue, code, data=None, version=None):
     return form, cycles
 
 
-def page_forms(request, workup, catalogue, answer, bound=None) -> dict:
-    """Every form the user's role may use on this page; ``bound`` replaces some by POSTed ones."""
+def page_forms(request, workup, catalogue, answer, bound=None, open_step=None) -> dict:
+    """The forms the user's role may use on this page; ``bound`` replaces some by POSTed ones.
+
+    Only the open step's findings form is built (the others are a link that opens them): a
+    page of fourteen open forms would cost more to draw than everything else on it.
+    """
     user = request.user
     out: dict = {"findings": {}, "decisions": {}, "counselling": {}, "track": {}}
-    if user.has_perm("clinic.record_findings"):
+    known = open_step == HISTORY or open_step in catalogue.investigations
+    if user.has_perm("clinic.record_findings") and open_step and known:
         versions = _step_versions(workup)
-        for code in STEP_FIELDS:
-            if code == HISTORY or code in catalogue.investigations:
-                form, cycles = findings_form(workup, catalogue, code)
-                out["findings"][code] = form
-                if cycles is not None:
-                    out["cycles"] = cycles
-        for code, step in ((s.code, s) for s in workup.steps.all()):
-            if step.kind == ChecklistStep.Kind.INVESTIGATION:
-                out["decisions"][code] = DecisionForm(
-                    prefix=f"decide-{code}",
-                    workup=workup,
-                    initial={
-                        "decision": step.clinician_decision,
-                        "reason": step.not_indicated_reason,
-                        "version": versions[code],
-                    },
-                )
+        form, cycles = findings_form(workup, catalogue, open_step)
+        out["findings"][open_step] = form
+        if cycles is not None:
+            out["cycles"] = cycles
+        step = next((s for s in workup.steps.all() if s.code == open_step), None)
+        if step is not None and step.kind == ChecklistStep.Kind.INVESTIGATION:
+            out["decisions"][open_step] = DecisionForm(
+                prefix=f"decide-{open_step}",
+                workup=workup,
+                initial={
+                    "decision": step.clinician_decision,
+                    "reason": step.not_indicated_reason,
+                    "version": versions[open_step],
+                },
+            )
+    if user.has_perm("clinic.record_findings"):
         out["addon"] = AddonRequestForm(prefix="addon", workup=workup, catalogue=catalogue)
     if user.has_perm("clinic.counsel_addon"):
         for request_row in workup.addon_requests.all():
@@ -121,11 +124,13 @@ def page_forms(request, workup, catalogue, answer, bound=None) -> dict:
             )
     if user.has_perm("clinic.manage_steps"):
         due = timezone.localdate() + timedelta(days=DEFAULT_DUE_DAYS)
+        people = list(staff_who_track())  # one query for every track form on the page
         for step in answer["next_steps"]:
             if step["kind"] == "action":
                 out["track"][step["code"]] = TrackForm(
                     prefix=f"track-{step['code']}",
                     catalogue=catalogue,
+                    people=people,
                     initial={"code": step["code"], "due_date": due, "assignee": workup.clinician},
                 )
     if user.has_perm("clinic.sign_workup") and not workup.is_signed:
@@ -142,9 +147,10 @@ def page_forms(request, workup, catalogue, answer, bound=None) -> dict:
 def render_workup(request, workup, bound=None, open_step=None):
     context = workup_context(workup)
     catalogue = context["catalogue"]
-    context["forms"] = page_forms(request, workup, catalogue, context["answer"], bound)
-    context["history"] = history_of(workup, catalogue, limit=HISTORY_ON_PAGE)
-    context["addenda"] = list(workup.addenda.select_related("author"))
+    context["forms"] = page_forms(request, workup, catalogue, context["answer"], bound, open_step)
+    context["history"] = history_of(workup, catalogue, limit=HISTORY_ON_PAGE, clinical_only=True)
+    # Only a signed work-up can have addenda: an open one spares the query.
+    context["addenda"] = list(workup.addenda.select_related("author")) if workup.is_signed else []
     context["open_step"] = open_step
     context["tracked_codes"] = {s.code for s in context["tracked_steps"]}
     return render(request, "clinic/workup_detail.html", context)
@@ -274,7 +280,9 @@ def track(request, pk):
     if code not in catalogue.next_steps:
         messages.error(request, "Choose a next step to track.")
         return _back(workup, "next-steps-title")
-    form = TrackForm(request.POST, prefix=f"track-{code}", catalogue=catalogue)
+    form = TrackForm(
+        request.POST, prefix=f"track-{code}", catalogue=catalogue, people=list(staff_who_track())
+    )
     if form.is_valid():
         step = track_next_step(
             workup=workup,

@@ -1,0 +1,42 @@
+"""Read-only admin views of the clinical record, for superusers (support and benchmarks).
+
+Clinical data is written through the app's pages, never the admin: every clinical change must go
+through the same validation, locking and history as the work-up page.
+"""
+
+from django.contrib import admin
+
+from .models import ChecklistStep, Patient, WorkUp
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChecklistStep)
+class ChecklistStepAdmin(ReadOnlyAdmin):
+    list_display = ("workup", "code", "pillar", "status", "due_date", "assignee")
+    list_filter = ("status", "pillar", "kind")
+    search_fields = ("workup__patient__mrn", "code")
+    list_select_related = ("workup__patient", "assignee")
+    ordering = ("due_date",)
+
+
+@admin.register(Patient)
+class PatientAdmin(ReadOnlyAdmin):
+    list_display = ("mrn", "name", "birth_date")
+    search_fields = ("mrn", "name")
+
+
+@admin.register(WorkUp)
+class WorkUpAdmin(ReadOnlyAdmin):
+    list_display = ("patient", "date", "clinician", "status")
+    list_filter = ("status",)
+    list_select_related = ("patient", "clinician")
