@@ -227,7 +227,7 @@ def test_bad_input_is_named_by_its_field_and_changes_nothing(
     if data.get("assignee") in ("STRANGER", "LEAD"):
         data["assignee"] = {"STRANGER": stranger, "LEAD": lead}[data["assignee"]].pk
     response = coordinator_client.post(f"{QUEUE}?step=hysteroscopy", data)
-    assert response.status_code == 400
+    assert response.status_code == 200
     html = response.content.decode()
     assert "Nothing was changed" in html
     assert expected in html
@@ -278,7 +278,7 @@ def test_an_inactive_person_cannot_be_given_steps(coordinator_client, two):
     response = coordinator_client.post(
         QUEUE, {"action": "assign", "assignee": gone.pk, "steps": ticks(*two)}
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "Gina Test cannot take checklist steps" in response.content.decode()
 
 

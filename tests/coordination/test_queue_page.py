@@ -387,3 +387,12 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(
         assert response.status_code == 200
         assert response.context["rows"], query
     assert len(coordinator_client.get(QUEUE).context["rows"]) == min(rows, 50)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["coordinator", "clinician", "lead"])
+def test_no_two_controls_share_an_id_so_every_label_finds_its_control(client, varied, request, who):
+    client.force_login(request.getfixturevalue(who))
+    html = client.get(QUEUE).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)

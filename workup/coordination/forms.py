@@ -160,6 +160,8 @@ class StepActionForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
+        # Its own ids: the filter bar on the same page has an "assignee" control too.
+        kwargs.setdefault("auto_id", "action_%s")
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = step_takers()
         style_widgets(self)
@@ -170,7 +172,7 @@ class StepActionForm(forms.Form):
         today = timezone.localdate()
         if action in NEEDS_DATE and day is None and "date" not in self.errors:
             what = "booking date" if action == "schedule" else "new due date"
-            self.add_error("date", f"Give the {what} (YYYY-MM-DD).")
+            self.add_error("date", f"Give the {what}.")
         if action in NEEDS_DATE and day is not None:
             if action == "schedule" and day < today:
                 self.add_error(

@@ -66,7 +66,7 @@ class QueueView(PermissionRequiredMixin, View):
     raise_exception = True
     template_name = "coordination/queue.html"
 
-    def get(self, request, action_form=None, status=200):
+    def get(self, request, action_form=None):
         today = timezone.localdate()
         form, filters, steps, catalogue = _filtered(request, today)
         counts = count_queue(steps, today=today)
@@ -97,14 +97,15 @@ class QueueView(PermissionRequiredMixin, View):
             "action_form": action_form if can_manage else None,
             "selected": set(request.POST.getlist("steps")),
         }
-        return render(request, self.template_name, context, status=status)
+        return render(request, self.template_name, context)
 
     def post(self, request):
         if not request.user.has_perm("clinic.manage_steps"):
             raise PermissionDenied
         form = StepActionForm(request.POST)
         if not form.is_valid():
-            return self.get(request, action_form=form, status=400)
+            # Drawn again (as Django's form views do) with the errors and the ticked rows kept.
+            return self.get(request, action_form=form)
         try:
             report = form.apply(user=request.user)
         except ChangeRefused as refused:
