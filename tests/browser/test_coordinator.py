@@ -76,6 +76,9 @@ def table_rows(page) -> list[tuple[str, str]]:
 def test_a_coordinator_filters_schedules_assigns_and_exports(
     page, live_server, queue, console_errors
 ):
+    page.goto(f"{live_server.url}/coordinator/")  # sent to sign in first
+    assert "/accounts/login/" in page.url
+    assert axe_violations(page) == []
     log_in(page, live_server, "carol", PASSWORD)
     page.get_by_role("link", name="Coordinator queue").click()
     page.wait_for_url("**/coordinator/")

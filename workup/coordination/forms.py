@@ -39,7 +39,18 @@ def style_widgets(form) -> None:
         widget.attrs["class"] = css
 
 
-class QueueFilterForm(forms.Form):
+class LabelledErrors:
+    """Errors as sentences that name their field, for a summary at the top of a form."""
+
+    def labelled_errors(self) -> list[str]:
+        return [
+            f"{self.fields[name].label}: {message}" if name in self.fields else message
+            for name, messages in self.errors.items()
+            for message in messages
+        ]
+
+
+class QueueFilterForm(LabelledErrors, forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=100, strip=True)
     status = forms.ChoiceField(label="Status", required=False)
     pillar = forms.ChoiceField(label="Pillar", required=False)
@@ -135,7 +146,7 @@ ACTIONS = [
 NEEDS_DATE = {"schedule", "due"}
 
 
-class StepActionForm(forms.Form):
+class StepActionForm(LabelledErrors, forms.Form):
     """One action on the ticked rows."""
 
     action = forms.ChoiceField(
@@ -228,11 +239,3 @@ class StepActionForm(forms.Form):
         elif same:
             text += f" {same} steps were already so and were left as they were."
         return text
-
-    def error_list(self) -> list[str]:
-        """Every error, each prefixed with the label of its field."""
-        return [
-            f"{self.fields[name].label}: {message}" if name in self.fields else message
-            for name, messages in self.errors.items()
-            for message in messages
-        ]

@@ -78,11 +78,6 @@ class QueueView(PermissionRequiredMixin, View):
         query.pop("page", None)
         context = {
             "filter_form": form,
-            "filter_errors": [
-                f"{form.fields[name].label}: {message}"
-                for name, errors in form.errors.items()
-                for message in errors
-            ],
             "filters": filters,
             "filtered": bool(filters.as_record()),
             "query_string": query.urlencode(),
