@@ -383,3 +383,11 @@ def test_no_two_controls_share_an_id_so_every_label_finds_its_control(client, va
     html = client.get(QUEUE).content.decode()
     ids = re.findall(r'\sid="([^"]+)"', html)
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+@pytest.mark.django_db
+def test_every_described_control_points_at_text_on_the_page(coordinator_client, varied):
+    html = coordinator_client.get(QUEUE).content.decode()
+    ids = set(re.findall(r'\sid="([^"]+)"', html))
+    for refs in re.findall(r'aria-(?:describedby|labelledby|controls)="([^"]+)"', html):
+        assert set(refs.split()) <= ids, refs

@@ -51,7 +51,9 @@ class LabelledErrors:
 
 
 class QueueFilterForm(LabelledErrors, forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=100, strip=True)
+    q = forms.CharField(
+        label="Search", required=False, max_length=100, strip=True, widget=forms.SearchInput
+    )
     status = forms.ChoiceField(label="Status", required=False)
     pillar = forms.ChoiceField(label="Pillar", required=False)
     step = forms.ChoiceField(label="Step", required=False)
@@ -64,9 +66,7 @@ class QueueFilterForm(LabelledErrors, forms.Form):
 
     def __init__(self, *args, people, catalogue, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["q"].widget.attrs.update(
-            {"placeholder": "MRN or name", "type": "search", "autocomplete": "off"}
-        )
+        self.fields["q"].widget.attrs.update({"placeholder": "MRN or name", "autocomplete": "off"})
         self.fields["status"].choices = [("", "Any open status"), *OPEN_STATUS_CHOICES]
         self.fields["pillar"].choices = [("", "Any pillar")] + [
             (p, PILLAR_NAMES[p]) for p in PILLARS
@@ -161,7 +161,6 @@ class StepActionForm(LabelledErrors, forms.Form):
         input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter the date as YYYY-MM-DD, for example 2026-03-20."},
-        help_text="The booking date, or the new due date.",
     )
     assignee = TakerField(
         label="Assignee",
