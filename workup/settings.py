@@ -259,6 +259,9 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# The address of the app as users reach it, for links in emails (the overdue digest).
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "").rstrip("/")
+
 # The clinic named on summaries and patient sheets.
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "Demo Fertility Clinic")
 CLINIC_ADDRESS = os.environ.get("CLINIC_ADDRESS", "1 Example Street, Demo Town")
