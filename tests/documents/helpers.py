@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.urls import reverse
 
+from tests.evidence.test_facts import EXAMPLE
 from tests.factories import make_patient, make_workup
 from workup.clinic.assessment import assess_workup
 from workup.clinic.presenters import load_workup
@@ -21,30 +22,13 @@ requires_poppler = pytest.mark.skipif(
     reason="poppler-utils (pdftotext, pdfinfo) not installed",
 )
 
-# A work-up that exercises every part of the summary: RIF labelled, a polyp, endometritis,
-# low reserve, two flagged add-ons (one verified with risks, one pending review).
+# The contract's example, made to exercise every part of the summary: RIF labelled, a polyp,
+# endometritis, low reserve, two flagged add-ons (one verified, one pending clinical review).
 RICH_FACTS = {
-    "age": 38,
-    "bmi": 24.5,
-    "smoker": False,
+    **EXAMPLE,
     "failed_transfers": 4,
     "euploid_failed_transfers": 1,
-    "miscarriages": 0,
-    "hysteroscopy": {
-        "done": True,
-        "polyp": True,
-        "submucosal_fibroid": False,
-        "septum": False,
-        "adhesions": False,
-    },
-    "ce_biopsy": {"done": True, "cd138_positive": True},
-    "hydrosalpinx": False,
-    "amh": {"value": 0.8, "unit": "ng/mL"},
-    "afc": 4,
-    "previous_oocytes": [3, 2],
-    "tsh": 2.1,
-    "tpo_positive": False,
-    "aps": "not_tested",
+    "hysteroscopy": {**EXAMPLE["hysteroscopy"], "polyp": True},
     "addons_requested": ["intralipids", "corticosteroids"],
 }
 

@@ -75,7 +75,8 @@ def test_findings_are_in_words_by_pillar_and_unknown_stays_not_recorded(clinicia
     assert "AMH 0.8 ng/mL; AFC 4" in row("ovarian_reserve")
     assert "Cycle 1: 3 oocytes; cycle 2: 2 oocytes" in row("response_review")
     assert "Non-smoker; BMI 24.5" in row("lifestyle")
-    assert "Not recorded" in row("karyotype")
+    assert "Normal" in row("karyotype")
+    assert "Not recorded" in row("embryo_review")
     assert "No hydrosalpinx" in row("hydrosalpinx_check")
     assert "Result not recorded" in row("adenomyosis_imaging")
     text = section_text(page, "findings-title")
@@ -129,7 +130,7 @@ def test_add_ons_show_flag_stance_hfea_risks_and_the_counselling_outcome(
     intralipids = store.get_catalogue().addons["intralipids"]
     assert "Flagged: Intralipid infusion" in block
     assert "ESHRE Not recommended" in block
-    assert "HFEA red may reduce effectiveness" in block
+    assert "HFEA red May reduce effectiveness." in block
     for risk in intralipids.risks:
         assert risk in block
     assert "Discussed; patient declined (Alice Test, 24 Nov 2026 09:15)" in block

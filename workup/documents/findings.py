@@ -92,18 +92,22 @@ def _karyotype(facts: Facts, row) -> str:
     return facts.karyotype or NOT_RECORDED
 
 
-def _done(value) -> str:
-    if value is None or value.done is None:
+def _procedure(result, row=None, date_column: str = "", findings=lambda r: []) -> str:
+    """A procedure's line: not recorded, not done, or "done 2 Oct 2026" and what it found."""
+    if result is None or result.done is None:
         return NOT_RECORDED
-    return "done" if value.done else "not done"
+    if not result.done:
+        return "not done"
+    day = getattr(row, date_column, None) if row is not None and date_column else None
+    return _join(["done" + (f" {_day(day)}" if day else ""), *findings(result)])
 
 
 def _embryo_review(facts: Facts, row) -> str:
-    return _done(facts.embryo_review)
+    return _procedure(facts.embryo_review)
 
 
 def _uterine_imaging(facts: Facts, row) -> str:
-    return _done(facts.uterine_imaging)
+    return _procedure(facts.uterine_imaging)
 
 
 def _count(value: int | None, what: str) -> str:
@@ -134,14 +138,8 @@ def _pgta(facts: Facts, row) -> str:
     return _join(parts)
 
 
-def _hysteroscopy(facts: Facts, row) -> str:
-    h = facts.hysteroscopy
-    if h is None or h.done is None:
-        return NOT_RECORDED
-    if not h.done:
-        return "not done"
-    parts = ["done" + (f" {_day(row.hysteroscopy_date)}" if row and row.hysteroscopy_date else "")]
-    parts += [
+def _hysteroscopy_findings(h) -> list[str]:
+    return [
         _flag(h.polyp, "polyp found", "no polyp", "polyp"),
         _flag(
             h.submucosal_fibroid,
@@ -158,17 +156,14 @@ def _hysteroscopy(facts: Facts, row) -> str:
             "signs of endometritis",
         ),
     ]
-    return _join(parts)
 
 
-def _ce_biopsy(facts: Facts, row) -> str:
-    b = facts.ce_biopsy
-    if b is None or b.done is None:
-        return NOT_RECORDED
-    if not b.done:
-        return "not done"
-    parts = ["done" + (f" {_day(row.ce_biopsy_date)}" if row and row.ce_biopsy_date else "")]
-    parts.append(_flag(b.cd138_positive, "CD138 positive", "CD138 negative", "CD138 result"))
+def _hysteroscopy(facts: Facts, row) -> str:
+    return _procedure(facts.hysteroscopy, row, "hysteroscopy_date", _hysteroscopy_findings)
+
+
+def _biopsy_findings(b) -> list[str]:
+    parts = [_flag(b.cd138_positive, "CD138 positive", "CD138 negative", "CD138 result")]
     if b.treated is not None:
         parts.append("antibiotics given" if b.treated else "antibiotics not given")
     if b.rebiopsy_negative is not None:
@@ -183,7 +178,11 @@ def _ce_biopsy(facts: Facts, row) -> str:
             if b.second_line_rebiopsy_negative
             else "re-biopsy after second line still positive"
         )
-    return _join(parts)
+    return parts
+
+
+def _ce_biopsy(facts: Facts, row) -> str:
+    return _procedure(facts.ce_biopsy, row, "ce_biopsy_date", _biopsy_findings)
 
 
 def _hydrosalpinx(facts: Facts, row) -> str:

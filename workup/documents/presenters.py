@@ -116,11 +116,11 @@ def summary_context(workup: WorkUp, *, pdf: bool = False) -> dict:
         pillars.append({**group, "rows": rows})
 
     next_steps = [{"step": step, "row": steps.get(step["code"])} for step in answer["next_steps"]]
-    requests = context["requests"]
+    addon_requests = context["requests"]
     addons = [
         {
             "flag": flag,
-            "request": requests.get(flag["code"]),
+            "request": addon_requests.get(flag["code"]),
             "hfea_meaning": HFEA_MEANING.get(flag["hfea"] or ""),
         }
         for flag in answer["addon_flags"]
@@ -209,6 +209,8 @@ def handout_context(workup: WorkUp, *, pdf: bool = False) -> dict:
         **_document(workup, context, kind="handout", title=title, pdf=pdf),
         "handout_addons": addons,
         "plan": plan,
+        "any_pending_review": any(a["pending_review"] for a in addons)
+        or any(s["pending_review"] for p in plan for s in p["steps"]),
         "failed_transfers": context["facts"].failed_transfers,
         "ref_numbers": numbers,
         "references": [(numbers[k], catalogue.sources[k]) for k in keys],

@@ -23,6 +23,14 @@ from .pdf import render_pdf
 from .presenters import handout_context, page_context, summary_context
 
 Kind = DownloadRecord.Kind
+
+
+def document_view(view):
+    """GET (or HEAD) only, never cached, for those who may see work-ups."""
+    view = permission_required("clinic.view_workup", raise_exception=True)(view)
+    return never_cache(require_safe(view))
+
+
 SUMMARY_TEMPLATE = "documents/summary.html"
 HANDOUT_TEMPLATE = "documents/handout.html"
 
@@ -59,37 +67,27 @@ def _pdf(request, pk, build, template, kind):
     return response
 
 
-@never_cache
-@require_safe
-@permission_required("clinic.view_workup", raise_exception=True)
+@document_view
 def summary(request, pk):
     return _page(request, pk, summary_context, SUMMARY_TEMPLATE, Kind.SUMMARY_PRINT)
 
 
-@never_cache
-@require_safe
-@permission_required("clinic.view_workup", raise_exception=True)
+@document_view
 def summary_pdf(request, pk):
     return _pdf(request, pk, summary_context, SUMMARY_TEMPLATE, Kind.SUMMARY_PDF)
 
 
-@never_cache
-@require_safe
-@permission_required("clinic.view_workup", raise_exception=True)
+@document_view
 def handout(request, pk):
     return _page(request, pk, handout_context, HANDOUT_TEMPLATE, Kind.HANDOUT)
 
 
-@never_cache
-@require_safe
-@permission_required("clinic.view_workup", raise_exception=True)
+@document_view
 def handout_pdf(request, pk):
     return _pdf(request, pk, handout_context, HANDOUT_TEMPLATE, Kind.HANDOUT_PDF)
 
 
-@never_cache
-@require_safe
-@permission_required("clinic.view_workup", raise_exception=True)
+@document_view
 def page_css(request, pk, kind):
     """The patient's line in the page margins when a browser prints the summary or the sheet."""
     if kind not in ("summary", "handout"):
