@@ -1,9 +1,11 @@
 """The patient sheet: plain words, one section per add-on asked about, and the plan instead."""
 
 import re
-from datetime import date
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from tests.factories import make_workup
 from workup.clinic.models import ChecklistStep
@@ -140,14 +142,31 @@ def test_plan_steps_use_the_catalogues_plain_words_with_the_medical_name_beside(
     assert catalogue.investigations["hysteroscopy"].plain in text
 
 
-def test_a_booked_step_shows_its_date(clinician_client, clinician, loaded_catalogue):
+def test_a_booked_step_shows_its_date_and_a_date_gone_by_is_left_out(
+    clinician_client, clinician, loaded_catalogue
+):
     workup = make_workup(clinician=clinician, facts={"age": 36, "failed_transfers": 3})
-    step = workup.steps.get(code="hysteroscopy")
-    step.status = ChecklistStep.Status.SCHEDULED
-    step.scheduled_for = date(2026, 12, 3)
-    step.save()
-    text = visible_text(handout(clinician_client, workup))
-    assert "Booked for 3 December 2026." in text
+    today = timezone.localdate()
+    booked = workup.steps.get(code="hysteroscopy")
+    booked.status = ChecklistStep.Status.SCHEDULED
+    booked.scheduled_for = today + timedelta(days=9)
+    booked.save()
+    planned = workup.steps.get(code="karyotype")
+    planned.due_date = today + timedelta(days=20)
+    planned.save()
+    late = workup.steps.get(code="ovarian_reserve")
+    late.due_date = today - timedelta(days=4)
+    late.save()
+    page = handout(clinician_client, workup)
+
+    def item(code):
+        start = page.index(f'data-plan-step="{code}"')
+        return visible_text(page[start : page.index("</li>", start)])
+
+    assert f"Booked for {date_format(booked.scheduled_for, 'j F Y')}." in item("hysteroscopy")
+    assert f"Planned by {date_format(planned.due_date, 'j F Y')}." in item("karyotype")
+    assert "Planned by" not in item("ovarian_reserve")
+    assert "overdue" not in visible_text(page)
 
 
 def test_claims_pending_clinical_review_are_marked_in_words_a_patient_understands(

@@ -190,3 +190,12 @@ def test_the_fetcher_serves_static_files_and_refuses_the_rest():
     response = fetcher().fetch("http://testserver/static/css/summary.css")
     assert response.content_type == "text/css"
     assert b"@page" in response.read()
+
+
+def test_weasyprint_understands_every_style_rule(caplog, clinician_client, workup):
+    """WeasyPrint skips what it cannot read with only a warning; the layout would then drift
+    from the one checked here and in the PNGs."""
+    with caplog.at_level("WARNING", logger="weasyprint"):
+        for name in ("summary_pdf", "handout_pdf"):
+            assert clinician_client.get(url(name, workup)).status_code == 200
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []

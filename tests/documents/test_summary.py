@@ -1,13 +1,15 @@
 """The printable consultation summary as a clinician reads it on screen or on paper."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
 
 from tests.conftest import make_user
-from tests.factories import make_workup
+from tests.factories import make_patient, make_workup
 from workup.clinic.models import Addendum, AddonRequest
 from workup.evidence import store
 
@@ -225,8 +227,6 @@ def test_it_obeys_the_content_security_policy(clinician_client, workup):
 
 
 def test_the_browser_print_margins_carry_the_patient_and_the_draft_mark(clinician_client, workup):
-    from django.urls import reverse
-
     css = clinician_client.get(reverse("documents:page_css", args=[workup.pk, "summary"]))
     assert css["Content-Type"].startswith("text/css")
     body = css.content.decode()
@@ -237,10 +237,6 @@ def test_the_browser_print_margins_carry_the_patient_and_the_draft_mark(clinicia
 def test_a_name_cannot_break_out_of_the_print_margin_stylesheet(
     clinician_client, clinician, loaded_catalogue
 ):
-    from django.urls import reverse
-
-    from tests.factories import make_patient
-
     patient = make_patient(name='Eve "}</style> \\ Quote')
     workup = make_workup(clinician=clinician, patient=patient)
     body = clinician_client.get(
@@ -258,3 +254,14 @@ def test_the_responsible_clinician_need_not_be_the_reader(coordinator_client, lo
     text = visible_text(summary(coordinator_client, workup))
     assert "Responsible clinician Dora Test" in text
     assert "by Carol Test" in text  # who produced this copy
+
+
+def test_due_dates_are_shown_and_overdue_steps_say_so(clinician_client, workup):
+    step = workup.steps.get(code="aps_screen")
+    step.due_date = timezone.localdate() - timedelta(days=3)
+    step.save()
+    page = summary(clinician_client, workup)
+    start = page.index('data-next-step="aps_screen"')
+    assert "3 days overdue" in visible_text(page[start : page.index("</li>", start)])
+    start = page.index('data-investigation="aps_screen"')
+    assert "3 days overdue" in visible_text(page[start : page.index("</tr>", start)])

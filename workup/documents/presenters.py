@@ -144,19 +144,30 @@ def summary_context(workup: WorkUp, *, pdf: bool = False) -> dict:
     }
 
 
-def _plain_step(step: dict, catalogue, row) -> dict:
-    """A next step for the patient: the catalogue's plain text, and when it is booked."""
+def _plain_step(step: dict, catalogue, row, today) -> dict:
+    """A next step for the patient: the catalogue's plain text, and when it is booked.
+
+    Only dates still ahead are given: a booking or target date already past (an overdue step)
+    is the coordinator's to chase, and would only puzzle the patient.
+    """
     if step["kind"] == "investigation":
         entry = catalogue.investigations.get(step["code"])
     else:
         entry = catalogue.next_steps.get(step["code"])
+    booked_for = planned_by = None
+    if row is not None and row.is_open:
+        if row.scheduled_for and row.scheduled_for >= today:
+            booked_for = row.scheduled_for
+        elif row.due_date and row.due_date >= today and not row.scheduled_for:
+            planned_by = row.due_date
     return {
         "code": step["code"],
         "name": step["name"],
         "plain": getattr(entry, "plain", "") or "",
         "pending_review": step["review"] == PENDING,
         "sources": step["sources"],
-        "row": row,
+        "booked_for": booked_for,
+        "planned_by": planned_by,
     }
 
 
@@ -165,6 +176,7 @@ def handout_context(workup: WorkUp, *, pdf: bool = False) -> dict:
     answer = context["answer"]
     catalogue = context["catalogue"]
     steps = {s.code: s for s in workup.steps.all()}
+    today = timezone.localdate()
 
     addons = []
     for flag in answer["addon_flags"]:
@@ -186,7 +198,7 @@ def handout_context(workup: WorkUp, *, pdf: bool = False) -> dict:
     plan = []
     for pillar, heading in HANDOUT_PILLARS:
         planned = [
-            _plain_step(step, catalogue, steps.get(step["code"]))
+            _plain_step(step, catalogue, steps.get(step["code"]), today)
             for step in answer["next_steps"]
             if step["pillar"] == pillar
         ]
