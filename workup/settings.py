@@ -291,5 +291,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Every login would log a line; failures and lockouts (WARNING) still do.
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs each layout step at INFO.
+        "weasyprint": {"level": "WARNING"},
     },
 }
