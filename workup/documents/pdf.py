@@ -11,9 +11,11 @@ URL configuration: ``manage.py`` commands and the pages that never make a PDF do
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import mimetypes
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -21,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.utils import timezone
 
 
 def static_file(url: str) -> Path | None:
@@ -82,5 +85,21 @@ def render(html: str, *, base_url: str) -> RenderedPdf:
     return RenderedPdf(content=document.write_pdf(), pages=len(document.pages))
 
 
+# How long a rendered PDF is kept for reuse; the documents change daily anyway (see models).
+KEEP_FOR = timedelta(days=2)
+
+
 def render_pdf(html: str, *, base_url: str) -> bytes:
-    return render(html, base_url=base_url).content
+    """The PDF of this HTML: from the cache when the same HTML was rendered before."""
+    from .models import RenderedPdf
+
+    key = hashlib.sha256(f"{base_url}\n{html}".encode()).hexdigest()
+    cached = RenderedPdf.objects.filter(key=key).values_list("content", flat=True).first()
+    if cached is not None:
+        return bytes(cached)
+    rendered = render(html, base_url=base_url)
+    RenderedPdf.objects.filter(created_at__lt=timezone.now() - KEEP_FOR).delete()
+    RenderedPdf.objects.get_or_create(
+        key=key, defaults={"content": rendered.content, "pages": rendered.pages}
+    )
+    return rendered.content

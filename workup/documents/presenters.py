@@ -92,7 +92,9 @@ def _document(workup: WorkUp, context: dict, *, kind: str, title: str, pdf: bool
         "author": person_name(workup.clinician),
         "clinician_name": person_name(workup.clinician),
         "signed_by_name": person_name(workup.signed_by) if signed else "",
-        "generated_at": timezone.now(),
+        # The day, not the minute: the exact time of each download is in the audit record, and
+        # a document that only changes with its content can be cached by its content.
+        "generated_at": timezone.localdate(),
     }
 
 
