@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 
 from workup.accounts.roles import assign_role
 from workup.evidence import store
@@ -20,9 +21,11 @@ def catalogue() -> Catalogue:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_catalogue_cache():
-    # The parsed-snapshot cache is keyed by database row; tests roll the rows back.
+def _fresh_caches():
+    # Caches keyed by database rows (the catalogue snapshot, the queue counts) must not outlive
+    # a test's rolled-back rows.
     store._parsed.clear()
+    cache.clear()
     yield
     store._parsed.clear()
 

@@ -88,7 +88,7 @@ def _describe(model, record, previous, catalogue, people) -> tuple[str, list[str
     if previous is not None:
         for fld in model._meta.concrete_fields:
             name = fld.attname if fld.is_relation else fld.name
-            if name in IGNORED or fld.primary_key:
+            if name in IGNORED or fld.primary_key or getattr(fld, "generated", False):
                 continue
             attr = fld.name
             old, new = getattr(previous, name), getattr(record, name)

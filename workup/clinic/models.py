@@ -12,7 +12,8 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -23,6 +24,10 @@ MRN_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$",
     "Use letters, digits and hyphens (up to 32), starting with a letter or digit.",
 )
+
+
+# Where a step without a due date sorts in the queues: after every real date.
+QUEUE_NO_DUE_DATE = date(9999, 12, 31)
 
 
 def age_on(birth_date: date, day: date) -> int:
@@ -240,7 +245,7 @@ class StimulationCycle(models.Model):
 
 class StepQuerySet(models.QuerySet):
     def open(self):
-        return self.filter(status__in=ChecklistStep.OPEN_STATUSES)
+        return self.filter(in_queue=True)
 
     def overdue(self, today: date | None = None):
         today = today or timezone.localdate()
@@ -304,9 +309,23 @@ class ChecklistStep(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Computed by the database, for the queues: whether the step is open, and the due date
+    # with "no due date" sorting last. One index in queue order then serves a page of the
+    # queue without sorting every open step (SQLite cannot use a partial index on a
+    # parameterised IN, nor an index for NULLS LAST).
+    in_queue = models.GeneratedField(
+        expression=Q(status__in=["pending", "scheduled", "awaiting_findings"]),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
+    queue_due = models.GeneratedField(
+        expression=Coalesce("due_date", Value(QUEUE_NO_DUE_DATE)),
+        output_field=models.DateField(),
+        db_persist=True,
+    )
 
     objects = StepQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["in_queue", "queue_due"])
 
     class Meta:
         ordering = ["workup", "pk"]
@@ -316,11 +335,14 @@ class ChecklistStep(models.Model):
             models.Index(fields=["assignee", "status", "due_date"], name="step_assignee_idx"),
             models.Index(fields=["code", "status"], name="step_code_status_idx"),
             models.Index(fields=["pillar", "status"], name="step_pillar_status_idx"),
+            # Partial on exactly the queues' WHERE ("in_queue"), in the queues' order.
             models.Index(
-                fields=["due_date"],
-                name="step_open_due_idx",
-                condition=Q(status__in=["pending", "scheduled", "awaiting_findings"]),
+                fields=["queue_due", "workup", "id"],
+                name="step_queue_idx",
+                condition=Q(in_queue=True),
             ),
+            # The newest change to any step: the queue's counts are kept until it moves.
+            models.Index(fields=["updated_at"], name="step_updated_idx"),
         ]
 
     def __str__(self):

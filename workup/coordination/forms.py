@@ -169,11 +169,19 @@ class StepActionForm(LabelledErrors, forms.Form):
         empty_label="Choose a person…",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, takers=None, **kwargs):
+        """``takers``: the people steps may be given to, when the page has read them already
+        (the choices are then drawn without another query); a POST validates against the
+        database."""
         # Its own ids: the filter bar on the same page has an "assignee" control too.
         kwargs.setdefault("auto_id", "action_%s")
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = step_takers()
+        field = self.fields["assignee"]
+        field.queryset = step_takers()
+        if takers is not None:
+            field.choices = [("", field.empty_label)] + [
+                (p.pk, field.label_from_instance(p)) for p in takers
+            ]
         style_widgets(self)
 
     def clean(self):

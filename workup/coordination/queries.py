@@ -8,11 +8,22 @@ statuses first, so PostgreSQL can walk the partial index ``step_open_due_idx`` i
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 
 from workup.clinic.models import ChecklistStep, WorkUp
 from workup.evidence.catalogue import PILLARS
@@ -23,7 +34,7 @@ Status = ChecklistStep.Status
 DUE_SOON_DAYS = 6
 
 # Overdue first (the oldest due date is the most overdue), then by due date, undated last.
-QUEUE_ORDER = (F("due_date").asc(nulls_last=True), "workup_id", "pk")
+QUEUE_ORDER = ("queue_due", "workup_id", "pk")  # the order of the index step_queue_idx
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -101,7 +112,35 @@ def overdue_steps(today: date) -> QuerySet:
     return open_steps().filter(due_date__lt=today).order_by(*QUEUE_ORDER)
 
 
+# Counts are kept this long, and only while no step has changed (see count_queue).
+COUNTS_KEPT_SECONDS = 600
+
+
+def queue_stamp() -> str:
+    """Changes whenever any checklist step is saved or created: the newest update time, one
+    look-up in the index on ``updated_at``. (Steps are never updated in bulk; a step is only
+    deleted with its work-up, which the app never does.)"""
+    return str(ChecklistStep.objects.aggregate(latest=Max("updated_at"))["latest"])
+
+
 def count_queue(steps: QuerySet, *, today: date) -> dict:
+    """Counts over exactly these rows.
+
+    Counting every open step costs time in proportion to the open steps, so the counts are
+    kept in the cache under the filter's SQL, the day and the stamp of the last change to any
+    step: exact, and computed again as soon as anything changed.
+    """
+    sql, params = steps.order_by().query.sql_with_params()
+    digest = hashlib.sha256(f"{sql}|{params}|{today}|{queue_stamp()}".encode()).hexdigest()
+    key = f"queue-counts:{digest}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = count_steps(steps, today=today)
+        cache.set(key, counts, COUNTS_KEPT_SECONDS)
+    return counts
+
+
+def count_steps(steps: QuerySet, *, today: date) -> dict:
     """Counts over exactly these rows, in one aggregate query."""
     week_end = due_week_end(today)
     aggregates = {
@@ -147,11 +186,18 @@ def filter_people() -> QuerySet:
     takers = users.with_perm(
         "clinic.manage_steps", include_superusers=False, backend=MODEL_BACKEND
     ).values("pk")
-    holders = ChecklistStep.objects.open().filter(assignee__isnull=False).values("assignee")
-    responsible = WorkUp.objects.values("clinician")
+    # Per-person EXISTS probes use the indexes on (assignee, status, ...) and (clinician,
+    # status): a few index look-ups per member of staff, however many steps there are.
+    holds = Exists(
+        ChecklistStep.objects.filter(
+            assignee=OuterRef("pk"), status__in=ChecklistStep.OPEN_STATUSES
+        )
+    )
+    responsible = Exists(WorkUp.objects.filter(clinician=OuterRef("pk")))
+    is_taker = ExpressionWrapper(Q(pk__in=takers), output_field=BooleanField())
     return (
-        users.filter(Q(pk__in=takers) | Q(pk__in=holders) | Q(pk__in=responsible))
-        .annotate(is_responsible=Exists(WorkUp.objects.filter(clinician=OuterRef("pk"))))
+        users.annotate(holds_steps=holds, is_responsible=responsible, is_taker=is_taker)
+        .filter(Q(is_taker=True) | Q(holds_steps=True) | Q(is_responsible=True))
         .order_by("first_name", "last_name", "username")
     )
 

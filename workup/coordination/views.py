@@ -33,6 +33,7 @@ from .presenters import count_chips, queue_rows
 from .queries import (
     clinician_queue,
     count_queue,
+    count_steps,
     due_week_end,
     filter_people,
     filter_queue,
@@ -44,12 +45,13 @@ PAGE_SIZE = 50
 
 
 def _filtered(request, today):
-    """The filter form from the query string, and the steps it selects."""
+    """The filter form from the query string, the steps it selects, and the staff it named."""
     catalogue = store.get_catalogue()
-    form = QueueFilterForm(request.GET, people=list(filter_people()), catalogue=catalogue)
+    people = list(filter_people())
+    form = QueueFilterForm(request.GET, people=people, catalogue=catalogue)
     filters = form.filters()
     steps = filter_queue(open_steps(), filters, user=request.user, today=today)
-    return form, filters, steps, catalogue
+    return form, filters, steps, catalogue, people
 
 
 def _paginate(steps, request, *, total):
@@ -68,12 +70,12 @@ class QueueView(PermissionRequiredMixin, View):
 
     def get(self, request, action_form=None):
         today = timezone.localdate()
-        form, filters, steps, catalogue = _filtered(request, today)
+        form, filters, steps, catalogue, people = _filtered(request, today)
         counts = count_queue(steps, today=today)
         page = _paginate(steps, request, total=counts["total"])
         can_manage = request.user.has_perm("clinic.manage_steps")
         if can_manage and action_form is None:
-            action_form = StepActionForm()
+            action_form = StepActionForm(takers=[p for p in people if p.is_taker])
         query = request.GET.copy()
         query.pop("page", None)
         context = {
@@ -122,7 +124,7 @@ class QueueView(PermissionRequiredMixin, View):
 def export_csv(request):
     """The queue's rows with the same filters, every page; recorded as a download."""
     today = timezone.localdate()
-    _, filters, steps, catalogue = _filtered(request, today)
+    _, filters, steps, catalogue, _ = _filtered(request, today)
     deidentified = request.GET.get("deidentified") == "1"
     count = steps.count()
     filename = export.filename(today=today, deidentified=deidentified)
@@ -155,7 +157,8 @@ def my_queue(request):
     today = timezone.localdate()
     catalogue = store.get_catalogue()
     steps = clinician_queue(request.user)
-    counts = count_queue(steps, today=today)
+    # One person's steps are few (and indexed by assignee): counted directly, not cached.
+    counts = count_steps(steps, today=today)
     page = _paginate(steps, request, total=counts["total"])
     context = {
         "page": page,
