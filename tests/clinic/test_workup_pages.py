@@ -630,3 +630,14 @@ def test_a_confirmed_aps_result_needs_a_repeat_far_enough_apart(
     )
     assert ok.status_code == 302
     assert Findings.objects.get(workup=workup).aps == "confirmed"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "asked, shown, count", [("2", 2, 5), ("99", 2, 5), ("x", 1, 25), ("0", 1, 25)]
+)
+def test_a_page_past_the_end_shows_the_last_one(clinician_client, asked, shown, count):
+    for n in range(30):
+        make_patient(mrn=f"SYN-{n:04d}", name=f"Patient {n:02d}")
+    page = clinician_client.get(reverse("clinic:patient_list"), {"page": asked}).context["page"]
+    assert (page.number, len(page.object_list), page.paginator.count) == (shown, count, 30)

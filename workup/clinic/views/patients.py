@@ -2,9 +2,9 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, Window
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -19,16 +19,37 @@ from ..steps import HISTORY, STEP_FIELDS
 PAGE_SIZE = 25
 
 
+def one_query_page(rows, number, size):
+    """A page of ``rows`` (annotated with ``matches``, the total) read in one query."""
+    try:
+        number = max(1, int(number))
+    except (TypeError, ValueError):
+        number = 1
+    items = list(rows[(number - 1) * size : number * size])
+    if not items and number > 1:  # past the end: the last page, as Paginator.get_page does
+        total = rows.count()
+        number = max(1, -(-total // size))
+        items = list(rows[(number - 1) * size : number * size])
+    paginator = Paginator(rows, size)
+    paginator.count = items[0].matches if items else 0
+    return Page(items, number, paginator)
+
+
 @require_safe
 @permission_required("clinic.view_patient", raise_exception=True)
 def patient_list(request):
     q = request.GET.get("q", "").strip()[:100]
-    patients = Patient.objects.annotate(
-        workup_count=Count("workups"), last_workup=Max("workups__date")
-    ).order_by("name", "mrn")
+    patients = Patient.objects.all()
     if q:
         patients = patients.filter(Q(mrn__icontains=q) | Q(name__icontains=q))
-    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    patients = patients.annotate(
+        workup_count=Count("workups"),
+        last_workup=Max("workups__date"),
+        # The number of matches rides along with the page: a substring search cannot use an
+        # index on SQLite, so it is read once, not twice (for the page and for its count).
+        matches=Window(Count("pk")),
+    ).order_by("name", "mrn")
+    page = one_query_page(patients, request.GET.get("page"), PAGE_SIZE)
     return render(
         request,
         "clinic/patient_list.html",
