@@ -124,6 +124,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # Refuses an oversized body with 413 before any form or CSRF check reads it.
     "workup.accounts.middleware.RequestBodyLimitMiddleware",
+    # Refuses a NUL character in the query string (PostgreSQL text cannot hold it) with 400.
+    "workup.accounts.middleware.NulCharacterMiddleware",
     # Pages for a signed-in user are never stored by the browser (Back after sign-out).
     "workup.accounts.middleware.NoStoreMiddleware",
 ]

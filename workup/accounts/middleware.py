@@ -52,11 +52,46 @@ class RequestBodyLimitMiddleware:
         except ValueError:
             length = 0
         if limit is not None and length > limit:
-            message = f"The request is too large (over {limit // 1024} KB). Nothing was saved."
-            if request.path.startswith("/api/"):
-                return JsonResponse({"errors": {"body": [message]}}, status=413)
-            return render(request, "accounts/too_large.html", {"message": message}, status=413)
+            return refuse(
+                request,
+                413,
+                "body",
+                "Too much data in one request",
+                f"The request is too large (over {limit // 1024} KB). Nothing was saved.",
+            )
         return self.get_response(request)
+
+
+class NulCharacterMiddleware:
+    """Refuse a query string holding a NUL character with 400.
+
+    PostgreSQL cannot store or compare text with NUL in it: a search for "\\x00" would fail
+    with a 500. No one types it; a scanner does. Forms refuse it already (every CharField has
+    Django's null-character validator) and the API checks its JSON (accounts.api).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                return refuse(
+                    request,
+                    400,
+                    "query",
+                    "Request refused",
+                    "The address holds a character that is not allowed (NUL). Nothing was done.",
+                )
+        return self.get_response(request)
+
+
+def refuse(request, status, field, title, message):
+    """A refusal before any view: JSON for the API, the app's page otherwise."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"errors": {field: [message]}}, status=status)
+    context = {"title": title, "message": message}
+    return render(request, "accounts/refused.html", context, status=status)
 
 
 class NoStoreMiddleware:
