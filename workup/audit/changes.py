@@ -89,10 +89,9 @@ def _entries_of(area: Area, filters: ChangeFilters):
     if filters.until is not None:
         records = records.filter(history_date__lt=filters.until)
     if filters.workup_id is not None:
+        # A patient's own record belongs to no single work-up: find it by MRN instead.
         if area.workup_field is None:
-            records = records.filter(
-                id__in=WorkUp.objects.filter(pk=filters.workup_id).values("patient_id")
-            )
+            records = records.none()
         else:
             records = records.filter(**{area.workup_field: filters.workup_id})
     if filters.patient_id is not None:
