@@ -15,12 +15,14 @@ import os
 import shutil
 import sqlite3
 import subprocess  # nosec B404
+import time
 from pathlib import Path
 
 from django.contrib.sessions.models import Session
 from django.db import connections
 
 SQLITE_MARKER_TABLE = "django_migrations"
+LOCK_WAIT_SECONDS = 60
 
 
 class BackupError(Exception):
@@ -89,16 +91,31 @@ def _has_data(connection) -> bool:
 
 
 def _backup_sqlite(connection, path: Path) -> None:
+    if connection.in_atomic_block:
+        # Our own open write transaction would lock the copy out for ever.
+        raise BackupError("Run the backup outside a database transaction.")
     partial = _partial(path)
     _fresh_file(partial)
     connection.ensure_connection()
     target = sqlite3.connect(partial)
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+
+    def give_up_when_locked_too_long(status, remaining, total):
+        if time.monotonic() > deadline:
+            raise BackupError(
+                f"The database stayed locked for {LOCK_WAIT_SECONDS} s; nothing was kept. "
+                "Try again when the app is quieter."
+            )
+
     try:
-        # Page by page, consistent, while the app keeps reading and writing.
-        connection.connection.backup(target)
+        # One step: a consistent copy while the app keeps reading (WAL) and waits to write.
+        connection.connection.backup(target, progress=give_up_when_locked_too_long)
         verdict = target.execute("PRAGMA quick_check").fetchone()[0]
-    finally:
+    except BaseException:
         target.close()
+        partial.unlink(missing_ok=True)
+        raise
+    target.close()
     if verdict != "ok":
         partial.unlink(missing_ok=True)
         raise BackupError(f"The copy failed its integrity check ({verdict}); nothing was kept.")
@@ -183,7 +200,9 @@ def _backup_postgresql(connection, path: Path) -> None:
 def _restore_postgresql(connection, path: Path) -> None:
     pg_restore = _pg_tool("pg_restore")
     env = _pg_env(connection)
-    connection.close()  # pg_restore needs the tables free of this process's locks
+    # Read the archive's table of contents first: a file that is not a pg_dump archive is
+    # refused before anything is dropped.
+    _run([pg_restore, "--list", str(path)], env, f"Reading {path} as a pg_dump archive")
     _run(
         [
             pg_restore,
