@@ -185,10 +185,11 @@ def test_the_deployment_checklist_is_clean_with_production_settings():
     assert "System check identified no issues" in result.stdout
 
 
-def test_the_deployment_checklist_is_clean_behind_a_load_balancer():
+def test_the_deployment_checklist_is_clean_behind_a_load_balancer_during_a_key_rotation():
     result = deploy_check(
         DJANGO_TRUST_X_FORWARDED_PROTO="1",
         DJANGO_CSRF_TRUSTED_ORIGINS="https://rif.example.org",
+        DJANGO_SECRET_KEY_FALLBACKS=secrets.token_urlsafe(50),
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

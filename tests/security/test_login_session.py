@@ -240,3 +240,16 @@ def test_every_post_is_refused_without_its_csrf_token(name, sample):  # noqa: F8
     assert stored_rows() == before
     if not rule.json:
         assert "nothing was saved" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_rotated_secret_key_keeps_users_signed_in_only_with_the_old_one_as_fallback(settings):
+    user = make_user("alice", "clinician")
+    kept, dropped = Client(), Client()
+    kept.force_login(user)
+    dropped.force_login(user)
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY = "rotated-" + "n" * 50
+    assert dropped.get("/patients/")["Location"].startswith(LOGIN)
+    settings.SECRET_KEY_FALLBACKS = [old]
+    assert kept.get("/patients/").status_code == 200
