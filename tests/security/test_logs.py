@@ -15,8 +15,8 @@ import threading
 from unittest import mock
 
 import pytest
-from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 
