@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.apps import apps
 from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # Bounded so the whole suite stays fast on two cores; HYPOTHESIS_PROFILE=thorough for a deep run.
 settings.register_profile(
@@ -59,3 +65,24 @@ def unchanged():
             return False
 
     return Guard
+
+
+def manage_in_production(*args, **env) -> subprocess.CompletedProcess:
+    """``manage.py ARGS`` in a fresh process with production settings: debug off, a random
+    secret key, and nothing from this environment or a developer's .env unless given."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    clean.update(
+        DJANGO_ENV_FILE="/nonexistent",
+        DJANGO_SETTINGS_MODULE="workup.settings",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        **env,
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

@@ -8,12 +8,9 @@ a scratch database named after the configured one, dropped afterwards.
 from __future__ import annotations
 
 import io
-import os
 import secrets
 import sqlite3
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +20,7 @@ from django.test import Client
 
 from tests.conftest import make_user
 from tests.factories import make_workup
+from tests.security.conftest import manage_in_production
 from workup.accounts.models import ApiToken
 from workup.audit import backup as backup_module
 from workup.audit.models import DownloadRecord
@@ -72,22 +70,7 @@ def live_picture():
 
 
 def manage(*args, database_url):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
-    env.update(
-        DJANGO_ENV_FILE="/nonexistent",
-        DJANGO_SETTINGS_MODULE="workup.settings",
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY="backup-test-" + "k" * 50,
-        DATABASE_URL=database_url,
-    )
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return manage_in_production(*args, DATABASE_URL=database_url)
 
 
 @pytest.fixture

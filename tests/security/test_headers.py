@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import subprocess
-import sys
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import make_user
-from tests.security.test_url_matrix import (  # noqa: F401
-    ANON,
-    CLIN,
-    COORD,
-    LEAD,
+from tests.security.conftest import ROOT, manage_in_production
+from tests.security.test_url_matrix import (  # noqa: F401 - sample is a fixture
     MATRIX,
-    NOROLE,
     OK,
     Sample,
+    client_for,
+    first_actor,
     sample,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def policy(response) -> dict[str, list[str]]:
@@ -88,25 +80,14 @@ def inline_code(html: str) -> list[str]:
     return parser.found
 
 
-def reader_for(rule):
-    """Someone who may GET the page: the clinician first, then the others."""
-    for actor in (CLIN, COORD, LEAD, NOROLE, ANON):
-        if rule.get[actor] == OK:
-            return actor
-    return None
-
-
-PAGES = sorted(name for name, rule in MATRIX.items() if reader_for(rule))
+PAGES = sorted(name for name, rule in MATRIX.items() if first_actor(rule.get, {OK}))
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", PAGES)
 def test_every_page_has_the_security_headers_and_no_inline_code(name, sample):  # noqa: F811
     rule = MATRIX[name]
-    actor = reader_for(rule)
-    client = Client()
-    if actor != ANON:
-        client.force_login(sample.users[actor])
+    client = client_for(first_actor(rule.get, {OK}), sample)
     response = client.get(reverse(name, kwargs=rule.kwargs(sample)))
     assert response.status_code == 200
     assert_secure_headers(response, name)
@@ -160,22 +141,13 @@ def test_the_inline_code_finder_finds_inline_code():
 
 
 def deploy_check(**env):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
-    clean.update(
-        DJANGO_ENV_FILE="/nonexistent",  # a developer's .env must not count
-        DJANGO_SETTINGS_MODULE="workup.settings",
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+    return manage_in_production(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         DJANGO_ALLOWED_HOSTS="rif.example.org",
         **env,
-    )
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
 
 

@@ -356,11 +356,16 @@ def outcome_of(response):
     return response.status_code
 
 
-def client_for(actor, sample) -> Client:
-    client = Client()
+def client_for(actor, sample, **options) -> Client:
+    client = Client(**options)
     if actor != ANON:
         client.force_login(sample.users[actor])
     return client
+
+
+def first_actor(outcomes: dict, wanted) -> str | None:
+    """The first visitor, clinician first, whose outcome is one of ``wanted``."""
+    return next((a for a in (CLIN, COORD, LEAD, NOROLE, ANON) if outcomes[a] in wanted), None)
 
 
 def send(client, method, url, sample, rule):
