@@ -439,3 +439,22 @@ def test_the_admin_is_for_the_lead_only(sample):
                 wrong.append(f"{label} {actor}: expected {expected}, got {got}")
     assert not wrong, "\n".join(wrong)
     assert client_for(LEAD, sample).get(reverse("admin:index")).status_code == OK
+
+
+@pytest.mark.django_db
+def test_one_clinic_every_clinician_works_on_every_work_up(sample):
+    """Object access is by role, not by owner: a colleague covers for the responsible clinician."""
+    colleague = Client()
+    colleague.force_login(make_user("bianca", "clinician"))
+    workup = sample.workup
+    assert colleague.get(reverse("clinic:workup_detail", args=[workup.pk])).status_code == OK
+    rule = MATRIX["clinic:record_step"]
+    response = send(
+        colleague,
+        "post",
+        reverse("clinic:record_step", kwargs=rule.kwargs(sample)),
+        sample,
+        rule,
+    )
+    assert outcome_of(response) == DONE
+    assert workup.findings.history.latest().history_user.username == "bianca"
