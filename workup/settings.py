@@ -337,10 +337,7 @@ LOGGING = {
         # every line goes through the filtered console handler, once.
         "django": {"handlers": []},
         # propagate: runserver's request lines (django.server) reach the console handler too.
-        **{
-            name: {"filters": ["no_patient_data"], "propagate": True}
-            for name in REDACTED_LOGGERS
-        },
+        **{name: {"filters": ["no_patient_data"], "propagate": True} for name in REDACTED_LOGGERS},
         # SQL with its parameters is logged only with DEBUG on; never let it through.
         "django.db.backends": {"level": "WARNING"},
         # Every login would log a line; failures and lockouts (WARNING) still do, with the
