@@ -82,5 +82,14 @@ lint: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/bandit -q -c pyproject.toml -r workup
 
+# Django's deployment checklist with production settings: debug off, a throwaway secret key, a
+# real host name, nothing from the environment or a developer's .env. Warnings fail it.
+.PHONY: deploy-check
+deploy-check: install
+	env -i PATH="$$PATH" HOME="$$HOME" DJANGO_ENV_FILE=/nonexistent DJANGO_DEBUG=0 \
+	  DJANGO_ALLOWED_HOSTS=rif.example.org \
+	  DJANGO_SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache test-artifacts

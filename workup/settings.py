@@ -80,6 +80,9 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105  # nosec B105
 
+# Rotation: the old key goes here for a while, so sessions signed with it stay valid.
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS", [])
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -114,13 +117,20 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "workup.accounts.middleware.IdleTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages middleware: it says why the user was signed out.
+    "workup.accounts.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Refuses an oversized body with 413 before any form or CSRF check reads it.
+    "workup.accounts.middleware.RequestBodyLimitMiddleware",
+    # Refuses a NUL character in the query string (PostgreSQL text cannot hold it) with 400.
+    "workup.accounts.middleware.NulCharacterMiddleware",
+    # Pages for a signed-in user are never stored by the browser (Back after sign-out).
+    "workup.accounts.middleware.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "workup.urls"
@@ -190,7 +200,11 @@ SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Shared clinic workstations: closing the browser ends the session too.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = True
+# A refused form says what happened and that nothing was saved, in the app's own page.
+CSRF_FAILURE_VIEW = "workup.accounts.views.csrf_failure"
 
 # Login throttling (django-axes): lock a username after repeated failures.
 AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
@@ -198,8 +212,12 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_COOLOFF_MINUTES", 15
 # Lock a username tried from anywhere, and an address trying many usernames.
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The locked-out page (registration/locked_out.html) says for how long, with status 429.
+AXES_LOCKOUT_CALLABLE = "workup.accounts.views.locked_out"
 AXES_VERBOSE = False
+# Masked in axes' log lines and in the form data it keeps with each failed attempt: "next" can
+# carry a search (/patients/?q=<name>) from before the sign-in.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "next", "csrfmiddlewaretoken"]
 
 # Security headers.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -276,22 +294,64 @@ EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "rif-workup@localhost")
 
-# Logs carry request paths, status codes and user ids; never names, MRNs or findings.
+# Logs carry request paths, status codes and user ids; never names, MRNs or findings
+# (docs/security.md). The filter masks query strings (a search by name) and withholds exception
+# messages (a database error can quote a value). It sits on the console handler, and on the
+# loggers that describe requests (a logger's filter sees only its own records, not its
+# children's), so a handler added later, an error tracker say, gets clean records too.
+REDACTED_LOGGERS = (
+    "django.request",
+    "django.server",
+    "django.security.csrf",
+    *(
+        f"django.security.{name}"
+        for name in (
+            "DisallowedHost",
+            "DisallowedRedirect",
+            "RequestDataTooBig",
+            "SuspiciousFileOperation",
+            "SuspiciousMultipartForm",
+            "SuspiciousOperation",
+            "SuspiciousSession",
+            "TooManyFieldsSent",
+            "TooManyFilesSent",
+        )
+    ),
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "no_patient_data": {"()": "workup.audit.logfilters.NoPatientData"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["no_patient_data"],
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own handlers (a second console with debug on, mail to ADMINS) are dropped:
+        # every line goes through the filtered console handler, once.
+        "django": {"handlers": []},
+        # propagate: runserver's request lines (django.server) reach the console handler too.
+        **{name: {"filters": ["no_patient_data"], "propagate": True} for name in REDACTED_LOGGERS},
+        # SQL with its parameters is logged only with DEBUG on; never let it through.
         "django.db.backends": {"level": "WARNING"},
-        # Every login would log a line; failures and lockouts (WARNING) still do.
+        # Every login would log a line; failures and lockouts (WARNING) still do, with the
+        # username and address masked (AXES_SENSITIVE_PARAMETERS).
         "axes": {"level": "WARNING"},
         # WeasyPrint logs each layout step at INFO.
         "weasyprint": {"level": "WARNING"},
     },
 }
+
+# Error reports (the debug page, mail to ADMINS if ever set) never show POST data, frame
+# variables or the query string when debug is off, for every view, not only decorated ones.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "workup.audit.logfilters.NoPatientDataReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "workup.audit.logfilters.NoPatientDataReporter"

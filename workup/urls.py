@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from workup.accounts.views import SignOutView
 from workup.clinic import api
 from workup.clinic.views import health
 
@@ -17,7 +18,8 @@ urlpatterns = [
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", SignOutView.as_view(), name="logout"),
+    path("accounts/", include("workup.accounts.urls")),
     path("api/assess", api.assess, name="api_assess"),
     path("api/workups", api.workups, name="api_workups"),
     path("api/workups/<int:pk>", api.workup_detail, name="api_workup_detail"),
@@ -25,4 +27,5 @@ urlpatterns = [
     path("", include("workup.clinic.urls")),
     path("", include("workup.coordination.urls")),
     path("", include("workup.documents.urls")),
+    path("", include("workup.audit.urls")),
 ]

@@ -44,11 +44,17 @@ class ApiToken(models.Model):
     @classmethod
     def issue(cls, *, user, name):
         """Create a token; returns (token, raw key). The raw key is never stored."""
-        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(
-            user=user, name=name, prefix=raw[: len(TOKEN_PREFIX) + 6], key_hash=hash_key(raw)
-        )
+        token = cls(user=user, name=name)
+        raw = token.set_new_key()
+        token.save()
         return token, raw
+
+    def set_new_key(self) -> str:
+        """Give this (unsaved) token a fresh key; returns the raw key, to be shown once."""
+        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        self.prefix = raw[: len(TOKEN_PREFIX) + 6]
+        self.key_hash = hash_key(raw)
+        return raw
 
     @classmethod
     def user_for(cls, raw):

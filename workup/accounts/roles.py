@@ -61,7 +61,12 @@ ROLE_PERMISSIONS = {
         "auth.change_user",
         "auth.view_group",
         "accounts.view_apitoken",
+        "accounts.add_apitoken",
         "accounts.change_apitoken",
+        # Sign-in attempts and lockouts (django-axes): deleting a lockout unlocks the user.
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accesslog",
     ],
 }
 

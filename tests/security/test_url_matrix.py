@@ -1,0 +1,460 @@
+"""Access control from the URLconf: every URL pattern has a decision, and the decision holds.
+
+``MATRIX`` says, for each URL name, what each kind of visitor gets on GET and on POST. The first
+test walks the URLconf: a URL without a row fails, with a message saying where to add it. The
+others play every row: anonymous, a signed-in user without a role, and each role; a refused POST
+must leave every stored row as it was. The admin (generated per registered model) is checked
+from the admin's own registry.
+
+Adding a row: copy the row of a similar view. ``only({CLIN})`` means: the clinician gets the
+``yes`` outcome (200 by default), other signed-in users 403, anonymous the login redirect.
+For issue 4 and 5, at merge (names on their branches when this was written):
+
+    "coordination:queue": Rule(get=only(ROLES), post=only({CLIN, COORD}, yes=DONE), ...),
+    "coordination:export": Rule(get=only({COORD}), post=no_method()),
+    "coordination:my_queue": Rule(get=only({CLIN}), post=no_method()),
+    "documents:summary" / "summary_pdf" / "handout" / "handout_pdf" / "page_css":
+        Rule(get=only(ROLES), post=no_method(), kwargs=workup_pk (+ kind for page_css)),
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pytest
+from django.conf import settings
+from django.contrib import admin
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import make_user
+from tests.factories import make_patient, make_workup
+from tests.security.conftest import stored_rows
+from workup.accounts.models import ApiToken
+from workup.clinic.models import AddonRequest, ChecklistStep, WorkUp
+from workup.clinic.services import track_next_step
+
+ANON, NOROLE, CLIN, COORD, LEAD = "anonymous", "no role", "clinician", "coordinator", "lead"
+SIGNED_IN = (NOROLE, CLIN, COORD, LEAD)
+ROLES = {CLIN, COORD, LEAD}
+
+# Outcomes: a status code, or one of these.
+LOGIN = "redirect to the login page"
+DONE = "redirect to a page (the write was made)"
+OK, CREATED, UNAUTHORIZED, DENIED, NOT_FOUND, NO_METHOD = 200, 201, 401, 403, 404, 405
+
+
+def only(allowed, yes=OK, no=DENIED, anon=LOGIN) -> dict:
+    return {ANON: anon, **{actor: yes if actor in allowed else no for actor in SIGNED_IN}}
+
+
+def signed_in(outcome=OK) -> dict:
+    return only(SIGNED_IN, yes=outcome)
+
+
+def no_method(anon=LOGIN) -> dict:
+    """The method is not offered: 405, once signed in."""
+    return {ANON: anon, **dict.fromkeys(SIGNED_IN, NO_METHOD)}
+
+
+def api(allowed, yes=OK) -> dict:
+    return only(allowed, yes=yes, anon=UNAUTHORIZED)
+
+
+def everyone(outcome) -> dict:
+    return {ANON: outcome, **dict.fromkeys(SIGNED_IN, outcome)}
+
+
+@dataclass(frozen=True)
+class Rule:
+    get: dict
+    post: dict
+    kwargs: Callable = lambda s: {}
+    # A POST body that makes a real write for an allowed user, so a refusal is meaningful.
+    data: Callable = lambda s: {}
+    json: bool = False
+
+
+def workup_pk(s):
+    return {"pk": s.workup.pk}
+
+
+def step(code):
+    return lambda s: {"pk": s.workup.pk, "code": code}
+
+
+def version(s, code):
+    return ChecklistStep.objects.get(workup=s.workup, code=code).version
+
+
+MATRIX: dict[str, Rule] = {
+    # --- public and account pages ---
+    "healthz": Rule(get=everyone(OK), post=everyone(NO_METHOD)),
+    "login": Rule(get={**signed_in(DONE), ANON: OK}, post={**signed_in(DONE), ANON: OK}),
+    "logout": Rule(get=no_method(), post=signed_in(DONE)),
+    "accounts:tokens": Rule(get=signed_in(), post=no_method()),
+    "accounts:token_create": Rule(
+        get=no_method(), post=signed_in(OK), data=lambda s: {"name": "matrix"}
+    ),
+    # Only one's own token; anyone else's is not found (the lead revokes in the admin).
+    "accounts:token_revoke": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE, no=NOT_FOUND),
+        kwargs=lambda s: {"pk": s.token.pk},
+    ),
+    "accounts:password_change": Rule(get=signed_in(), post=signed_in(OK)),
+    "accounts:password_change_done": Rule(get=signed_in(), post=no_method()),
+    # --- the JSON API: 401, never a login redirect ---
+    "api_assess": Rule(
+        get=everyone(NO_METHOD), post=api(ROLES), data=lambda s: {"age": 38}, json=True
+    ),
+    "api_workups": Rule(
+        get=everyone(NO_METHOD),
+        post=api({CLIN}, yes=CREATED),
+        data=lambda s: {
+            "patient": {"mrn": "MATRIX-1", "name": "Mae Trix", "birth_date": "1990-02-03"},
+            "facts": {"failed_transfers": 2},
+        },
+        json=True,
+    ),
+    "api_workup_detail": Rule(get=api(ROLES), post=everyone(NO_METHOD), kwargs=workup_pk),
+    # --- the clinical record ---
+    "clinic:home": Rule(get=only(ROLES), post=no_method()),
+    "clinic:patient_list": Rule(get=only(ROLES), post=no_method()),
+    "clinic:patient_create": Rule(
+        get=only({CLIN}),
+        post=only({CLIN}, yes=DONE),
+        data=lambda s: {"mrn": "MATRIX-2", "name": "Ana Matrix", "birth_date": "1989-01-02"},
+    ),
+    "clinic:patient_detail": Rule(
+        get=only(ROLES), post=no_method(), kwargs=lambda s: {"pk": s.patient.pk}
+    ),
+    "clinic:patient_edit": Rule(
+        get=only({CLIN}),
+        post=only({CLIN}, yes=DONE),
+        kwargs=lambda s: {"pk": s.patient.pk},
+        data=lambda s: {"mrn": s.patient.mrn, "name": "Renamed", "birth_date": "1988-05-01"},
+    ),
+    "clinic:workup_create": Rule(
+        get=only({CLIN}),
+        post=only({CLIN}, yes=DONE),
+        kwargs=lambda s: {"pk": s.patient.pk},
+        data=lambda s: {"date": date.today().isoformat(), "clinician": s.users[CLIN].pk},
+    ),
+    # One clinic: every clinician, coordinator and lead sees every work-up.
+    "clinic:workup_detail": Rule(get=only(ROLES), post=no_method(), kwargs=workup_pk),
+    "clinic:workup_history": Rule(get=only(ROLES), post=no_method(), kwargs=workup_pk),
+    "clinic:record_step": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=step("lifestyle"),
+        data=lambda s: {
+            "lifestyle-bmi": "31",
+            "lifestyle-smoker": "true",
+            "lifestyle-version": version(s, "lifestyle"),
+        },
+    ),
+    "clinic:preview_step": Rule(
+        get=no_method(),
+        post=only({CLIN}),
+        kwargs=step("lifestyle"),
+        data=lambda s: {"lifestyle-bmi": "31", "lifestyle-version": version(s, "lifestyle")},
+    ),
+    "clinic:decide": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=step("karyotype"),
+        data=lambda s: {
+            "decide-karyotype-decision": "not_indicated",
+            "decide-karyotype-reason": "Normal in 2024",
+            "decide-karyotype-version": version(s, "karyotype"),
+        },
+    ),
+    "clinic:complete_step": Rule(
+        get=no_method(), post=only({CLIN}, yes=DONE), kwargs=step("polypectomy")
+    ),
+    "clinic:track": Rule(
+        get=no_method(),
+        post=only({CLIN, COORD}, yes=DONE),
+        kwargs=workup_pk,
+        data=lambda s: {
+            "code": "ce_rebiopsy",
+            "track-ce_rebiopsy-code": "ce_rebiopsy",
+            "track-ce_rebiopsy-due_date": (date.today() + timedelta(days=9)).isoformat(),
+        },
+    ),
+    "clinic:add_addon": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=workup_pk,
+        data=lambda s: {"addon-addon_code": "ivig", "addon-requested_by": "patient"},
+    ),
+    "clinic:counsel_addon": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=lambda s: {"pk": s.workup.pk, "request_pk": s.addon_request.pk},
+        data=lambda s: {f"counsel-{s.addon_request.pk}-outcome": "discussed_declined"},
+    ),
+    "clinic:sign": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=workup_pk,
+        data=lambda s: {
+            "sign-confirm": "on",
+            "sign-version": WorkUp.objects.get(pk=s.workup.pk).version,
+        },
+    ),
+    # --- the audit trail: the clinical lead only ---
+    "audit:changes": Rule(get=only({LEAD}), post=no_method()),
+    "audit:downloads": Rule(get=only({LEAD}), post=no_method()),
+    "audit:changes_csv": Rule(get=only({LEAD}), post=no_method()),
+    "audit:downloads_csv": Rule(get=only({LEAD}), post=no_method()),
+}
+
+# The admin's own pages (not per model).
+ADMIN_SITE_NAMES = {
+    "index",
+    "login",
+    "logout",
+    "password_change",
+    "password_change_done",
+    "autocomplete",
+    "jsi18n",
+    "view_on_site",
+    "app_list",
+}
+# Per-model admin views; each checks the model's view/add/change/delete permission itself.
+ADMIN_MODEL_ACTIONS = (
+    "changelist",
+    "add",
+    "history",
+    "delete",
+    "change",
+    "simple_history",  # django-simple-history's version view (catalogue entries)
+    "password_change",  # the user admin's "set password" (auth.change_user)
+)
+
+# Registered admin models the lead may open (changelist 200); any other one answers 403.
+LEAD_ADMIN_MODELS = {
+    "auth.user",
+    "auth.group",
+    "accounts.apitoken",
+    "axes.accessattempt",
+    "axes.accesslog",
+    *(
+        f"evidence.{name}"
+        for name in (
+            "catalogueversion",
+            "source",
+            "investigation",
+            "nextstep",
+            "addon",
+            "implantationchance",
+            "parameter",
+            "reviewrecord",
+        )
+    ),
+}
+
+
+def url_names(resolver=None, namespace=""):
+    """(full name, pattern) of every URL pattern, through every include."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = ":".join(filter(None, [namespace, entry.namespace]))
+            yield from url_names(entry, inner)
+        elif isinstance(entry, URLPattern):
+            # An unnamed pattern is "namespace:" ("" outside any namespace).
+            yield (f"{namespace}:" if namespace else "") + (entry.name or ""), entry
+
+
+def test_every_url_pattern_has_an_access_decision():
+    # The admin's patterns, named or not (a change-page redirect, its catch-all), are below.
+    ours = [(name, p) for name, p in url_names() if not name.startswith("admin:")]
+    unnamed = [str(p.pattern) for name, p in ours if not name or name.endswith(":")]
+    assert not unnamed, f"Name these URL patterns so access can be decided: {unnamed}"
+    names = {name for name, _ in ours}
+    missing = sorted(names - MATRIX.keys())
+    assert not missing, (
+        f"No access decision for {missing}: add a row to MATRIX in {__file__} saying what "
+        "anonymous visitors, users without a role and each role get on GET and POST."
+    )
+    gone = sorted(MATRIX.keys() - names)
+    assert not gone, f"MATRIX has rows for URLs that no longer exist: {gone}"
+
+
+def test_every_admin_url_belongs_to_the_site_or_a_registered_model():
+    per_model = {
+        f"{m._meta.app_label}_{m._meta.model_name}_{action}"
+        for m in admin.site._registry
+        for action in ADMIN_MODEL_ACTIONS
+    }
+    names = {name.removeprefix("admin:") for name, _ in url_names() if name.startswith("admin:")}
+    names.discard("")  # unnamed: the admin's catch-all and change-page redirects
+    unknown = sorted(names - ADMIN_SITE_NAMES - per_model)
+    assert not unknown, f"Admin URLs without a decision: {unknown} (see LEAD_ADMIN_MODELS)"
+    registered = {m._meta.label_lower for m in admin.site._registry}
+    undecided = sorted(registered - LEAD_ADMIN_MODELS - {"axes.accessfailurelog"})
+    assert not undecided, (
+        f"Newly registered in the admin: {undecided}. Decide whether the lead may see them: "
+        f"add them to LEAD_ADMIN_MODELS in {__file__} (and the permission to accounts/roles.py)."
+    )
+
+
+# --- playing the matrix ---------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    users: dict
+    patient: object = None
+    workup: object = None
+    token: object = None
+    addon_request: object = None
+    clients: dict = field(default_factory=dict)
+
+
+SAMPLE_FACTS = {
+    "age": 36,
+    "failed_transfers": 3,
+    "hysteroscopy": {"done": True, "polyp": True},
+    "ce_biopsy": {"done": True, "cd138_positive": True, "treated": True},
+    "addons_requested": ["intralipids"],
+}
+
+
+@pytest.fixture
+def sample(loaded_catalogue):
+    users = {
+        NOROLE: make_user("sam"),
+        CLIN: make_user("alice", "clinician"),
+        COORD: make_user("carol", "coordinator"),
+        LEAD: make_user("lena", "lead"),
+    }
+    patient = make_patient(name="Matrix Sample")
+    workup = make_workup(clinician=users[CLIN], patient=patient, facts=SAMPLE_FACTS)
+    track_next_step(workup=workup, code="polypectomy", user=users[CLIN])
+    token, _ = ApiToken.issue(user=users[CLIN], name="lab")
+    return Sample(
+        users=users,
+        patient=patient,
+        workup=workup,
+        token=token,
+        addon_request=AddonRequest.objects.get(workup=workup, addon_code="intralipids"),
+    )
+
+
+def outcome_of(response):
+    if response.status_code == 302:
+        location = response["Location"]
+        return LOGIN if location.startswith(f"{settings.LOGIN_URL}?next=") else DONE
+    return response.status_code
+
+
+def client_for(actor, sample, **options) -> Client:
+    client = Client(**options)
+    if actor != ANON:
+        client.force_login(sample.users[actor])
+    return client
+
+
+def first_actor(outcomes: dict, wanted) -> str | None:
+    """The first visitor, clinician first, whose outcome is one of ``wanted``."""
+    return next((a for a in (CLIN, COORD, LEAD, NOROLE, ANON) if outcomes[a] in wanted), None)
+
+
+def send(client, method, url, sample, rule):
+    if method == "get":
+        return client.get(url)
+    data = rule.data(sample)
+    if rule.json:
+        return client.post(url, json.dumps(data), content_type="application/json")
+    return client.post(url, data)
+
+
+REFUSALS = (LOGIN, UNAUTHORIZED, DENIED, NOT_FOUND, NO_METHOD)
+
+
+def play(name, method, sample):
+    rule = MATRIX[name]
+    url = reverse(name, kwargs=rule.kwargs(sample))
+    expected = getattr(rule, method)
+    before = stored_rows()
+    wrong = []
+    for actor in (ANON, *SIGNED_IN):
+        # Each visitor starts from the same state: what one did is rolled back.
+        with transaction.atomic():
+            client = client_for(actor, sample)
+            got = outcome_of(send(client, method, url, sample, rule))
+            if method == "post" and expected[actor] in REFUSALS:
+                after = stored_rows()
+                moved = [label for label in after if after[label] != before[label]]
+                if moved:
+                    wrong.append(f"{actor} was refused but changed {moved}")
+            transaction.set_rollback(True)
+        if got != expected[actor]:
+            wrong.append(f"{actor}: expected {expected[actor]}, got {got}")
+    assert not wrong, f"{method.upper()} {url} ({name}): " + "; ".join(wrong)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_who_may_get(name, sample):
+    play(name, "get", sample)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_who_may_post_and_refused_posts_change_nothing(name, sample):
+    play(name, "post", sample)
+
+
+@pytest.mark.django_db
+def test_the_admin_is_for_the_lead_only(sample):
+    wrong = []
+    for model in admin.site._registry:
+        label = model._meta.label_lower
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        for actor in (ANON, *SIGNED_IN):
+            response = client_for(actor, sample).get(url)
+            if actor == LEAD:
+                expected = OK if label in LEAD_ADMIN_MODELS else DENIED
+                got = response.status_code
+            elif actor == ANON:
+                expected, got = LOGIN, outcome_of(response)
+            else:
+                # Anyone not staff is sent to the admin's sign-in, which refuses them.
+                expected = "admin login"
+                got = (
+                    "admin login"
+                    if response.status_code == 302 and "/admin/login/" in response["Location"]
+                    else response.status_code
+                )
+            if got != expected:
+                wrong.append(f"{label} {actor}: expected {expected}, got {got}")
+    assert not wrong, "\n".join(wrong)
+    assert client_for(LEAD, sample).get(reverse("admin:index")).status_code == OK
+
+
+@pytest.mark.django_db
+def test_one_clinic_every_clinician_works_on_every_work_up(sample):
+    """Object access is by role, not by owner: a colleague covers for the responsible clinician."""
+    colleague = Client()
+    colleague.force_login(make_user("bianca", "clinician"))
+    workup = sample.workup
+    assert colleague.get(reverse("clinic:workup_detail", args=[workup.pk])).status_code == OK
+    rule = MATRIX["clinic:record_step"]
+    response = send(
+        colleague,
+        "post",
+        reverse("clinic:record_step", kwargs=rule.kwargs(sample)),
+        sample,
+        rule,
+    )
+    assert outcome_of(response) == DONE
+    assert workup.findings.history.latest().history_user.username == "bianca"
