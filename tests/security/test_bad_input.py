@@ -11,12 +11,11 @@ import json
 import re
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import make_user
 from tests.factories import make_workup
-from workup.clinic.assessment import workup_facts
 from workup.clinic.models import (
     Addendum,
     AddonRequest,
@@ -262,29 +261,6 @@ def stored_clinical(workup):
     )
 
 
-def hits_known_clinic_bug(workup, code, data) -> bool:
-    """KNOWN BUG in workup.clinic (reported; not this branch's code to change).
-
-    ``FindingsForm`` binds ``workup.findings`` itself as its instance, and ModelForm writes the
-    cleaned values into that instance even when the form is refused. When one field has an
-    ordinary error (so the engine's range check is skipped) and another holds a value Django
-    accepts but the engine refuses (101 miscarriages), ``record_step`` re-renders the page from
-    that changed instance and the engine raises: a 500, although nothing is stored. The fix:
-    reload the work-up before re-rendering a refused form. Until then, examples that hit it are
-    set aside here and ``test_known_bug_...`` below pins it (strict xfail: it fails when fixed).
-    """
-    fresh = WorkUp.objects.select_related("findings", "patient").get(pk=workup.pk)
-    catalogue = store.get_catalogue()
-    form, _ = findings_form(fresh, catalogue, code, data=data)
-    if form.is_valid():
-        return False
-    try:
-        workup_facts(fresh, catalogue)
-    except FactsError:
-        return True
-    return False
-
-
 @pytest.fixture
 def form_workup(clinician, loaded_catalogue):
     return make_workup(clinician=clinician, facts={"age": 36, "failed_transfers": 3})
@@ -304,7 +280,6 @@ def test_findings_forms_never_fail_and_store_nothing_when_refused(
     data = draw.draw(st.fixed_dictionaries(dict.fromkeys(names, form_values)), label="post")
     if draw.draw(st.booleans(), label="current version"):
         data[form.add_prefix("version")] = str(form.fields["version"].initial)
-    assume(not hits_known_clinic_bug(workup, code, data))
     before = stored_clinical(workup)
     response = clinician_client.post(f"/workups/{workup.pk}/steps/{code}/", data)
     assert response.status_code in (200, 302)
@@ -314,19 +289,16 @@ def test_findings_forms_never_fail_and_store_nothing_when_refused(
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    raises=FactsError,
-    reason="clinic bug: a refused findings form re-renders from the form-changed workup.findings",
-)
-def test_known_bug_a_refused_form_with_an_out_of_range_value_answers_500(
+def test_a_refused_form_with_an_out_of_range_value_is_drawn_again_not_a_500(
     clinician_client, form_workup
 ):
-    """Should answer 200 with both messages beside their fields. Remove the xfail when fixed."""
+    """Found by the property test above: a refused form once wrote into the page's findings."""
     data = {"history-miscarriages": "101", "history-failed_transfers": "many"}
     data["history-version"] = str(WorkUp.objects.get(pk=form_workup.pk).version)
     response = clinician_client.post(f"/workups/{form_workup.pk}/steps/history/", data)
     assert response.status_code == 200
+    assert "Enter a whole number." in response.content.decode()
+    assert Findings.objects.get(workup=form_workup).miscarriages is None
 
 
 @pytest.mark.django_db

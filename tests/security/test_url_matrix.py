@@ -8,13 +8,6 @@ from the admin's own registry.
 
 Adding a row: copy the row of a similar view. ``only({CLIN})`` means: the clinician gets the
 ``yes`` outcome (200 by default), other signed-in users 403, anonymous the login redirect.
-For issue 4 and 5, at merge (names on their branches when this was written):
-
-    "coordination:queue": Rule(get=only(ROLES), post=only({CLIN, COORD}, yes=DONE), ...),
-    "coordination:export": Rule(get=only({COORD}), post=no_method()),
-    "coordination:my_queue": Rule(get=only({CLIN}), post=no_method()),
-    "documents:summary" / "summary_pdf" / "handout" / "handout_pdf" / "page_css":
-        Rule(get=only(ROLES), post=no_method(), kwargs=workup_pk (+ kind for page_css)),
 """
 
 from __future__ import annotations
@@ -87,8 +80,12 @@ def step(code):
     return lambda s: {"pk": s.workup.pk, "code": code}
 
 
+def step_row(s, code):
+    return ChecklistStep.objects.get(workup=s.workup, code=code)
+
+
 def version(s, code):
-    return ChecklistStep.objects.get(workup=s.workup, code=code).version
+    return step_row(s, code).version
 
 
 MATRIX: dict[str, Rule] = {
@@ -208,6 +205,28 @@ MATRIX: dict[str, Rule] = {
             "sign-version": WorkUp.objects.get(pk=s.workup.pk).version,
         },
     ),
+    # --- the coordinator queue: every role sees it; clinicians and coordinators act on it ---
+    "coordination:queue": Rule(
+        get=only(ROLES),
+        post=only({CLIN, COORD}, yes=DONE),
+        data=lambda s: {
+            "action": "due",
+            "steps": f"{step_row(s, 'thyroid').pk}:{step_row(s, 'thyroid').version}",
+            "date": (date.today() + timedelta(days=10)).isoformat(),
+        },
+    ),
+    "coordination:export": Rule(get=only({COORD}), post=no_method()),
+    "coordination:my_queue": Rule(get=only({CLIN}), post=no_method()),
+    # --- documents: whoever may see the work-up may print it ---
+    "documents:summary": Rule(get=only(ROLES), post=no_method(), kwargs=workup_pk),
+    "documents:summary_pdf": Rule(get=only(ROLES), post=no_method(), kwargs=workup_pk),
+    "documents:handout": Rule(get=only(ROLES), post=no_method(), kwargs=workup_pk),
+    "documents:handout_pdf": Rule(get=only(ROLES), post=no_method(), kwargs=workup_pk),
+    "documents:page_css": Rule(
+        get=only(ROLES),
+        post=no_method(),
+        kwargs=lambda s: {"pk": s.workup.pk, "kind": "summary"},
+    ),
     # --- the audit trail: the clinical lead only ---
     "audit:changes": Rule(get=only({LEAD}), post=no_method()),
     "audit:downloads": Rule(get=only({LEAD}), post=no_method()),
@@ -239,6 +258,9 @@ ADMIN_MODEL_ACTIONS = (
 )
 
 # Registered admin models the lead may open (changelist 200); any other one answers 403.
+# Read-only views of the clinical record for superusers (support, benchmarks): not the lead.
+SUPERUSER_ADMIN_MODELS = {"clinic.checkliststep", "clinic.patient", "clinic.workup"}
+
 LEAD_ADMIN_MODELS = {
     "auth.user",
     "auth.group",
@@ -299,7 +321,9 @@ def test_every_admin_url_belongs_to_the_site_or_a_registered_model():
     unknown = sorted(names - ADMIN_SITE_NAMES - per_model)
     assert not unknown, f"Admin URLs without a decision: {unknown} (see LEAD_ADMIN_MODELS)"
     registered = {m._meta.label_lower for m in admin.site._registry}
-    undecided = sorted(registered - LEAD_ADMIN_MODELS - {"axes.accessfailurelog"})
+    undecided = sorted(
+        registered - LEAD_ADMIN_MODELS - SUPERUSER_ADMIN_MODELS - {"axes.accessfailurelog"}
+    )
     assert not undecided, (
         f"Newly registered in the admin: {undecided}. Decide whether the lead may see them: "
         f"add them to LEAD_ADMIN_MODELS in {__file__} (and the permission to accounts/roles.py)."

@@ -16,7 +16,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db.models import BigIntegerField, CharField, F, OuterRef, Q, Subquery, Value
 
-from workup.clinic.history import IGNORED, _label, _value
+from workup.clinic.history import changed_lines
 from workup.clinic.models import (
     Addendum,
     AddonRequest,
@@ -142,17 +142,7 @@ def _subject(area: Area, record, catalogue) -> str:
 def _lines(model, record, previous, people) -> list[str]:
     if record.history_type != "~" or previous is None:
         return []
-    lines = []
-    for fld in model._meta.concrete_fields:
-        name = fld.attname if fld.is_relation else fld.name
-        if name in IGNORED or fld.primary_key:
-            continue
-        if getattr(previous, name) != getattr(record, name):
-            lines.append(
-                f"{_label(model, fld.name)}: {_value(model, previous, fld.name, people)} → "
-                f"{_value(model, record, fld.name, people)}"
-            )
-    return lines
+    return changed_lines(model, record, previous, people)
 
 
 def describe(entries: Iterable[dict]) -> list[ChangeRow]:

@@ -1,7 +1,9 @@
-"""Read-only admin views of the clinical record, for superusers (support and benchmarks).
+"""Read-only admin views of the clinical record, for superusers only (support, benchmarks).
 
 Clinical data is written through the app's pages, never the admin: every clinical change must go
-through the same validation, locking and history as the work-up page.
+through the same validation, locking and history as the work-up page. The clinical lead, who
+works in the admin on the catalogue and users, does not see patients here: the app's pages
+already show what a role may see, with the audit records around them.
 """
 
 from django.contrib import admin
@@ -10,6 +12,12 @@ from .models import ChecklistStep, Patient, WorkUp
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
     def has_add_permission(self, request):
         return False
 

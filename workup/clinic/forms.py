@@ -234,7 +234,9 @@ class FindingsForm(StepFormMixin, forms.ModelForm):
         fields: list[str] = []
 
     def __init__(self, *args, workup, catalogue, code, version, cycles=None, **kwargs):
-        super().__init__(*args, instance=workup.findings, **kwargs)
+        # A copy: a ModelForm writes what it cleaned into its instance even when it refuses
+        # the input, and the page drawn around a refused form must show the stored findings.
+        super().__init__(*args, instance=copy.copy(workup.findings), **kwargs)
         self.cycles = cycles
         self.setup(workup=workup, catalogue=catalogue, code=code, version=version)
         if code == "ovarian_reserve":

@@ -35,13 +35,13 @@ def _who(record) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _label(model, name) -> str:
+def field_label(model, name) -> str:
     if model is Findings and name in LABELS:
         return LABELS[name]
     return str(model._meta.get_field(name).verbose_name).capitalize()
 
 
-def _value(model, record, name, people) -> str:
+def field_value(model, record, name, people) -> str:
     if model is Findings:
         return display_value(record, name)
     fld = model._meta.get_field(name)
@@ -84,20 +84,27 @@ def _describe(model, record, previous, catalogue, people) -> tuple[str, list[str
         return f"created {noun}", []
     if record.history_type == "-":
         return f"removed {noun}", []
-    lines = []
-    if previous is not None:
-        for fld in model._meta.concrete_fields:
-            name = fld.attname if fld.is_relation else fld.name
-            if name in IGNORED or fld.primary_key or getattr(fld, "generated", False):
-                continue
-            attr = fld.name
-            old, new = getattr(previous, name), getattr(record, name)
-            if old != new:
-                lines.append(
-                    f"{_label(model, attr)}: {_value(model, previous, attr, people)} → "
-                    f"{_value(model, record, attr, people)}"
-                )
+    lines = changed_lines(model, record, previous, people) if previous is not None else []
     return f"changed {noun}", lines
+
+
+def changed_lines(model, record, previous, people) -> list[str]:
+    """What changed between two history records of one row, in the words of the findings.
+
+    Bookkeeping columns and the database's computed columns (not kept in history) are left out.
+    """
+    lines = []
+    for fld in model._meta.concrete_fields:
+        name = fld.attname if fld.is_relation else fld.name
+        if name in IGNORED or fld.primary_key or getattr(fld, "generated", False):
+            continue
+        if getattr(previous, name) != getattr(record, name):
+            lines.append(
+                f"{field_label(model, fld.name)}: "
+                f"{field_value(model, previous, fld.name, people)} → "
+                f"{field_value(model, record, fld.name, people)}"
+            )
+    return lines
 
 
 def workup_history(

@@ -18,12 +18,11 @@ from datetime import date
 from django.db.models import QuerySet
 from django.utils.crypto import salted_hmac
 
+from workup.audit.exports import cell
+
 from .presenters import QueueRow, iter_queue_rows
 
 PSEUDONYM_SALT = "workup.coordination.export.reference"
-
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 IDENTIFIED_HEADER = ["MRN", "Patient"]
 DEIDENTIFIED_HEADER = ["Reference"]
@@ -51,13 +50,9 @@ def pseudonym(workup_id: int) -> str:
 
 
 def safe_cell(value) -> str:
-    """Text a spreadsheet shows as text: a leading apostrophe before a formula character."""
-    if value is None:
-        return ""
-    text = value.isoformat() if isinstance(value, date) else str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
+    """Text a spreadsheet shows as text (dates as ISO dates; formulas defused as in the audit
+    exports)."""
+    return cell(value.isoformat() if isinstance(value, date) else value)
 
 
 def header(*, deidentified: bool) -> list[str]:
