@@ -176,7 +176,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "workup.accounts.backends.ModelBackendOneQuery",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

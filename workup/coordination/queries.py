@@ -36,7 +36,7 @@ DUE_SOON_DAYS = 6
 # Overdue first (the oldest due date is the most overdue), then by due date, undated last.
 QUEUE_ORDER = ("queue_due", "workup_id", "pk")  # the order of the index step_queue_idx
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "workup.accounts.backends.ModelBackendOneQuery"
 
 ASSIGNEE_ME = "me"
 ASSIGNEE_NOBODY = "unassigned"
