@@ -42,14 +42,20 @@ def patient_list(request):
     patients = Patient.objects.all()
     if q:
         patients = patients.filter(Q(mrn__icontains=q) | Q(name__icontains=q))
-    patients = patients.annotate(
-        workup_count=Count("workups"),
-        last_workup=Max("workups__date"),
-        # The number of matches rides along with the page: a substring search cannot use an
-        # index on SQLite, so it is read once, not twice (for the page and for its count).
-        matches=Window(Count("pk")),
-    ).order_by("name", "mrn")
+    # The number of matches rides along with the page: a substring search cannot use an index
+    # on SQLite, so it is read once, not twice (for the page and for its count).
+    patients = patients.annotate(matches=Window(Count("pk"))).order_by("name", "mrn")
     page = one_query_page(patients, request.GET.get("page"), PAGE_SIZE)
+    # Work-up counts for the page's patients only, whatever the number of matches.
+    workups = (
+        WorkUp.objects.filter(patient__in=page.object_list)
+        .values("patient")
+        .annotate(count=Count("pk"), last=Max("date"))
+    )
+    by_patient = {w["patient"]: w for w in workups}
+    for patient in page.object_list:
+        found = by_patient.get(patient.pk, {})
+        patient.workup_count, patient.last_workup = found.get("count", 0), found.get("last")
     return render(
         request,
         "clinic/patient_list.html",
