@@ -109,6 +109,24 @@ def assign_role(user, role):
     user.save(update_fields=["is_staff"])
 
 
+# The backend that answers permission questions (see settings.AUTHENTICATION_BACKENDS).
+PERMISSION_BACKEND = "workup.accounts.backends.ModelBackendOneQuery"
+
+
+def people_with(perm):
+    """Active users who hold a permission (through their role, or given directly), by name.
+
+    Superusers count only through a role: a support account is nobody's colleague.
+    """
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.with_perm(perm, include_superusers=False, backend=PERMISSION_BACKEND)
+        .order_by("first_name", "last_name", "username")
+    )
+
+
 def role_of(user):
     names = [g.name for g in user.groups.all() if g.name in ROLES]
     return names[0] if names else None

@@ -12,11 +12,10 @@ import json
 from datetime import date
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
+from workup.accounts.roles import people_with
 from workup.evidence.facts import AMH_PMOL_PER_NG, AMH_UNITS, FactsError, parse_facts
 
 from .assessment import COLUMN_FOR_PATH, workup_facts_dict
@@ -42,20 +41,12 @@ class DateInput(forms.DateInput):
 
 
 def clinicians():
-    User = get_user_model()
-    perm = Q(groups__permissions__codename="record_findings") | Q(
-        user_permissions__codename="record_findings"
-    )
-    return User.objects.filter(perm, is_active=True).distinct().order_by("last_name", "username")
+    return people_with("clinic.record_findings")
 
 
 def staff_who_track():
     """People a step can be assigned to: clinicians and coordinators."""
-    User = get_user_model()
-    perm = Q(groups__permissions__codename="manage_steps") | Q(
-        user_permissions__codename="manage_steps"
-    )
-    return User.objects.filter(perm, is_active=True).distinct().order_by("last_name", "username")
+    return people_with("clinic.manage_steps")
 
 
 class UserChoiceField(forms.ModelChoiceField):

@@ -25,6 +25,7 @@ from django.db.models import (
     QuerySet,
 )
 
+from workup.accounts.roles import PERMISSION_BACKEND, people_with
 from workup.clinic.models import ChecklistStep, WorkUp
 from workup.evidence.catalogue import PILLARS
 
@@ -36,7 +37,7 @@ DUE_SOON_DAYS = 6
 # Overdue first (the oldest due date is the most overdue), then by due date, undated last.
 QUEUE_ORDER = ("queue_due", "workup_id", "pk")  # the order of the index step_queue_idx
 
-MODEL_BACKEND = "workup.accounts.backends.ModelBackendOneQuery"
+MODEL_BACKEND = PERMISSION_BACKEND
 
 ASSIGNEE_ME = "me"
 ASSIGNEE_NOBODY = "unassigned"
@@ -168,11 +169,7 @@ def count_steps(steps: QuerySet, *, today: date) -> dict:
 
 def step_takers() -> QuerySet:
     """Active users who may be given steps: those with the permission to manage them."""
-    return (
-        get_user_model()
-        .objects.with_perm("clinic.manage_steps", include_superusers=False, backend=MODEL_BACKEND)
-        .order_by("first_name", "last_name", "username")
-    )
+    return people_with("clinic.manage_steps")
 
 
 def filter_people() -> QuerySet:
