@@ -21,6 +21,7 @@ from workup.evidence.facts import AMH_PMOL_PER_NG, AMH_UNITS, FactsError, parse_
 from .assessment import COLUMN_FOR_PATH, workup_facts_dict
 from .models import AddonRequest, Findings, Patient, StimulationCycle, age_on
 from .steps import BOOLEAN_WORDS, HISTORY, LABELS, STEP_FIELDS, UNITS, WITH_CYCLES
+from .validators import check_identity_text
 
 MIN_AGE, MAX_AGE = 18, 60
 
@@ -67,6 +68,7 @@ class PatientForm(forms.ModelForm):
 
     def clean_mrn(self):
         mrn = self.cleaned_data["mrn"].strip()
+        check_identity_text(mrn, label="MRN")
         clash = Patient.objects.filter(mrn__iexact=mrn).exclude(pk=self.instance.pk).first()
         if clash is not None:
             raise forms.ValidationError(
@@ -77,7 +79,9 @@ class PatientForm(forms.ModelForm):
         return mrn
 
     def clean_name(self):
-        return " ".join(self.cleaned_data["name"].split())
+        name = " ".join(self.cleaned_data["name"].split())
+        check_identity_text(name, label="Full name")
+        return name
 
     def clean_birth_date(self):
         born = self.cleaned_data["birth_date"]
