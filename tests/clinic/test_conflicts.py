@@ -227,3 +227,76 @@ def test_after_signing_tracking_and_completing_need_an_addendum_reason(
     )
     assert ChecklistStep.objects.filter(workup=workup, code=code).exists()
     assert WorkUp.objects.get(pk=workup.pk).is_signed
+
+
+# --- withdrawing an add-on request ---------------------------------------------------------------
+
+
+def withdraw_url(workup, request_row):
+    return reverse("clinic:withdraw_addon", args=[workup.pk, request_row.pk])
+
+
+@pytest.mark.django_db
+def test_a_withdrawn_add_on_request_leaves_the_flags_and_its_history_stays(
+    clinician_client, workup
+):
+    request_row = AddonRequest.objects.get(workup=workup, addon_code="intralipids")
+    data = form_data(clinician_client, workup, "withdraw", "intralipids")
+    response = clinician_client.post(withdraw_url(workup, request_row), data)
+    assert response.status_code == 302
+    assert not AddonRequest.objects.filter(pk=request_row.pk).exists()
+    page = clinician_client.get(workup.get_absolute_url())
+    assert "intralipids" not in [f["code"] for f in page.context["answer"]["addon_flags"]]
+    assert AddonRequest.history.filter(id=request_row.pk, history_type="-").exists()
+
+
+@pytest.mark.django_db
+def test_withdrawing_from_a_stale_page_is_refused_and_says_who(
+    client, clinician, other_clinician, workup
+):
+    url, request_row = counselling_url(workup)
+    client.force_login(clinician)
+    stale = form_data(client, workup, "withdraw", "intralipids")
+    client.force_login(other_clinician)
+    counsel = form_data(client, workup, "counselling", "intralipids")
+    counsel[f"counsel-{request_row.pk}-outcome"] = "referred_trial"
+    assert client.post(url, counsel).status_code == 302
+    client.force_login(clinician)
+    response = client.post(withdraw_url(workup, request_row), stale)
+    assert response.status_code == 200
+    message = " ".join(response.context["forms"]["withdraw"]["intralipids"].non_field_errors())
+    assert "Not saved" in message and "Bianca Test" in message and "clinical trial" in message
+    assert AddonRequest.objects.filter(pk=request_row.pk).exists()
+
+
+@pytest.mark.django_db
+def test_counselling_a_request_withdrawn_meanwhile_is_a_clear_refusal(
+    clinician, other_clinician, workup
+):
+    from workup.clinic.services import record_counselling, withdraw_addon_request
+
+    request_row = AddonRequest.objects.get(workup=workup, addon_code="intralipids")
+    withdraw_addon_request(request=request_row, version=1, user=other_clinician)
+    with pytest.raises(StaleEdit, match="removed while you were editing"):
+        record_counselling(
+            request=request_row,
+            outcome="discussed_declined",
+            reason="",
+            version=1,
+            user=clinician,
+        )
+
+
+@pytest.mark.django_db
+def test_withdrawing_after_signing_needs_an_addendum_reason(clinician_client, workup):
+    from tests.factories import sign
+
+    sign(clinician_client, workup)
+    request_row = AddonRequest.objects.get(workup=workup, addon_code="intralipids")
+    data = form_data(clinician_client, workup, "withdraw", "intralipids")
+    refused = clinician_client.post(withdraw_url(workup, request_row), data)
+    assert refused.status_code == 200
+    assert AddonRequest.objects.filter(pk=request_row.pk).exists()
+    data[f"withdraw-{request_row.pk}-addendum_reason"] = "Patient changed her mind"
+    assert clinician_client.post(withdraw_url(workup, request_row), data).status_code == 302
+    assert Addendum.objects.get(workup=workup).changes == "Add-on withdrawn: Intralipid infusion"

@@ -216,6 +216,12 @@ MATRIX: dict[str, Rule] = {
             f"counsel-{s.addon_request.pk}-version": s.addon_request.version,
         },
     ),
+    "clinic:withdraw_addon": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=lambda s: {"pk": s.workup.pk, "request_pk": s.addon_request.pk},
+        data=lambda s: {f"withdraw-{s.addon_request.pk}-version": s.addon_request.version},
+    ),
     "clinic:sign": Rule(
         get=no_method(),
         post=only({CLIN}, yes=DONE),

@@ -481,6 +481,16 @@ class CompleteForm(AddendumMixin, forms.Form):
         self.add_addendum_field(workup)
 
 
+class WithdrawForm(AddendumMixin, forms.Form):
+    """The patient no longer asks about an add-on: withdraw the request."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, workup, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_addendum_field(workup)
+
+
 class AddonChoiceField(forms.ChoiceField):
     """Offers the add-ons not yet requested, and accepts any of the catalogue's: one requested
     by someone else since the page was drawn is then refused by the service, naming who."""

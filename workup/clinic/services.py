@@ -189,7 +189,14 @@ def _addendum_if_signed(*, workup: WorkUp, user, reason: str | None, changes: li
 
 def _check_version(model, pk: int, seen: int, *, label: str, changes_since):
     """Lock the row and refuse a stale save; returns the locked row."""
-    row = model.objects.select_for_update().get(pk=pk)
+    row = model.objects.select_for_update().filter(pk=pk).first()
+    if row is None:
+        who = _who_last_changed(model.history.filter(**{model._meta.pk.attname: pk}))
+        raise StaleEdit(
+            f"Not saved: {label} was removed while you were editing ({who}). Nothing was "
+            "changed: reload the page.",
+            [f"{who}: removed"],
+        )
     if row.version != seen:
         changes = changes_since()
         detail = "; ".join(changes) if changes else "the same values were saved again"
@@ -466,6 +473,35 @@ def add_addon_request(
         raise _already_requested(existing, name) from None
     sync_steps(workup=workup, catalogue=catalogue)
     return request
+
+
+@transaction.atomic
+def withdraw_addon_request(
+    *, request: AddonRequest, version: int, user, addendum_reason: str | None = None
+) -> None:
+    """The patient no longer asks about an add-on: the request goes (its history stays)."""
+    catalogue = store.get_catalogue()
+    entry = catalogue.addons.get(request.addon_code)
+    name = entry.name if entry else request.addon_code
+
+    def changes_since():
+        current = AddonRequest.objects.get(pk=request.pk)
+        history = AddonRequest.history.filter(id=request.pk)
+        return _changed_by(history, [f"counselling on {name}: {counselling_words(current)}"])
+
+    locked = _check_version(
+        AddonRequest,
+        request.pk,
+        version,
+        label=f"the request for {name}",
+        changes_since=changes_since,
+    )
+    workup = WorkUp.objects.get(pk=locked.workup_id)
+    _addendum_if_signed(
+        workup=workup, user=user, reason=addendum_reason, changes=[f"Add-on withdrawn: {name}"]
+    )
+    locked.delete()
+    sync_steps(workup=workup, catalogue=catalogue)
 
 
 def counselling_words(request: AddonRequest) -> str:

@@ -29,6 +29,7 @@ from ..forms import (
     DecisionForm,
     SignForm,
     TrackForm,
+    WithdrawForm,
     findings_form_class,
     staff_who_track,
 )
@@ -45,6 +46,7 @@ from ..services import (
     record_findings,
     sign_workup,
     track_next_step,
+    withdraw_addon_request,
 )
 from ..signed import fingerprint
 from ..steps import HISTORY, STEP_FIELDS, WITH_CYCLES
@@ -99,7 +101,14 @@ def page_forms(request, workup, catalogue, answer, bound=None, open_step=None) -
     page of fourteen open forms would cost more to draw than everything else on it.
     """
     user = request.user
-    out: dict = {"findings": {}, "decisions": {}, "counselling": {}, "track": {}, "complete": {}}
+    out: dict = {
+        "findings": {},
+        "decisions": {},
+        "counselling": {},
+        "track": {},
+        "complete": {},
+        "withdraw": {},
+    }
     known = open_step == HISTORY or open_step in catalogue.investigations
     if user.has_perm("clinic.record_findings") and open_step and known:
         versions = _step_versions(workup)
@@ -120,6 +129,12 @@ def page_forms(request, workup, catalogue, answer, bound=None, open_step=None) -
             )
     if user.has_perm("clinic.record_findings"):
         out["addon"] = AddonRequestForm(prefix="addon", workup=workup, catalogue=catalogue)
+        for request_row in workup.addon_requests.all():
+            out["withdraw"][request_row.addon_code] = WithdrawForm(
+                prefix=f"withdraw-{request_row.pk}",
+                workup=workup,
+                initial={"version": request_row.version},
+            )
         for step in workup.steps.all():
             if step.kind == ChecklistStep.Kind.ACTION and step.is_open:
                 out["complete"][step.code] = CompleteForm(
@@ -459,6 +474,32 @@ def counsel_addon(request, pk, request_pk):
         ),
         done=lambda data: "Counselling outcome recorded.",
         anchor=f"addon-{request_row.addon_code}",
+        rebind=(build, lambda: AddonRequest.objects.get(pk=request_row.pk).version),
+    )
+
+
+@require_POST
+@permission_required("clinic.record_findings", raise_exception=True)
+def withdraw_addon(request, pk, request_pk):
+    workup = load_workup(pk)
+    request_row = get_object_or_404(AddonRequest, pk=request_pk, workup=workup)
+
+    def build(data):
+        return WithdrawForm(data, prefix=f"withdraw-{request_row.pk}", workup=workup)
+
+    return save_or_explain(
+        request,
+        workup,
+        build(request.POST),
+        key=f"withdraw:{request_row.addon_code}",
+        write=lambda data: withdraw_addon_request(
+            request=request_row,
+            version=data["version"],
+            user=request.user,
+            addendum_reason=data.get("addendum_reason"),
+        ),
+        done=lambda data: "Add-on request withdrawn.",
+        anchor="addons-title",
         rebind=(build, lambda: AddonRequest.objects.get(pk=request_row.pk).version),
     )
 
