@@ -33,3 +33,17 @@ def make_workup(*, clinician, facts=None, patient=None, workup_date=None):
         facts=parsed,
         catalogue=catalogue,
     )
+
+
+def sign(client, workup):
+    """Sign through the page, as a clinician would: the form as drawn, the box ticked."""
+    from django.urls import reverse
+
+    from workup.clinic.models import WorkUp
+
+    form = client.get(workup.get_absolute_url()).context["forms"]["sign"]
+    data = {f"sign-{name}": form[name].value() for name in form.fields}
+    data["sign-confirm"] = "on"
+    response = client.post(reverse("clinic:sign", args=[workup.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    return WorkUp.objects.get(pk=workup.pk)

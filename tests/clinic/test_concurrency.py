@@ -62,3 +62,93 @@ def test_two_simultaneous_saves_give_one_success_and_one_conflict(
     assert stored is (winner == clinician.username)  # the winner's value, not a mix
     step = ChecklistStep.objects.get(workup=workup, code="hysteroscopy")
     assert step.version == version + 1
+
+
+def _run_together(count, target):
+    """``count`` threads, each on its own database connection, released at the same moment."""
+    barrier = threading.Barrier(count)
+    outcomes: dict[int, str] = {}
+
+    def run(i):
+        try:
+            barrier.wait(timeout=20)
+            outcomes[i] = target(i)
+        except Exception as exc:  # noqa: BLE001 - any other failure is what the test looks for
+            outcomes[i] = f"error: {type(exc).__name__}: {exc}"
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_simultaneous_counselling_saves_store_one_and_refuse_the_rest(
+    clinician, loaded_catalogue
+):
+    from workup.clinic.forms import CounsellingForm
+    from workup.clinic.models import AddonRequest
+    from workup.clinic.services import record_counselling
+
+    workup = make_workup(
+        clinician=clinician, facts={"age": 36, "failed_transfers": 3, "addons_requested": ["ivig"]}
+    )
+    row = AddonRequest.objects.get(workup=workup)
+    outcomes_words = ["discussed_declined", "discussed_undecided", "referred_trial"]
+
+    def save(i):
+        prefix = f"counsel-{row.pk}"
+        fresh = load_workup(workup.pk)
+        data = {
+            f"{prefix}-outcome": outcomes_words[i % 3],
+            f"{prefix}-outcome_reason": f"note {i}",
+            f"{prefix}-version": str(row.version),
+        }
+        form = CounsellingForm(data, prefix=prefix, instance=row, workup=fresh)
+        assert form.is_valid(), form.errors
+        try:
+            record_counselling(
+                request=row,
+                outcome=form.cleaned_data["outcome"],
+                reason=form.cleaned_data["outcome_reason"],
+                version=form.cleaned_data["version"],
+                user=clinician,
+            )
+        except StaleEdit as stale:
+            return str(stale)
+        return f"saved note {i}"
+
+    outcomes = _run_together(20, save)
+    saved = [v for v in outcomes.values() if v.startswith("saved")]
+    refused = [v for v in outcomes.values() if v.startswith("Not saved:")]
+    assert len(saved) == 1 and len(refused) == 19, outcomes
+    stored = AddonRequest.objects.get(pk=row.pk)
+    assert saved[0] == f"saved {stored.outcome_reason}"  # the one that said "saved" is stored
+    assert stored.version == row.version + 1
+    assert stored.history.count() == 2  # created, then one counselling: nothing overwritten
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_identical_add_on_requests_store_one_and_never_fail(clinician, loaded_catalogue):
+    from workup.clinic.models import AddonRequest
+    from workup.clinic.services import add_addon_request
+
+    workup = make_workup(clinician=clinician, facts={"age": 36, "failed_transfers": 3})
+
+    def request(i):
+        try:
+            add_addon_request(
+                workup=load_workup(workup.pk), code="ivig", requested_by="patient", user=clinician
+            )
+        except StaleEdit as stale:
+            return str(stale)
+        return "saved"
+
+    outcomes = _run_together(20, request)
+    assert list(outcomes.values()).count("saved") == 1, outcomes
+    assert all(v == "saved" or v.startswith("Not recorded:") for v in outcomes.values()), outcomes
+    assert AddonRequest.objects.filter(workup=workup, addon_code="ivig").count() == 1

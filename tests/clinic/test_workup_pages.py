@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_patient, make_workup
+from tests.factories import make_patient, make_workup, sign
 from workup.clinic.models import Addendum, AddonRequest, ChecklistStep, Findings, Patient, WorkUp
 
 RIF_FACTS = {"age": 36, "failed_transfers": 3}
@@ -72,12 +72,10 @@ def test_the_page_needs_a_fixed_number_of_queries(
     )
     for code in ("polypectomy", "stimulation_plan"):
         clinician_client.post(
-            reverse("clinic:track", args=[workup.pk]), {"code": code, f"track-{code}-code": code}
+            reverse("clinic:track", args=[workup.pk]),
+            {"code": code, f"track-{code}-code": code, f"track-{code}-version": 0},
         )
-    clinician_client.post(
-        reverse("clinic:sign", args=[workup.pk]),
-        {"sign-confirm": "on", "sign-version": WorkUp.objects.get(pk=workup.pk).version},
-    )
+    sign(clinician_client, workup)
     clinician_client.get(workup.get_absolute_url())  # the session is touched once a minute
     # Signed, with cycles, add-ons and tracked steps: the most a work-up page reads.
     with django_assert_max_num_queries(12):
@@ -300,6 +298,7 @@ def test_a_suggested_next_step_becomes_a_tracked_step_in_one_click(
             "track-ce_rebiopsy-code": "ce_rebiopsy",
             "track-ce_rebiopsy-due_date": due,
             "track-ce_rebiopsy-assignee": clinician.pk,
+            "track-ce_rebiopsy-version": 0,
         },
     )
     assert response.status_code == 302
@@ -324,9 +323,17 @@ def test_marking_a_tracked_step_done_removes_the_suggestion(
     )
     clinician_client.post(
         reverse("clinic:track", args=[workup.pk]),
-        {"code": "polypectomy", "track-polypectomy-code": "polypectomy"},
+        {
+            "code": "polypectomy",
+            "track-polypectomy-code": "polypectomy",
+            "track-polypectomy-version": 0,
+        },
     )
-    clinician_client.post(reverse("clinic:complete_step", args=[workup.pk, "polypectomy"]))
+    version = step_version(workup, "polypectomy")
+    clinician_client.post(
+        reverse("clinic:complete_step", args=[workup.pk, "polypectomy"]),
+        {"complete-polypectomy-version": version},
+    )
     response = clinician_client.get(workup.get_absolute_url())
     codes = [s["code"] for s in response.context["answer"]["next_steps"]]
     assert "polypectomy" not in codes
@@ -348,13 +355,16 @@ def test_a_requested_intralipid_is_flagged_and_counselled(clinician_client, clin
     request_row = AddonRequest.objects.get(workup=workup)
     url = reverse("clinic:counsel_addon", args=[workup.pk, request_row.pk])
     prefix = f"counsel-{request_row.pk}"
-    refused = clinician_client.post(url, {f"{prefix}-outcome": "proceeding_against_advice"})
+    refused = clinician_client.post(
+        url, {f"{prefix}-outcome": "proceeding_against_advice", f"{prefix}-version": 1}
+    )
     assert "Give the reason for proceeding against advice." in refused.content.decode()
     clinician_client.post(
         url,
         {
             f"{prefix}-outcome": "discussed_declined",
             f"{prefix}-outcome_reason": "Prefers to wait for the biopsy",
+            f"{prefix}-version": 1,
         },
     )
     request_row.refresh_from_db()
@@ -370,7 +380,10 @@ def test_an_add_on_cannot_be_requested_twice(clinician_client, workup):
         url, {"addon-addon_code": "ivig", "addon-requested_by": "patient"}
     )
     assert response.status_code == 200
-    assert "Select a valid choice" in response.content.decode()
+    assert (
+        "a request for Intravenous immunoglobulin (IVIG) was already recorded by Alice Test"
+        in response.content.decode()
+    )
     assert AddonRequest.objects.filter(workup=workup).count() == 1
 
 
@@ -379,17 +392,12 @@ def test_an_add_on_cannot_be_requested_twice(clinician_client, workup):
 
 @pytest.mark.django_db
 def test_signing_locks_findings_and_later_changes_are_addenda(clinician_client, clinician, workup):
-    response = clinician_client.post(
-        reverse("clinic:sign", args=[workup.pk]),
-        {"sign-confirm": "on", "sign-version": WorkUp.objects.get(pk=workup.pk).version},
-    )
-    assert response.status_code == 302
-    workup.refresh_from_db()
+    workup = sign(clinician_client, workup)
     assert workup.is_signed and workup.signed_by == clinician
-    assert workup.signed_assessment["rif"]["label"] == "rif"
+    assert workup.signed_assessment["answer"]["rif"]["label"] == "rif"
     without_reason = post_findings(clinician_client, workup, "hysteroscopy", HYSTEROSCOPY_POLYP)
     assert without_reason.status_code == 200
-    assert "This field is required." in " ".join(
+    assert "give the reason for the addendum" in " ".join(
         without_reason.context["forms"]["findings"]["hysteroscopy"].errors["addendum_reason"]
     )
     assert Findings.objects.get(workup=workup).hysteroscopy_polyp is None

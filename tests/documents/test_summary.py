@@ -162,15 +162,15 @@ def test_a_signed_summary_says_who_signed_and_when_and_is_no_draft(
     assert "Signed by Alice Test on 25 Nov 2026 at 10:30" in text
 
 
-def test_a_summary_signed_with_an_older_catalogue_says_the_advice_is_current(
+def test_a_summary_signed_before_the_signed_advice_was_kept_says_it_shows_todays(
     clinician_client, clinician, workup
 ):
-    sign(workup, clinician)
+    sign(workup, clinician)  # an older row: status and signer, no stored answer
     workup.signed_catalogue_version = "2025.9"
     workup.save()
     text = visible_text(summary(clinician_client, workup))
     assert "with catalogue version 2025.9" in text
-    assert "The evidence catalogue has changed since signing" in text
+    assert "signed before the signed advice was kept: this summary shows today’s advice" in text
 
 
 def test_addenda_to_a_signed_work_up_are_printed(clinician_client, clinician, workup):

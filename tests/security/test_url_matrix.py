@@ -28,8 +28,9 @@ from tests.conftest import make_user
 from tests.factories import make_patient, make_workup
 from tests.security.conftest import stored_rows
 from workup.accounts.models import ApiToken
-from workup.clinic.models import AddonRequest, ChecklistStep, WorkUp
+from workup.clinic.models import AddonRequest, ChecklistStep
 from workup.clinic.services import track_next_step
+from workup.evidence import store
 
 ANON, NOROLE, CLIN, COORD, LEAD = "anonymous", "no role", "clinician", "coordinator", "lead"
 SIGNED_IN = (NOROLE, CLIN, COORD, LEAD)
@@ -86,6 +87,18 @@ def step_row(s, code):
 
 def version(s, code):
     return step_row(s, code).version
+
+
+def sign_fields(s):
+    """The sign form's hidden fields as the page draws them (versions and fingerprint)."""
+    from workup.clinic.assessment import assess_workup
+    from workup.clinic.presenters import load_workup
+    from workup.clinic.views.workups import sign_initial
+
+    workup = load_workup(s.workup.pk)
+    catalogue = store.get_catalogue()
+    _, answer = assess_workup(workup, catalogue)
+    return {f"sign-{k}": v for k, v in sign_initial(workup, catalogue, answer).items()}
 
 
 MATRIX: dict[str, Rule] = {
@@ -172,7 +185,10 @@ MATRIX: dict[str, Rule] = {
         },
     ),
     "clinic:complete_step": Rule(
-        get=no_method(), post=only({CLIN}, yes=DONE), kwargs=step("polypectomy")
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=step("polypectomy"),
+        data=lambda s: {"complete-polypectomy-version": version(s, "polypectomy")},
     ),
     "clinic:track": Rule(
         get=no_method(),
@@ -182,6 +198,7 @@ MATRIX: dict[str, Rule] = {
             "code": "ce_rebiopsy",
             "track-ce_rebiopsy-code": "ce_rebiopsy",
             "track-ce_rebiopsy-due_date": (date.today() + timedelta(days=9)).isoformat(),
+            "track-ce_rebiopsy-version": 0,
         },
     ),
     "clinic:add_addon": Rule(
@@ -194,16 +211,22 @@ MATRIX: dict[str, Rule] = {
         get=no_method(),
         post=only({CLIN}, yes=DONE),
         kwargs=lambda s: {"pk": s.workup.pk, "request_pk": s.addon_request.pk},
-        data=lambda s: {f"counsel-{s.addon_request.pk}-outcome": "discussed_declined"},
+        data=lambda s: {
+            f"counsel-{s.addon_request.pk}-outcome": "discussed_declined",
+            f"counsel-{s.addon_request.pk}-version": s.addon_request.version,
+        },
+    ),
+    "clinic:withdraw_addon": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=lambda s: {"pk": s.workup.pk, "request_pk": s.addon_request.pk},
+        data=lambda s: {f"withdraw-{s.addon_request.pk}-version": s.addon_request.version},
     ),
     "clinic:sign": Rule(
         get=no_method(),
         post=only({CLIN}, yes=DONE),
         kwargs=workup_pk,
-        data=lambda s: {
-            "sign-confirm": "on",
-            "sign-version": WorkUp.objects.get(pk=s.workup.pk).version,
-        },
+        data=lambda s: {"sign-confirm": "on", **sign_fields(s)},
     ),
     # --- the coordinator queue: every role sees it; clinicians and coordinators act on it ---
     "coordination:queue": Rule(

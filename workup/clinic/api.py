@@ -20,6 +20,7 @@ from workup.evidence.facts import FactsError
 from .assessment import assess_workup
 from .models import MRN_VALIDATOR, Patient, WorkUp, age_on
 from .services import create_workup
+from .validators import check_identity_text
 
 PATIENT_KEYS = ("mrn", "name", "birth_date")
 WORKUP_KEYS = ("patient", "facts", "date")
@@ -87,6 +88,7 @@ def parse_workup_payload(data, catalogue):
             errors.setdefault("patient.mrn", []).append("Give the MRN.")
         else:
             try:
+                check_identity_text(mrn.strip(), label="MRN")
                 MRN_VALIDATOR(mrn.strip())
                 clean["mrn"] = mrn.strip()
             except ValidationError as exc:
@@ -97,7 +99,12 @@ def parse_workup_payload(data, catalogue):
         elif len(name.strip()) > 200:
             errors.setdefault("patient.name", []).append("At most 200 characters.")
         else:
-            clean["name"] = " ".join(name.split())
+            try:
+                clean["name"] = " ".join(name.split())
+                check_identity_text(clean["name"], label="The patient's name")
+            except ValidationError as exc:
+                clean.pop("name")
+                errors.setdefault("patient.name", []).extend(exc.messages)
         if patient.get("birth_date") is None:
             errors.setdefault("patient.birth_date", []).append("Give the birth date (YYYY-MM-DD).")
         else:

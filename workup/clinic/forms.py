@@ -21,6 +21,7 @@ from workup.evidence.facts import AMH_PMOL_PER_NG, AMH_UNITS, FactsError, parse_
 from .assessment import COLUMN_FOR_PATH, workup_facts_dict
 from .models import AddonRequest, Findings, Patient, StimulationCycle, age_on
 from .steps import BOOLEAN_WORDS, HISTORY, LABELS, STEP_FIELDS, UNITS, WITH_CYCLES
+from .validators import check_identity_text
 
 MIN_AGE, MAX_AGE = 18, 60
 
@@ -67,6 +68,7 @@ class PatientForm(forms.ModelForm):
 
     def clean_mrn(self):
         mrn = self.cleaned_data["mrn"].strip()
+        check_identity_text(mrn, label="MRN")
         clash = Patient.objects.filter(mrn__iexact=mrn).exclude(pk=self.instance.pk).first()
         if clash is not None:
             raise forms.ValidationError(
@@ -77,7 +79,9 @@ class PatientForm(forms.ModelForm):
         return mrn
 
     def clean_name(self):
-        return " ".join(self.cleaned_data["name"].split())
+        name = " ".join(self.cleaned_data["name"].split())
+        check_identity_text(name, label="Full name")
+        return name
 
     def clean_birth_date(self):
         born = self.cleaned_data["birth_date"]
@@ -152,6 +156,9 @@ class AddendumMixin:
                 help_text="The work-up is signed: a change is kept as an addendum with its reason.",
                 widget=forms.Textarea(attrs={"rows": 2}),
                 max_length=1000,
+                error_messages={
+                    "required": "This work-up is signed: give the reason for the addendum."
+                },
             )
 
 
@@ -419,10 +426,15 @@ class DecisionForm(AddendumMixin, forms.Form):
         return data
 
 
-class TrackForm(forms.Form):
-    """Make a suggested next step a tracked checklist step (one click: defaults are filled)."""
+class TrackForm(AddendumMixin, forms.Form):
+    """Make a suggested next step a tracked checklist step (one click: defaults are filled).
+
+    ``version`` is 0: the form is drawn for a step nobody tracks yet, and refused if someone
+    tracked it in the meantime.
+    """
 
     code = forms.CharField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, initial=0, min_value=0)
     due_date = forms.DateField(
         label="Due",
         required=False,
@@ -436,9 +448,10 @@ class TrackForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
 
-    def __init__(self, *args, catalogue, people, **kwargs):
+    def __init__(self, *args, catalogue, people, workup, **kwargs):
         """``people``: who a step can be assigned to, read once for all the page's forms."""
         super().__init__(*args, **kwargs)
+        self.add_addendum_field(workup)
         self.catalogue = catalogue
         self.people = {p.pk: p for p in people}
         self.fields["assignee"].choices = [("", "Nobody yet")] + [
@@ -458,8 +471,40 @@ class TrackForm(forms.Form):
         return code
 
 
+class CompleteForm(AddendumMixin, forms.Form):
+    """The clinician marks a tracked next step done."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, workup, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_addendum_field(workup)
+
+
+class WithdrawForm(AddendumMixin, forms.Form):
+    """The patient no longer asks about an add-on: withdraw the request."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, workup, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_addendum_field(workup)
+
+
+class AddonChoiceField(forms.ChoiceField):
+    """Offers the add-ons not yet requested, and accepts any of the catalogue's: one requested
+    by someone else since the page was drawn is then refused by the service, naming who."""
+
+    def __init__(self, *args, known=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.known = set(known)
+
+    def valid_value(self, value):
+        return value in self.known or super().valid_value(value)
+
+
 class AddonRequestForm(AddendumMixin, forms.Form):
-    addon_code = forms.ChoiceField(label="Add-on requested")
+    addon_code = AddonChoiceField(label="Add-on requested")
     requested_by = forms.ChoiceField(
         label="Asked for by", choices=AddonRequest.RequestedBy.choices, initial="patient"
     )
@@ -470,10 +515,15 @@ class AddonRequestForm(AddendumMixin, forms.Form):
         self.fields["addon_code"].choices = [("", "Choose an add-on…")] + [
             (code, addon.name) for code, addon in catalogue.addons.items() if code not in asked
         ]
+        self.fields["addon_code"].known = set(catalogue.addons)
         self.add_addendum_field(workup)
 
 
 class CounsellingForm(AddendumMixin, forms.ModelForm):
+    """The counselling outcome, with the version of the request it was drawn from."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
     class Meta:
         model = AddonRequest
         fields = ["outcome", "outcome_reason"]
@@ -482,6 +532,7 @@ class CounsellingForm(AddendumMixin, forms.ModelForm):
 
     def __init__(self, *args, workup, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
         self.add_addendum_field(workup)
 
     def clean(self):
@@ -495,7 +546,13 @@ class CounsellingForm(AddendumMixin, forms.ModelForm):
 
 
 class SignForm(forms.Form):
+    """Sign-off, with a fingerprint of everything the page showed (``signed.fingerprint``),
+    when it was drawn and with which catalogue revision (to say what changed since)."""
+
     confirm = forms.BooleanField(
         label="I have reviewed the findings and the advice, and sign this work-up.", required=True
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
+    seen = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    seen_at = forms.DateTimeField(widget=forms.HiddenInput, required=False)
+    seen_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -401,6 +401,8 @@ class AddonRequest(models.Model):
         related_name="+",
     )
     counselled_at = models.DateTimeField(null=True, blank=True)
+    # The counselling form carries the version it was drawn from; a stale save is refused.
+    version = models.PositiveIntegerField(default=1)
 
     history = HistoricalRecords()
 

@@ -6,6 +6,8 @@ summary, the PDF, the patient sheet) builds on, so they all show the same answer
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 
@@ -15,11 +17,12 @@ from workup.evidence.engine import cited_sources
 
 from .assessment import assess_workup
 from .models import AddonRequest, ChecklistStep, StimulationCycle, WorkUp
+from .signed import differences, signed_record, stamp_words
 
 
-def pillar_groups(checklist: list[dict], steps: dict, catalogue) -> list[dict]:
+def pillar_groups(checklist: list[dict], steps: dict, step_names: Mapping[str, str]) -> list[dict]:
     """The checklist by pillar: each investigation with its stored row, then the tracked next
-    steps of the pillar, and done/indicated counts."""
+    steps of the pillar (named from ``step_names``), and done/indicated counts."""
     groups = []
     for pillar in PILLARS:
         items = []
@@ -34,11 +37,10 @@ def pillar_groups(checklist: list[dict], steps: dict, catalogue) -> list[dict]:
         tracked = []
         for step in steps.values():
             if step.kind == ChecklistStep.Kind.ACTION and step.pillar == pillar:
-                entry = catalogue.next_steps.get(step.code)
                 tracked.append(
                     {
                         "step": step,
-                        "name": entry.name if entry else step.code,
+                        "name": step_names.get(step.code, step.code),
                         "status": step.status,
                     }
                 )
@@ -83,22 +85,47 @@ def load_workup(pk: int) -> WorkUp:
     return workup
 
 
+def step_names(catalogue) -> dict[str, str]:
+    return {code: entry.name for code, entry in catalogue.next_steps.items()}
+
+
 def workup_context(workup: WorkUp) -> dict:
-    """What every view of a work-up shows: the stored facts, the engine's answer, citations."""
+    """What every view of a work-up shows: the stored facts, the engine's answer, citations.
+
+    A signed work-up shows the answer as signed (``signed.signed_record``), its citations as
+    they were, and beside it ``advice_changes``: where today's answer for the record differs.
+    ``current_answer`` is today's answer either way (the page's forms act on it).
+    """
     catalogue = store.get_catalogue()
-    facts, answer = assess_workup(workup, catalogue)
-    keys = cited_sources(answer)
-    references = [(n, catalogue.sources[k]) for n, k in enumerate(keys, start=1)]
+    facts, current = assess_workup(workup, catalogue)
+    record = signed_record(workup)
+    answer, sources, changes = current, catalogue.sources, []
+    if record is not None and record.answer is not None:
+        answer = record.answer
+        changes = differences(record.answer, current)
+        if record.sources is not None:
+            sources = record.sources
+    keys = [k for k in cited_sources(answer) if k in sources]
     steps = {s.code: s for s in workup.steps.all()}
     return {
         "workup": workup,
         "patient": workup.patient,
         "facts": facts,
         "answer": answer,
+        "current_answer": current,
+        "signed": record,
+        "signed_stamp": stamp_words(record.stamp) if record else "",
+        "advice_changes": changes,
+        "catalogue_updated": bool(
+            record
+            and record.stamp
+            and record.stamp.get("revision") not in (None, catalogue.revision)
+        ),
         "catalogue": catalogue,
-        "references": references,
+        "sources": sources,
+        "references": [(n, sources[k]) for n, k in enumerate(keys, start=1)],
         "ref_numbers": {k: n for n, k in enumerate(keys, start=1)},
-        "pillars": pillar_groups(answer["checklist"], steps, catalogue),
+        "pillars": pillar_groups(answer["checklist"], steps, step_names(catalogue)),
         "tracked_steps": [s for s in steps.values() if s.kind == ChecklistStep.Kind.ACTION],
         "requests": {r.addon_code: r for r in workup.addon_requests.all()},
         "recorded": recorded_findings(getattr(workup, "findings", None), workup.cycles.all()),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from workup.evidence import store
@@ -189,7 +189,14 @@ def _addendum_if_signed(*, workup: WorkUp, user, reason: str | None, changes: li
 
 def _check_version(model, pk: int, seen: int, *, label: str, changes_since):
     """Lock the row and refuse a stale save; returns the locked row."""
-    row = model.objects.select_for_update().get(pk=pk)
+    row = model.objects.select_for_update().filter(pk=pk).first()
+    if row is None:
+        who = _who_last_changed(model.history.filter(**{model._meta.pk.attname: pk}))
+        raise StaleEdit(
+            f"Not saved: {label} was removed while you were editing ({who}). Nothing was "
+            "changed: reload the page.",
+            [f"{who}: removed"],
+        )
     if row.version != seen:
         changes = changes_since()
         detail = "; ".join(changes) if changes else "the same values were saved again"
@@ -268,6 +275,23 @@ def record_findings(*, workup: WorkUp, code: str, form, cycles=None, user) -> li
     return changes
 
 
+def _changed_by(history_qs, lines: list[str]) -> list[str]:
+    who = _who_last_changed(history_qs)
+    return [f"{who}: {line}" for line in lines]
+
+
+def _decision_words(step: ChecklistStep) -> str:
+    labels = dict(ChecklistStep.Decision.choices)
+    words = labels.get(step.clinician_decision, step.clinician_decision)
+    return words + (f" ({step.not_indicated_reason})" if step.not_indicated_reason else "")
+
+
+def _step_name(code: str, catalogue=None) -> str:
+    catalogue = catalogue or store.get_catalogue()
+    entry = catalogue.investigations.get(code) or catalogue.next_steps.get(code)
+    return entry.name if entry else code
+
+
 @transaction.atomic
 def decide_step(
     *,
@@ -280,11 +304,22 @@ def decide_step(
     addendum_reason: str | None = None,
 ) -> None:
     """The clinician adds an investigation to the checklist, or rules it out with a reason."""
+    name = _step_name(step.code)
+
+    def changes_since():
+        current = ChecklistStep.objects.get(pk=step.pk)
+        history = ChecklistStep.history.filter(id=step.pk)
+        return _changed_by(history, [f"{name}: {_decision_words(current)}"])
+
     locked = _check_version(
-        ChecklistStep, step.pk, version, label="this step", changes_since=lambda: []
+        ChecklistStep,
+        step.pk,
+        version,
+        label=f"the decision on {name}",
+        changes_since=changes_since,
     )
     labels = dict(ChecklistStep.Decision.choices)
-    change = f"{locked.code}: {labels.get(decision, decision)}" + (f" ({reason})" if reason else "")
+    change = f"{name}: {labels.get(decision, decision)}" + (f" ({reason})" if reason else "")
     _addendum_if_signed(workup=workup, user=user, reason=addendum_reason, changes=[change])
     locked.clinician_decision = decision
     locked.not_indicated_reason = reason if decision == ChecklistStep.Decision.NOT_INDICATED else ""
@@ -293,24 +328,69 @@ def decide_step(
     sync_steps(workup=WorkUp.objects.get(pk=workup.pk))
 
 
+def _person(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else "nobody"
+
+
+def _tracking_words(due_date, assignee) -> str:
+    due = f"due {due_date:%-d %b %Y}" if due_date else "no due date"
+    return f"{due}, assigned to {_person(assignee)}"
+
+
 @transaction.atomic
 def track_next_step(
-    *, workup: WorkUp, code: str, user, due_date=None, assignee=None, catalogue=None
+    *,
+    workup: WorkUp,
+    code: str,
+    user,
+    version: int = 0,
+    due_date=None,
+    assignee=None,
+    catalogue=None,
+    addendum_reason: str | None = None,
 ):
-    """Turn a suggested next step into a tracked checklist step (FHIR-style: plan -> task)."""
+    """Turn a suggested next step into a tracked checklist step (FHIR-style: plan -> task).
+
+    ``version`` is the step's version the form was drawn from; 0: not tracked yet. A step
+    someone else tracked in the meantime is refused with what they set.
+    """
     catalogue = catalogue or store.get_catalogue()
     suggestion = catalogue.next_steps[code]
-    step, created = ChecklistStep.objects.get_or_create(
+    mine = _tracking_words(due_date, assignee)
+
+    def refuse(step):
+        who = _who_last_changed(ChecklistStep.history.filter(id=step.pk))
+        theirs = _tracking_words(step.due_date, step.assignee)
+        raise StaleEdit(
+            f"Not saved: “{suggestion.name}” was tracked while you were deciding ({who}: "
+            f"{theirs}). Your entries ({mine}) were not saved: change the step on the checklist "
+            "if they should stand.",
+            [f"{who}: {theirs}"],
+        )
+
+    step = ChecklistStep.objects.select_for_update().filter(workup=workup, code=code).first()
+    if step is not None and step.version != version:
+        refuse(step)
+    _addendum_if_signed(
         workup=workup,
-        code=code,
-        defaults={
-            "kind": ChecklistStep.Kind.ACTION,
-            "pillar": suggestion.pillar,
-            "due_date": due_date,
-            "assignee": assignee,
-        },
+        user=user,
+        reason=addendum_reason,
+        changes=[f"Tracked next step: {suggestion.name} ({mine})"],
     )
-    if not created:
+    if step is None:
+        try:
+            with transaction.atomic():
+                step = ChecklistStep.objects.create(
+                    workup=workup,
+                    code=code,
+                    kind=ChecklistStep.Kind.ACTION,
+                    pillar=suggestion.pillar,
+                    due_date=due_date,
+                    assignee=assignee,
+                )
+        except IntegrityError:
+            refuse(ChecklistStep.objects.get(workup=workup, code=code))
+    else:
         step.due_date = due_date or step.due_date
         step.assignee = assignee or step.assignee
         if not step.is_open:
@@ -324,69 +404,217 @@ def track_next_step(
 
 
 @transaction.atomic
-def complete_action(*, step: ChecklistStep, user) -> None:
+def complete_action(
+    *, step: ChecklistStep, user, version: int, addendum_reason: str | None = None
+) -> None:
     """The clinician marks a tracked next step done (a polypectomy performed, say)."""
-    step = ChecklistStep.objects.select_for_update().get(pk=step.pk)
-    step.status = Status.DONE
-    step.completed_manually = True
-    step.completed_by = user
-    step.completed_at = timezone.now()
-    step.version += 1
-    step.save()
-    sync_steps(workup=WorkUp.objects.get(pk=step.workup_id))
+    name = _step_name(step.code)
+
+    def changes_since():
+        current = ChecklistStep.objects.select_related("assignee").get(pk=step.pk)
+        status = current.get_status_display().lower()
+        history = ChecklistStep.history.filter(id=step.pk)
+        return _changed_by(
+            history, [f"{name}: {status}, {_tracking_words(current.due_date, current.assignee)}"]
+        )
+
+    locked = _check_version(
+        ChecklistStep, step.pk, version, label=f"“{name}”", changes_since=changes_since
+    )
+    workup = WorkUp.objects.get(pk=locked.workup_id)
+    _addendum_if_signed(
+        workup=workup, user=user, reason=addendum_reason, changes=[f"{name}: marked done"]
+    )
+    locked.status = Status.DONE
+    locked.completed_manually = True
+    locked.completed_by = user
+    locked.completed_at = timezone.now()
+    locked.version += 1
+    locked.save()
+    sync_steps(workup=workup)
+
+
+def _already_requested(existing: AddonRequest, name: str) -> StaleEdit:
+    who = _person(existing.recorded_by)
+    when = f"{timezone.localtime(existing.recorded_at):%H:%M}"
+    return StaleEdit(
+        f"Not recorded: a request for {name} was already recorded by {who} at {when}. See it "
+        "among the requested add-ons below.",
+        [f"{who} at {when}: requested {name}"],
+    )
 
 
 @transaction.atomic
 def add_addon_request(
     *, workup: WorkUp, code: str, requested_by: str, user, addendum_reason: str | None = None
 ) -> AddonRequest:
+    """Record a requested add-on; one already recorded (a race included) is a conflict."""
     catalogue = store.get_catalogue()
+    name = catalogue.addons[code].name
+    existing = (
+        AddonRequest.objects.select_related("recorded_by")
+        .filter(workup=workup, addon_code=code)
+        .first()
+    )
+    if existing is not None:
+        raise _already_requested(existing, name)
     _addendum_if_signed(
-        workup=workup,
-        user=user,
-        reason=addendum_reason,
-        changes=[f"Add-on requested: {catalogue.addons[code].name}"],
+        workup=workup, user=user, reason=addendum_reason, changes=[f"Add-on requested: {name}"]
     )
-    request = AddonRequest.objects.create(
-        workup=workup, addon_code=code, requested_by=requested_by, recorded_by=user
-    )
+    try:
+        with transaction.atomic():
+            request = AddonRequest.objects.create(
+                workup=workup, addon_code=code, requested_by=requested_by, recorded_by=user
+            )
+    except IntegrityError:
+        existing = AddonRequest.objects.select_related("recorded_by").get(
+            workup=workup, addon_code=code
+        )
+        raise _already_requested(existing, name) from None
     sync_steps(workup=workup, catalogue=catalogue)
     return request
 
 
 @transaction.atomic
-def record_counselling(
-    *, request: AddonRequest, outcome: str, reason: str, user, addendum_reason: str | None = None
+def withdraw_addon_request(
+    *, request: AddonRequest, version: int, user, addendum_reason: str | None = None
 ) -> None:
-    workup = request.workup
+    """The patient no longer asks about an add-on: the request goes (its history stays)."""
+    catalogue = store.get_catalogue()
+    entry = catalogue.addons.get(request.addon_code)
+    name = entry.name if entry else request.addon_code
+
+    def changes_since():
+        current = AddonRequest.objects.get(pk=request.pk)
+        history = AddonRequest.history.filter(id=request.pk)
+        return _changed_by(history, [f"counselling on {name}: {counselling_words(current)}"])
+
+    locked = _check_version(
+        AddonRequest,
+        request.pk,
+        version,
+        label=f"the request for {name}",
+        changes_since=changes_since,
+    )
+    workup = WorkUp.objects.get(pk=locked.workup_id)
+    _addendum_if_signed(
+        workup=workup, user=user, reason=addendum_reason, changes=[f"Add-on withdrawn: {name}"]
+    )
+    locked.delete()
+    sync_steps(workup=workup, catalogue=catalogue)
+
+
+def counselling_words(request: AddonRequest) -> str:
+    words = request.get_outcome_display()
+    return words + (f" ({request.outcome_reason})" if request.outcome_reason else "")
+
+
+@transaction.atomic
+def record_counselling(
+    *,
+    request: AddonRequest,
+    outcome: str,
+    reason: str,
+    version: int,
+    user,
+    addendum_reason: str | None = None,
+) -> None:
+    """Record the counselling outcome on an add-on request, refusing a stale form."""
+    catalogue = store.get_catalogue()
+    entry = catalogue.addons.get(request.addon_code)
+    name = entry.name if entry else request.addon_code
+
+    def changes_since():
+        current = AddonRequest.objects.get(pk=request.pk)
+        history = AddonRequest.history.filter(id=request.pk)
+        return _changed_by(history, [f"counselling on {name}: {counselling_words(current)}"])
+
+    locked = _check_version(
+        AddonRequest,
+        request.pk,
+        version,
+        label=f"the counselling on {name}",
+        changes_since=changes_since,
+    )
+    workup = WorkUp.objects.get(pk=locked.workup_id)
     label = dict(AddonRequest.Outcome.choices)[outcome]
     _addendum_if_signed(
         workup=workup,
         user=user,
         reason=addendum_reason,
-        changes=[f"Counselling on {request.addon_code}: {label}"],
+        changes=[f"Counselling on {name}: {label}" + (f" ({reason.strip()})" if reason else "")],
     )
-    request.outcome = outcome
-    request.outcome_reason = reason.strip()
-    request.counselled_by = user
-    request.counselled_at = timezone.now()
-    request.save()
+    locked.outcome = outcome
+    locked.outcome_reason = reason.strip()
+    locked.counselled_by = user
+    locked.counselled_at = timezone.now()
+    locked.version += 1
+    locked.save()
+
+
+def signing_changes(*, workup: WorkUp, since, catalogue, seen_revision) -> list[str]:
+    """What changed on the work-up after ``since`` (when the signer's page was drawn), by whom."""
+    from .history import workup_history
+
+    lines = []
+    if since is not None:
+        for change in workup_history(workup, catalogue):
+            if change.when <= since:
+                break
+            detail = "; ".join(change.lines)
+            lines.append(f"{change.who} {change.what}" + (f" ({detail})" if detail else ""))
+    if seen_revision is not None and seen_revision != catalogue.revision:
+        lines.append(
+            "the evidence catalogue was updated (a review or an edit: revision "
+            f"{seen_revision} → {catalogue.revision}), which changes the advice"
+        )
+    return list(reversed(lines)) if lines else []
 
 
 @transaction.atomic
-def sign_workup(*, workup: WorkUp, user, version: int, catalogue=None) -> None:
-    """Sign: findings are locked from now on; later changes are addenda with a reason."""
-    locked = _check_version(
-        WorkUp, workup.pk, version, label="the work-up", changes_since=lambda: []
-    )
+def sign_workup(
+    *,
+    workup: WorkUp,
+    user,
+    version: int,
+    seen: str | None,
+    seen_at=None,
+    seen_revision: int | None = None,
+    catalogue=None,
+) -> None:
+    """Sign what the signer saw: the whole work-up as it stands, frozen from now on.
+
+    ``seen`` is the fingerprint the sign form carried (``signed.fingerprint``): a change by
+    anyone since (a finding, a decision, an add-on or its counselling, the catalogue's advice)
+    refuses the signature and says who changed what. Later changes are addenda with a reason.
+    """
+    from .presenters import load_workup
+    from .signed import fingerprint, freeze
+
+    catalogue = catalogue or store.get_catalogue()
+
+    locked = WorkUp.objects.select_for_update().get(pk=workup.pk)
     if locked.is_signed:
         raise SignedWorkUp("This work-up is already signed.")
-    catalogue = catalogue or store.get_catalogue()
-    _, answer = assess_workup(workup, catalogue)
+    fresh = load_workup(workup.pk)
+    facts, answer = assess_workup(fresh, catalogue)
+    if locked.version != version or seen is None or fingerprint(fresh, answer) != seen:
+        changes = signing_changes(
+            workup=workup, since=seen_at, catalogue=catalogue, seen_revision=seen_revision
+        )
+        detail = "; ".join(changes) if changes else "the page you signed from is out of date"
+        raise StaleEdit(
+            f"Not signed: the work-up changed after you opened it ({detail}). Review the page "
+            "as it is now and sign again.",
+            changes,
+        )
+    now = timezone.now()
     locked.status = WorkUp.Status.SIGNED
     locked.signed_by = user
-    locked.signed_at = timezone.now()
+    locked.signed_at = now
     locked.signed_catalogue_version = f"{catalogue.version} (revision {catalogue.revision})"
-    locked.signed_assessment = answer
+    locked.signed_assessment = freeze(
+        workup=fresh, facts=facts, answer=answer, catalogue=catalogue, now=now
+    )
     locked.version += 1
     locked.save()

@@ -24,5 +24,10 @@ urlpatterns = [
         views.counsel_addon,
         name="counsel_addon",
     ),
+    path(
+        "workups/<int:pk>/addons/<int:request_pk>/withdraw/",
+        views.withdraw_addon,
+        name="withdraw_addon",
+    ),
     path("workups/<int:pk>/sign/", views.sign, name="sign"),
 ]

@@ -12,11 +12,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from workup.clinic.models import WorkUp
-from workup.clinic.presenters import workup_context
+from workup.clinic.presenters import pillar_groups, workup_context
+from workup.clinic.signed import counselling_entry, document_texts
 from workup.clinic.templatetags.workup_tags import HFEA_MEANING
 from workup.evidence.catalogue import PENDING
 
-from .findings import describe, transfer_history
+from .findings import NOT_RECORDED, describe, transfer_history
 
 # The patient sheet follows the work-up's three pillars, then general health (where the
 # antiphospholipid and thyroid steps live), in words a patient uses.
@@ -98,64 +99,102 @@ def _document(workup: WorkUp, context: dict, *, kind: str, title: str, pdf: bool
     }
 
 
+def frozen_parts(workup: WorkUp, context: dict) -> dict:
+    """The record the documents print: as signed for a signed work-up, else as it is now.
+
+    Findings in words, checklist rows, counselling outcomes and catalogue texts come from the
+    signed record when it holds them (``clinic.signed``); a row signed before the record was kept
+    falls back to today's, part by part.
+    """
+    record = context["signed"]
+    catalogue = context["catalogue"]
+    answer = context["answer"]
+    steps = {s.code: s for s in workup.steps.all()}
+    today = timezone.localdate()
+    if record is not None and record.complete:
+        words = record.findings
+        return {
+            "steps": record.steps,
+            "transfer_history": words.get("transfer_history", ""),
+            "failed_transfers": words.get("failed_transfers"),
+            "describe": lambda code: words.get("steps", {}).get(code, NOT_RECORDED),
+            "counselling": record.counselling or {},
+            "texts": record.texts or document_texts(answer, catalogue),
+            "today": timezone.localtime(workup.signed_at).date() if workup.signed_at else today,
+        }
+    facts = context["facts"]
+    findings_row = getattr(workup, "findings", None)
+    return {
+        "steps": steps,
+        "transfer_history": transfer_history(facts),
+        "failed_transfers": facts.failed_transfers,
+        "describe": lambda code: describe(code, facts, findings_row),
+        "counselling": {code: counselling_entry(r) for code, r in context["requests"].items()},
+        "texts": (record.texts if record and record.texts else None)
+        or document_texts(answer, catalogue),
+        "today": today,
+    }
+
+
+def signing_note(context: dict) -> dict:
+    return {
+        "advice_changes": context["advice_changes"],
+        "catalogue_updated": context["catalogue_updated"],
+        "signed_stamp": context["signed_stamp"],
+    }
+
+
 def summary_context(workup: WorkUp, *, pdf: bool = False) -> dict:
     context = workup_context(workup)
-    facts = context["facts"]
     answer = context["answer"]
-    findings_row = getattr(workup, "findings", None)
-    steps = {s.code: s for s in workup.steps.all()}
+    parts = frozen_parts(workup, context)
+    steps = parts["steps"]
+    groups = pillar_groups(answer["checklist"], steps, parts["texts"].get("step_names", {}))
 
     pillars = []
-    for group in context["pillars"]:
+    for group in groups:
         rows = [
             {
                 "item": entry["item"],
                 "step": entry["step"],
-                "findings": describe(entry["item"]["code"], facts, findings_row),
+                "findings": parts["describe"](entry["item"]["code"]),
             }
             for entry in group["items"]
         ]
         pillars.append({**group, "rows": rows})
 
     next_steps = [{"step": step, "row": steps.get(step["code"])} for step in answer["next_steps"]]
-    addon_requests = context["requests"]
     addons = [
         {
             "flag": flag,
-            "request": addon_requests.get(flag["code"]),
+            "counselling": parts["counselling"].get(flag["code"]),
             "hfea_meaning": HFEA_MEANING.get(flag["hfea"] or ""),
         }
         for flag in answer["addon_flags"]
     ]
-    signed_version = workup.signed_catalogue_version
     title = (
         f"Consultation summary: {workup.patient.mrn} {workup.patient.name}, "
         f"work-up {date_format(workup.date, 'j M Y')}"
     )
     return {
         **_document(workup, context, kind="summary", title=title, pdf=pdf),
-        "transfer_history": transfer_history(facts),
+        **signing_note(context),
+        "transfer_history": parts["transfer_history"],
         "findings_pillars": pillars,
         "next_steps": next_steps,
         "addons": addons,
         "addenda": list(workup.addenda.select_related("author")),
-        "catalogue_changed_since_signing": bool(
-            workup.is_signed and signed_version and signed_version != answer["catalogue"]["version"]
-        ),
         "file_name": file_name("summary", workup),
     }
 
 
-def _plain_step(step: dict, catalogue, row, today) -> dict:
+def _plain_step(step: dict, plain: dict, row, today) -> dict:
     """A next step for the patient: the catalogue's plain text, and when it is booked.
 
-    Only dates still ahead are given: a booking or target date already past (an overdue step)
-    is the coordinator's to chase, and would only puzzle the patient.
+    Only dates still ahead are given (ahead of the day of signing, for a signed sheet): a
+    booking or target date already past (an overdue step) is the coordinator's to chase, and
+    would only puzzle the patient.
     """
-    if step["kind"] == "investigation":
-        entry = catalogue.investigations.get(step["code"])
-    else:
-        entry = catalogue.next_steps.get(step["code"])
     booked_for = planned_by = None
     if row is not None and row.is_open:
         if row.scheduled_for and row.scheduled_for >= today:
@@ -165,7 +204,7 @@ def _plain_step(step: dict, catalogue, row, today) -> dict:
     return {
         "code": step["code"],
         "name": step["name"],
-        "plain": getattr(entry, "plain", "") or "",
+        "plain": plain.get(step["code"], ""),
         "pending_review": step["review"] == PENDING,
         "sources": step["sources"],
         "booked_for": booked_for,
@@ -176,22 +215,25 @@ def _plain_step(step: dict, catalogue, row, today) -> dict:
 def handout_context(workup: WorkUp, *, pdf: bool = False) -> dict:
     context = workup_context(workup)
     answer = context["answer"]
-    catalogue = context["catalogue"]
-    steps = {s.code: s for s in workup.steps.all()}
-    today = timezone.localdate()
+    sources = context["sources"]
+    parts = frozen_parts(workup, context)
+    texts = parts["texts"]
+    plain = texts.get("plain", {})
+    steps = parts["steps"]
+    today = parts["today"]
 
     addons = []
     for flag in answer["addon_flags"]:
-        entry = catalogue.addons[flag["code"]]
+        entry = texts.get("addons", {}).get(flag["code"], {})
         addons.append(
             {
                 "code": flag["code"],
                 "name": flag["name"],
                 "flagged": flag["flagged"],
-                "is_test": entry.kind == "test",
-                "plain_what": entry.plain_what,
-                "plain_evidence": entry.plain_evidence,
-                "plain_risks": entry.plain_risks,
+                "is_test": entry.get("kind") == "test",
+                "plain_what": entry.get("plain_what", ""),
+                "plain_evidence": entry.get("plain_evidence", ""),
+                "plain_risks": entry.get("plain_risks", ""),
                 "pending_review": flag["review"] == PENDING,
                 "sources": flag["sources"],
             }
@@ -200,22 +242,20 @@ def handout_context(workup: WorkUp, *, pdf: bool = False) -> dict:
     plan = []
     for pillar, heading in HANDOUT_PILLARS:
         planned = [
-            _plain_step(step, catalogue, steps.get(step["code"]), today)
+            _plain_step(step, plain, steps.get(step["code"]), today)
             for step in answer["next_steps"]
             if step["pillar"] == pillar
         ]
         done = [
-            catalogue.investigations[item["code"]].plain or item["name"]
+            plain.get(item["code"]) or item["name"]
             for item in answer["checklist"]
-            if item["pillar"] == pillar
-            and item["status"] == "done"
-            and item["code"] in catalogue.investigations
+            if item["pillar"] == pillar and item["status"] == "done"
         ]
         plan.append({"code": pillar, "heading": heading, "steps": planned, "done": done})
 
     numbers, keys = number_sources(
-        [k for a in addons for k in a["sources"]]
-        + [k for p in plan for s in p["steps"] for k in s["sources"]]
+        [k for a in addons for k in a["sources"] if k in sources]
+        + [k for p in plan for s in p["steps"] for k in s["sources"] if k in sources]
     )
     title = "Your plan, and the add-ons you asked about" if addons else "Your plan"
     title = f"{title}: {workup.patient.name}"
@@ -225,8 +265,8 @@ def handout_context(workup: WorkUp, *, pdf: bool = False) -> dict:
         "plan": plan,
         "any_pending_review": any(a["pending_review"] for a in addons)
         or any(s["pending_review"] for p in plan for s in p["steps"]),
-        "failed_transfers": context["facts"].failed_transfers,
+        "failed_transfers": parts["failed_transfers"],
         "ref_numbers": numbers,
-        "references": [(numbers[k], catalogue.sources[k]) for k in keys],
+        "references": [(numbers[k], sources[k]) for k in keys],
         "file_name": file_name("patient-sheet", workup),
     }

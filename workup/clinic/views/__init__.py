@@ -12,6 +12,7 @@ from .workups import (
     record_step,
     sign,
     track,
+    withdraw_addon,
     workup_detail,
     workup_history,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "record_step",
     "sign",
     "track",
+    "withdraw_addon",
     "workup_create",
     "workup_detail",
     "workup_history",

@@ -20,13 +20,16 @@ from django.views.decorators.http import require_POST, require_safe
 from workup.evidence import engine, store
 from workup.evidence.engine import cited_sources
 
+from ..assessment import assess_workup
 from ..forms import (
     AddonRequestForm,
+    CompleteForm,
     CounsellingForm,
     CycleFormSet,
     DecisionForm,
     SignForm,
     TrackForm,
+    WithdrawForm,
     findings_form_class,
     staff_who_track,
 )
@@ -43,7 +46,9 @@ from ..services import (
     record_findings,
     sign_workup,
     track_next_step,
+    withdraw_addon_request,
 )
+from ..signed import fingerprint
 from ..steps import HISTORY, STEP_FIELDS, WITH_CYCLES
 
 HISTORY_ON_PAGE = 8
@@ -96,7 +101,14 @@ def page_forms(request, workup, catalogue, answer, bound=None, open_step=None) -
     page of fourteen open forms would cost more to draw than everything else on it.
     """
     user = request.user
-    out: dict = {"findings": {}, "decisions": {}, "counselling": {}, "track": {}}
+    out: dict = {
+        "findings": {},
+        "decisions": {},
+        "counselling": {},
+        "track": {},
+        "complete": {},
+        "withdraw": {},
+    }
     known = open_step == HISTORY or open_step in catalogue.investigations
     if user.has_perm("clinic.record_findings") and open_step and known:
         versions = _step_versions(workup)
@@ -117,6 +129,17 @@ def page_forms(request, workup, catalogue, answer, bound=None, open_step=None) -
             )
     if user.has_perm("clinic.record_findings"):
         out["addon"] = AddonRequestForm(prefix="addon", workup=workup, catalogue=catalogue)
+        for request_row in workup.addon_requests.all():
+            out["withdraw"][request_row.addon_code] = WithdrawForm(
+                prefix=f"withdraw-{request_row.pk}",
+                workup=workup,
+                initial={"version": request_row.version},
+            )
+        for step in workup.steps.all():
+            if step.kind == ChecklistStep.Kind.ACTION and step.is_open:
+                out["complete"][step.code] = CompleteForm(
+                    prefix=f"complete-{step.code}", workup=workup, initial={"version": step.version}
+                )
     if user.has_perm("clinic.counsel_addon"):
         for request_row in workup.addon_requests.all():
             out["counselling"][request_row.addon_code] = CounsellingForm(
@@ -131,10 +154,11 @@ def page_forms(request, workup, catalogue, answer, bound=None, open_step=None) -
                     prefix=f"track-{step['code']}",
                     catalogue=catalogue,
                     people=people,
+                    workup=workup,
                     initial={"code": step["code"], "due_date": due, "assignee": workup.clinician},
                 )
     if user.has_perm("clinic.sign_workup") and not workup.is_signed:
-        out["sign"] = SignForm(prefix="sign", initial={"version": workup.version})
+        out["sign"] = SignForm(prefix="sign", initial=sign_initial(workup, catalogue, answer))
     for key, form in (bound or {}).items():
         group, _, code = key.partition(":")
         if code:
@@ -144,10 +168,22 @@ def page_forms(request, workup, catalogue, answer, bound=None, open_step=None) -
     return out
 
 
+def sign_initial(workup, catalogue, answer) -> dict:
+    """What the sign form carries: the versions and a fingerprint of what the page shows."""
+    return {
+        "version": workup.version,
+        "seen": fingerprint(workup, answer),
+        "seen_at": timezone.now().isoformat(),
+        "seen_revision": catalogue.revision,
+    }
+
+
 def render_workup(request, workup, bound=None, open_step=None):
     context = workup_context(workup)
     catalogue = context["catalogue"]
-    context["forms"] = page_forms(request, workup, catalogue, context["answer"], bound, open_step)
+    # Forms act on the record as it is now: the current answer, not a signed one.
+    answer = context["current_answer"]
+    context["forms"] = page_forms(request, workup, catalogue, answer, bound, open_step)
     context["history"] = history_of(workup, catalogue, limit=HISTORY_ON_PAGE, clinical_only=True)
     # Only a signed work-up can have addenda: an open one spares the query.
     context["addenda"] = list(workup.addenda.select_related("author")) if workup.is_signed else []
@@ -165,6 +201,36 @@ def workup_detail(request, pk):
 
 def _back(workup, anchor):
     return redirect(f"{workup.get_absolute_url()}#{anchor}")
+
+
+def save_or_explain(
+    request, workup, form, *, key, write, done, anchor, rebind=None, open_step=None
+):
+    """The tail every clinical write shares: run the service, then redirect with ``done``.
+
+    A stale form (someone changed the row since it was drawn) keeps the entries and says who
+    changed what; ``rebind`` (the form rebuilt on given data, and the version now stored) moves
+    the entries to the new version, so saving them again goes through. A change to a signed
+    work-up without a reason asks for one. Nothing is stored on either.
+    """
+    if form.is_valid():
+        try:
+            write(form.cleaned_data)
+        except StaleEdit as stale:
+            if rebind is not None:
+                build, version = rebind
+                data = form.data.copy()
+                data[form.add_prefix("version")] = version()
+                form = build(data)
+                form.is_valid()
+            form.add_error(None, str(stale))
+        except SignedWorkUp as signed:
+            field = "addendum_reason" if "addendum_reason" in form.fields else None
+            form.add_error(field, str(signed))
+        else:
+            messages.success(request, done(form.cleaned_data))
+            return _back(workup, anchor)
+    return render_workup(request, load_workup(workup.pk), bound={key: form}, open_step=open_step)
 
 
 # --- findings -----------------------------------------------------------------------------------
@@ -217,26 +283,35 @@ def decide(request, pk, code):
     step = get_object_or_404(
         ChecklistStep, workup=workup, code=code, kind=ChecklistStep.Kind.INVESTIGATION
     )
-    form = DecisionForm(request.POST, prefix=f"decide-{code}", workup=workup)
-    if form.is_valid():
-        try:
-            decide_step(
-                workup=workup,
-                step=step,
-                decision=form.cleaned_data["decision"],
-                reason=form.cleaned_data["reason"],
-                version=form.cleaned_data["version"],
-                user=request.user,
-                addendum_reason=form.cleaned_data.get("addendum_reason"),
-            )
-        except StaleEdit:
-            form.add_error(None, "Not saved: this step changed while you were editing. Reload.")
-        except SignedWorkUp as signed:
-            form.add_error(None, str(signed))
-        else:
-            messages.success(request, "Checklist decision saved.")
-            return _back(workup, f"step-{code}")
-    return render_workup(request, workup, bound={f"decisions:{code}": form}, open_step=code)
+
+    def build(data):
+        return DecisionForm(data, prefix=f"decide-{code}", workup=workup)
+
+    form = build(request.POST)
+
+    def write(data):
+        decide_step(
+            workup=workup,
+            step=step,
+            decision=data["decision"],
+            reason=data["reason"],
+            version=data["version"],
+            user=request.user,
+            addendum_reason=data.get("addendum_reason"),
+        )
+
+    response = save_or_explain(
+        request,
+        workup,
+        form,
+        key=f"decisions:{code}",
+        write=write,
+        done=lambda data: "Checklist decision saved.",
+        anchor=f"step-{code}",
+        rebind=(build, lambda: ChecklistStep.objects.get(pk=step.pk).version),
+        open_step=code,
+    )
+    return response
 
 
 @require_POST
@@ -260,6 +335,7 @@ def preview_step(request, pk, code):
         numbers.setdefault(key, len(numbers) + 1)
     context.update(
         answer=answer,
+        sources=catalogue.sources,
         ref_numbers=numbers,
         preview=True,
         forms={"findings": {}, "track": {}, "counselling": {}},
@@ -281,20 +357,34 @@ def track(request, pk):
         messages.error(request, "Choose a next step to track.")
         return _back(workup, "next-steps-title")
     form = TrackForm(
-        request.POST, prefix=f"track-{code}", catalogue=catalogue, people=list(staff_who_track())
+        request.POST,
+        prefix=f"track-{code}",
+        catalogue=catalogue,
+        people=list(staff_who_track()),
+        workup=workup,
     )
     if form.is_valid():
-        step = track_next_step(
-            workup=workup,
-            code=form.cleaned_data["code"],
-            user=request.user,
-            due_date=form.cleaned_data["due_date"],
-            assignee=form.cleaned_data["assignee"],
-            catalogue=catalogue,
-        )
-        name = catalogue.next_steps[step.code].name
-        messages.success(request, f"“{name}” is now a tracked step on the checklist.")
-        return _back(workup, f"step-{step.code}")
+        try:
+            step = track_next_step(
+                workup=workup,
+                code=form.cleaned_data["code"],
+                user=request.user,
+                version=form.cleaned_data["version"],
+                due_date=form.cleaned_data["due_date"],
+                assignee=form.cleaned_data["assignee"],
+                catalogue=catalogue,
+                addendum_reason=form.cleaned_data.get("addendum_reason"),
+            )
+        except StaleEdit as stale:
+            # The step is tracked now, so its form is gone from the page: say it at the step.
+            messages.warning(request, str(stale))
+            return _back(workup, f"step-{code}")
+        except SignedWorkUp as signed:
+            form.add_error("addendum_reason", str(signed))
+        else:
+            name = catalogue.next_steps[step.code].name
+            messages.success(request, f"“{name}” is now a tracked step on the checklist.")
+            return _back(workup, f"step-{step.code}")
     return render_workup(request, workup, bound={f"track:{code}": form})
 
 
@@ -305,9 +395,25 @@ def complete_step(request, pk, code):
     step = get_object_or_404(
         ChecklistStep, workup=workup, code=code, kind=ChecklistStep.Kind.ACTION
     )
-    complete_action(step=step, user=request.user)
-    messages.success(request, "Step marked done.")
-    return _back(workup, f"step-{code}")
+
+    def build(data):
+        return CompleteForm(data, prefix=f"complete-{code}", workup=workup)
+
+    return save_or_explain(
+        request,
+        workup,
+        build(request.POST),
+        key=f"complete:{code}",
+        write=lambda data: complete_action(
+            step=step,
+            user=request.user,
+            version=data["version"],
+            addendum_reason=data.get("addendum_reason"),
+        ),
+        done=lambda data: "Step marked done.",
+        anchor=f"step-{code}",
+        rebind=(build, lambda: ChecklistStep.objects.get(pk=step.pk).version),
+    )
 
 
 # --- add-ons ------------------------------------------------------------------------------------
@@ -319,22 +425,24 @@ def add_addon(request, pk):
     workup = load_workup(pk)
     catalogue = store.get_catalogue()
     form = AddonRequestForm(request.POST, prefix="addon", workup=workup, catalogue=catalogue)
-    if form.is_valid():
-        try:
-            add_addon_request(
-                workup=workup,
-                code=form.cleaned_data["addon_code"],
-                requested_by=form.cleaned_data["requested_by"],
-                user=request.user,
-                addendum_reason=form.cleaned_data.get("addendum_reason"),
-            )
-        except SignedWorkUp as signed:
-            form.add_error(None, str(signed))
-        else:
-            name = catalogue.addons[form.cleaned_data["addon_code"]].name
-            messages.success(request, f"Request for {name} recorded: see its flag below.")
-            return _back(workup, f"addon-{form.cleaned_data['addon_code']}")
-    return render_workup(request, workup, bound={"addon": form})
+    code = request.POST.get("addon-addon_code", "")
+    return save_or_explain(
+        request,
+        workup,
+        form,
+        key="addon",
+        write=lambda data: add_addon_request(
+            workup=workup,
+            code=data["addon_code"],
+            requested_by=data["requested_by"],
+            user=request.user,
+            addendum_reason=data.get("addendum_reason"),
+        ),
+        done=lambda data: (
+            f"Request for {catalogue.addons[data['addon_code']].name} recorded: see its flag below."
+        ),
+        anchor=f"addon-{code}",
+    )
 
 
 @require_POST
@@ -342,24 +450,58 @@ def add_addon(request, pk):
 def counsel_addon(request, pk, request_pk):
     workup = load_workup(pk)
     request_row = get_object_or_404(AddonRequest, pk=request_pk, workup=workup)
-    form = CounsellingForm(
-        request.POST, prefix=f"counsel-{request_row.pk}", instance=request_row, workup=workup
+
+    def build(data):
+        return CounsellingForm(
+            data,
+            prefix=f"counsel-{request_row.pk}",
+            instance=AddonRequest.objects.get(pk=request_row.pk),
+            workup=workup,
+        )
+
+    return save_or_explain(
+        request,
+        workup,
+        build(request.POST),
+        key=f"counselling:{request_row.addon_code}",
+        write=lambda data: record_counselling(
+            request=request_row,
+            outcome=data["outcome"],
+            reason=data["outcome_reason"],
+            version=data["version"],
+            user=request.user,
+            addendum_reason=data.get("addendum_reason"),
+        ),
+        done=lambda data: "Counselling outcome recorded.",
+        anchor=f"addon-{request_row.addon_code}",
+        rebind=(build, lambda: AddonRequest.objects.get(pk=request_row.pk).version),
     )
-    if form.is_valid():
-        try:
-            record_counselling(
-                request=AddonRequest.objects.get(pk=request_row.pk),
-                outcome=form.cleaned_data["outcome"],
-                reason=form.cleaned_data["outcome_reason"],
-                user=request.user,
-                addendum_reason=form.cleaned_data.get("addendum_reason"),
-            )
-        except SignedWorkUp as signed:
-            form.add_error(None, str(signed))
-        else:
-            messages.success(request, "Counselling outcome recorded.")
-            return _back(workup, f"addon-{request_row.addon_code}")
-    return render_workup(request, workup, bound={f"counselling:{request_row.addon_code}": form})
+
+
+@require_POST
+@permission_required("clinic.record_findings", raise_exception=True)
+def withdraw_addon(request, pk, request_pk):
+    workup = load_workup(pk)
+    request_row = get_object_or_404(AddonRequest, pk=request_pk, workup=workup)
+
+    def build(data):
+        return WithdrawForm(data, prefix=f"withdraw-{request_row.pk}", workup=workup)
+
+    return save_or_explain(
+        request,
+        workup,
+        build(request.POST),
+        key=f"withdraw:{request_row.addon_code}",
+        write=lambda data: withdraw_addon_request(
+            request=request_row,
+            version=data["version"],
+            user=request.user,
+            addendum_reason=data.get("addendum_reason"),
+        ),
+        done=lambda data: "Add-on request withdrawn.",
+        anchor="addons-title",
+        rebind=(build, lambda: AddonRequest.objects.get(pk=request_row.pk).version),
+    )
 
 
 # --- sign-off and history -----------------------------------------------------------------------
@@ -369,14 +511,36 @@ def counsel_addon(request, pk, request_pk):
 @permission_required("clinic.sign_workup", raise_exception=True)
 def sign(request, pk):
     workup = load_workup(pk)
-    form = SignForm(request.POST, prefix="sign")
+
+    def build(data):
+        return SignForm(data, prefix="sign")
+
+    def fresh():
+        """The sign form as the page now draws it, the confirmation as it was ticked."""
+        current = load_workup(pk)
+        catalogue = store.get_catalogue()
+        _, answer = assess_workup(current, catalogue)
+        data = request.POST.copy()
+        for name, value in sign_initial(current, catalogue, answer).items():
+            data[f"sign-{name}"] = value
+        return build(data)
+
+    form = build(request.POST)
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            sign_workup(workup=workup, user=request.user, version=form.cleaned_data["version"])
-        except StaleEdit:
-            form.add_error(
-                None, "Not signed: the work-up changed while you were reading. Review it again."
+            sign_workup(
+                workup=workup,
+                user=request.user,
+                version=data["version"],
+                seen=data["seen"],
+                seen_at=data["seen_at"],
+                seen_revision=data["seen_revision"],
             )
+        except StaleEdit as stale:
+            form = fresh()
+            form.is_valid()
+            form.add_error(None, str(stale))
         except SignedWorkUp as signed:
             form.add_error(None, str(signed))
         else:
@@ -384,7 +548,7 @@ def sign(request, pk):
                 request, "Work-up signed. Findings are locked; later changes are addenda."
             )
             return _back(workup, "sign-off")
-    return render_workup(request, workup, bound={"sign": form})
+    return render_workup(request, load_workup(pk), bound={"sign": form})
 
 
 @require_safe
