@@ -30,6 +30,7 @@ from tests.security.conftest import stored_rows
 from workup.accounts.models import ApiToken
 from workup.clinic.models import AddonRequest, ChecklistStep, WorkUp
 from workup.clinic.services import track_next_step
+from workup.evidence.models import Parameter
 
 ANON, NOROLE, CLIN, COORD, LEAD = "anonymous", "no role", "clinician", "coordinator", "lead"
 SIGNED_IN = (NOROLE, CLIN, COORD, LEAD)
@@ -232,6 +233,17 @@ MATRIX: dict[str, Rule] = {
     "audit:downloads": Rule(get=only({LEAD}), post=no_method()),
     "audit:changes_csv": Rule(get=only({LEAD}), post=no_method()),
     "audit:downloads_csv": Rule(get=only({LEAD}), post=no_method()),
+    # --- the catalogue review screen: the clinical lead only ---
+    "evidence:review_queue": Rule(get=only({LEAD}), post=no_method()),
+    "evidence:review_entry": Rule(
+        get=only({LEAD}),
+        post=only({LEAD}, yes=DONE),
+        kwargs=lambda s: {"kind": "parameters", "code": "bmi_upper"},
+        data=lambda s: {
+            "status": "verified",
+            "seen": Parameter.objects.get(code="bmi_upper").updated_at.isoformat(),
+        },
+    ),
 }
 
 # The admin's own pages (not per model).
