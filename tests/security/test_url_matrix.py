@@ -121,7 +121,8 @@ MATRIX: dict[str, Rule] = {
     ),
     "api_workup_detail": Rule(get=api(ROLES), post=everyone(NO_METHOD), kwargs=workup_pk),
     # --- the clinical record ---
-    "clinic:home": Rule(get=only(ROLES), post=no_method()),
+    # The start page by role; a coordinator is sent on to the coordinator queue.
+    "clinic:home": Rule(get={**only({CLIN, LEAD}), COORD: DONE}, post=no_method()),
     "clinic:patient_list": Rule(get=only(ROLES), post=no_method()),
     "clinic:patient_create": Rule(
         get=only({CLIN}),
