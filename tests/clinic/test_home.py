@@ -169,6 +169,7 @@ def test_a_missing_page_says_so_and_offers_the_search(clinician_client):
     assert response.status_code == 404
     page = response.content.decode()
     assert "This page does not exist" in page and 'id="notfound-q"' in page
+    assert "Nothing is recorded under this number" in page and "WorkUp" not in page
     assert clinician_client.get("/nowhere/").status_code == 404
 
 

@@ -144,3 +144,8 @@ def test_the_admin_links_to_the_review_screen(lead_client):
         reverse("admin:evidence_parameter_change", args=[entry.pk])
     ).content.decode()
     assert entry_url("parameters", "bmi_upper") in page
+
+
+def test_the_admin_index_links_to_the_review_screen(lead_client):
+    page = lead_client.get(reverse("admin:index")).content.decode()
+    assert reverse("evidence:review_queue") in page

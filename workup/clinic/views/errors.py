@@ -14,7 +14,12 @@ def _reason(exception) -> str:
     if exception is None or isinstance(exception, Resolver404) or not exception.args:
         return ""
     message = exception.args[0]
-    return message if isinstance(message, str) else ""
+    if not isinstance(message, str):
+        return ""
+    if message.endswith("matches the given query."):
+        # get_object_or_404's wording names the model class ("No WorkUp matches ..."): not ours.
+        return "Nothing is recorded under this number."
+    return message
 
 
 def _api(request) -> bool:
