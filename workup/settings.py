@@ -131,6 +131,8 @@ MIDDLEWARE = [
     "workup.accounts.middleware.NulCharacterMiddleware",
     # Pages for a signed-in user are never stored by the browser (Back after sign-out).
     "workup.accounts.middleware.NoStoreMiddleware",
+    # A catalogue that cannot be served (not loaded, broken with no good copy) answers 503.
+    "workup.evidence.middleware.CatalogueUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "workup.urls"
@@ -147,6 +149,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "workup.clinic.context_processors.clinic",
+                "workup.evidence.context_processors.catalogue_status",
             ],
         },
     },

@@ -8,6 +8,10 @@ from workup.accounts.views import SignOutView
 from workup.clinic import api
 from workup.clinic.views import health
 
+# Pages that say why and lead back; JSON under /api/.
+handler403 = "workup.clinic.views.errors.permission_denied"
+handler404 = "workup.clinic.views.errors.page_not_found"
+
 admin.site.site_header = "RIF Work-up administration"
 admin.site.site_title = "RIF Work-up admin"
 
@@ -28,4 +32,5 @@ urlpatterns = [
     path("", include("workup.coordination.urls")),
     path("", include("workup.documents.urls")),
     path("", include("workup.audit.urls")),
+    path("", include("workup.evidence.urls")),
 ]

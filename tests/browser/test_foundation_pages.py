@@ -21,7 +21,7 @@ def setup(transactional_db, loaded_catalogue):
 def test_a_clinician_signs_in_and_reads_the_advice(page, live_server, setup, console_errors):
     clinician, workup = setup
     log_in(page, live_server, "clara", PASSWORD)
-    page.get_by_role("link", name=workup.date.strftime("%-d %b %Y")).first.click()
+    page.get_by_role("link", name=workup.patient.name).first.click()
     banner = page.locator(".rif-banner")
     assert "RIF" in banner.inner_text() and "63%" in banner.inner_text()
     steps = page.locator("#advice-panel .next-step")

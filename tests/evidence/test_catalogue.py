@@ -13,8 +13,6 @@ from workup.evidence.models import (
     AddOn,
     CatalogueVersion,
     NextStep,
-    Parameter,
-    ReviewRecord,
     Source,
 )
 
@@ -253,23 +251,6 @@ def test_the_snapshot_is_read_in_one_query(django_assert_num_queries):
     store.get_catalogue()
     with django_assert_num_queries(1):
         store.get_catalogue()
-
-
-@pytest.mark.django_db
-def test_the_lead_records_a_review_in_the_admin(lead_client, lead):
-    entry = Parameter.objects.get(code="bmi_upper")
-    response = lead_client.post(
-        reverse("admin:evidence_parameter_changelist"),
-        {"action": "record_review_verified", "_selected_action": [entry.pk]},
-        follow=True,
-    )
-    assert response.status_code == 200
-    entry.refresh_from_db()
-    assert entry.review_status == "verified" and entry.reviewed_by == lead
-    assert entry.reviewed_at is not None
-    record = ReviewRecord.objects.get(code="bmi_upper")
-    assert record.reviewer == lead and record.status == "verified"
-    assert store.get_catalogue().parameters["bmi_upper"].review == "verified"
 
 
 @pytest.mark.django_db

@@ -31,6 +31,7 @@ from workup.accounts.models import ApiToken
 from workup.clinic.models import AddonRequest, ChecklistStep
 from workup.clinic.services import track_next_step
 from workup.evidence import store
+from workup.evidence.models import Parameter
 
 ANON, NOROLE, CLIN, COORD, LEAD = "anonymous", "no role", "clinician", "coordinator", "lead"
 SIGNED_IN = (NOROLE, CLIN, COORD, LEAD)
@@ -133,7 +134,8 @@ MATRIX: dict[str, Rule] = {
     ),
     "api_workup_detail": Rule(get=api(ROLES), post=everyone(NO_METHOD), kwargs=workup_pk),
     # --- the clinical record ---
-    "clinic:home": Rule(get=only(ROLES), post=no_method()),
+    # The start page by role; a coordinator is sent on to the coordinator queue.
+    "clinic:home": Rule(get={**only({CLIN, LEAD}), COORD: DONE}, post=no_method()),
     "clinic:patient_list": Rule(get=only(ROLES), post=no_method()),
     "clinic:patient_create": Rule(
         get=only({CLIN}),
@@ -255,6 +257,17 @@ MATRIX: dict[str, Rule] = {
     "audit:downloads": Rule(get=only({LEAD}), post=no_method()),
     "audit:changes_csv": Rule(get=only({LEAD}), post=no_method()),
     "audit:downloads_csv": Rule(get=only({LEAD}), post=no_method()),
+    # --- the catalogue review screen: the clinical lead only ---
+    "evidence:review_queue": Rule(get=only({LEAD}), post=no_method()),
+    "evidence:review_entry": Rule(
+        get=only({LEAD}),
+        post=only({LEAD}, yes=DONE),
+        kwargs=lambda s: {"kind": "parameters", "code": "bmi_upper"},
+        data=lambda s: {
+            "status": "verified",
+            "seen": Parameter.objects.get(code="bmi_upper").updated_at.isoformat(),
+        },
+    ),
 }
 
 # The admin's own pages (not per model).

@@ -28,11 +28,25 @@ class Change:
     lines: list[str] = field(default_factory=list)
 
 
+def day(value: date) -> str:
+    """One date format everywhere in the history: 1 Oct 2026 (as the pages' "j M Y")."""
+    return f"{value.day} {value:%b %Y}"
+
+
+def day_and_time(value: datetime) -> str:
+    local = timezone.localtime(value)
+    return f"{day(local)} {local:%H:%M}"
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
 def _who(record) -> str:
     user = record.history_user
     if user is None:
         return "system"
-    return user.get_full_name() or user.get_username()
+    return _name(user)
 
 
 def field_label(model, name) -> str:
@@ -56,9 +70,9 @@ def field_value(model, record, name, people) -> str:
     if value in (None, ""):
         return "—"
     if isinstance(value, datetime):
-        return f"{timezone.localtime(value):%d %b %Y %H:%M}"
+        return day_and_time(value)
     if isinstance(value, date):
-        return f"{value:%d %b %Y}"
+        return day(value)
     if fld.choices:
         return str(dict(fld.flatchoices).get(value, value))
     if isinstance(value, bool):
@@ -119,22 +133,22 @@ def workup_history(
         (Findings, Findings.history.filter(workup_id=workup.pk)),
         (AddonRequest, AddonRequest.history.filter(workup_id=workup.pk)),
     ]
-    people = {}
     if not clinical_only:
         sources += [
             (WorkUp, WorkUp.history.filter(id=workup.pk)),
             (StimulationCycle, StimulationCycle.history.filter(workup_id=workup.pk)),
             (ChecklistStep, ChecklistStep.history.filter(workup_id=workup.pk)),
         ]
-        # Clinic staff are few: one query names everyone a change can mention.
-        people = {
-            u.pk: u.get_full_name() or u.get_username() for u in get_user_model().objects.all()
-        }
+    loaded = [
+        (model, list(records.select_related("history_user").order_by("history_date", "history_id")))
+        for model, records in sources
+    ]
+    people = _people_named_in(workup, loaded)
     changes: list[Change] = []
-    for model, records in sources:
+    for model, records in loaded:
         previous_by_row = {}
         pk_name = model._meta.pk.attname
-        for record in records.select_related("history_user").order_by("history_date", "history_id"):
+        for record in records:
             row = getattr(record, pk_name)
             previous = previous_by_row.get(row)
             what, lines = _describe(model, record, previous, catalogue, people)
@@ -147,6 +161,40 @@ def workup_history(
     changes.sort(key=lambda c: c.when, reverse=True)
     changes = _group_step_creations(changes)
     return changes[:limit] if limit else changes
+
+
+def _people_named_in(workup, loaded) -> dict[int, str]:
+    """The name of everyone the records mention (a counsellor, an assignee, a signer).
+
+    Those already at hand cost nothing: the authors of the records and the people of the
+    work-up's add-on requests (prefetched with the page). Anyone else is read in one query.
+    """
+    people: dict[int, str] = {}
+    wanted: set[int] = set()
+    user_model = get_user_model()
+    for model, records in loaded:
+        user_fields = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if f.is_relation and f.related_model is user_model
+        ]
+        for record in records:
+            if record.history_user is not None:
+                people[record.history_user_id] = _name(record.history_user)
+            wanted.update(getattr(record, name) for name in user_fields)
+    cache = getattr(workup, "_prefetched_objects_cache", {})
+    if "addon_requests" in cache:
+        for request in cache["addon_requests"]:
+            for name in ("counselled_by", "recorded_by"):
+                if name in request._state.fields_cache and getattr(request, name) is not None:
+                    user = getattr(request, name)
+                    people[user.pk] = _name(user)
+    wanted.discard(None)
+    missing = wanted - people.keys()
+    if missing:
+        for user in user_model.objects.filter(pk__in=missing):
+            people[user.pk] = _name(user)
+    return people
 
 
 def _group_step_creations(changes: list[Change]) -> list[Change]:

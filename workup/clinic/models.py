@@ -26,6 +26,10 @@ MRN_VALIDATOR = RegexValidator(
 )
 
 
+# Protocol names that are not just the code in words (an acronym stays in capitals).
+PROTOCOL_LABELS = {"ppos": "PPOS"}
+
+
 # Where a step without a due date sorts in the queues: after every real date.
 QUEUE_NO_DUE_DATE = date(9999, 12, 31)
 
@@ -108,7 +112,11 @@ class WorkUp(models.Model):
 
     class Meta:
         ordering = ["-date", "-pk"]
-        indexes = [models.Index(fields=["clinician", "status"], name="workup_clin_status_idx")]
+        indexes = [
+            # A clinician's open work-ups, newest first (the start page), in index order; its
+            # prefix (clinician, status) serves the queues' per-clinician probes.
+            models.Index(fields=["clinician", "status", "-date", "-id"], name="workup_home_idx")
+        ]
         permissions = [
             ("record_findings", "Can record clinical findings"),
             ("sign_workup", "Can sign a work-up"),
@@ -228,7 +236,7 @@ class StimulationCycle(models.Model):
     protocol = models.CharField(
         max_length=20,
         blank=True,
-        choices=[(p, p.replace("_", " ").capitalize()) for p in PROTOCOLS],
+        choices=[(p, PROTOCOL_LABELS.get(p, p.replace("_", " ").capitalize())) for p in PROTOCOLS],
     )
 
     history = HistoricalRecords()

@@ -160,7 +160,8 @@ def cycle_words(cycle) -> str:
     if cycle.daily_dose_iu:
         parts.append(f"{cycle.daily_dose_iu} IU/day")
     if cycle.protocol:
-        parts.append(cycle.get_protocol_display().lower())
+        name = cycle.get_protocol_display()
+        parts.append(name if name.isupper() else name.lower())
     if cycle.maximal_stimulation:
         parts.append("maximal stimulation")
     if cycle.ohss:

@@ -1,15 +1,23 @@
-"""Admin pages for the clinical lead: read, edit and review the evidence catalogue.
+"""Admin pages for the clinical lead: read and edit the evidence catalogue.
 
-Editing the clinical content of an entry puts it back to 'pending clinical review'; the lead then
-records a review with the action, which keeps who and when (and a ReviewRecord row).
+Nothing here is ever deleted: an entry the clinic no longer uses is retired (kept, with its
+history, and left out of the snapshot the engine reads). An edit or a retirement that would
+leave the engine without a parameter or an implantation chance it needs is refused with a
+message naming it (``requirements``). Editing an entry's clinical content puts it back to
+'pending clinical review'; the lead records a review on the review screen
+(``evidence:review``), one entry at a time, never in bulk.
 """
 
+from django import forms
 from django.contrib import admin, messages
-from django.utils.html import format_html_join
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import store
 from .models import (
+    ENTRY_MODELS,
     AddOn,
     CatalogueVersion,
     ImplantationChance,
@@ -22,12 +30,67 @@ from .models import (
 )
 
 
+def kind_of(model) -> str:
+    return next(k for k, m in ENTRY_MODELS.items() if m is model)
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+class EntryForm(forms.ModelForm):
+    """Refuses a change that would leave the engine without something it needs."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        model = self._meta.model
+        instance = self.instance
+        retired = cleaned.get("retired", instance.retired)
+        row = None
+        if not retired:
+            row = {
+                name: cleaned.get(name, getattr(instance, name))
+                for name in store._content_fields(model)
+            }
+            row["code"] = cleaned.get("code", instance.code)
+            row["review"] = instance.review_status
+            sources = cleaned.get("sources")
+            row["sources"] = (
+                [s.key for s in sources]
+                if sources is not None
+                else [s.key for s in instance.sources.all()]
+                if instance.pk
+                else []
+            )
+        was = instance.code if instance.pk and not instance.retired else None
+        if row is None and was is None:
+            return cleaned  # a retired entry stays retired
+        problems = store.check_change(kind_of(model), code=was, row=row)
+        if problems:
+            raise ValidationError(
+                ["This change was not saved: the engine needs what it would remove."] + problems
+            )
+        return cleaned
+
+
 class ReviewableAdmin(SimpleHistoryAdmin):
-    list_display = ("code", "name", "review_status", "reviewed_by", "reviewed_at", "retired")
+    form = EntryForm
+    list_display = (
+        "code",
+        "name",
+        "review_status",
+        "reviewed_by",
+        "reviewed_at",
+        "retired",
+        "review_link",
+    )
     list_filter = ("review_status", "retired")
     search_fields = ("code", "name")
     filter_horizontal = ("sources",)
     readonly_fields = (
+        "review_link",
         "review_status",
         "reviewed_by",
         "reviewed_at",
@@ -35,7 +98,7 @@ class ReviewableAdmin(SimpleHistoryAdmin):
         "tag_list",
         "updated_at",
     )
-    actions = ["record_review_verified", "record_review_pending"]
+    actions = ["retire_selected", "bring_back_selected"]
 
     @admin.display(description="Verification tags")
     def tag_list(self, obj):
@@ -43,28 +106,52 @@ class ReviewableAdmin(SimpleHistoryAdmin):
             return "none"
         return format_html_join(", ", "{}: {}", sorted(obj.tags.items()))
 
-    def has_review_permission(self, request):
-        return request.user.has_perm("evidence.review_catalogue")
+    @admin.display(description="Review")
+    def review_link(self, obj):
+        if obj.pk is None:
+            return "Saved entries are reviewed on the review screen."
+        url = reverse("evidence:review_entry", args=[kind_of(type(obj)), obj.code])
+        return format_html('<a href="{}">Open on the review screen</a>', url)
 
-    @admin.action(description="Record my review: verified", permissions=["review"])
-    def record_review_verified(self, request, queryset):
-        count = store.record_review(
-            entries=queryset,
-            reviewer=request.user,
-            status=ReviewStatus.VERIFIED,
-            note="Reviewed by the clinical lead in the admin.",
-        )
-        self.message_user(request, f"Recorded your review of {count} entries as verified.")
+    def has_delete_permission(self, request, obj=None):
+        return False  # retire instead: the record of what the engine read stays
 
-    @admin.action(description="Record my review: pending clinical review", permissions=["review"])
-    def record_review_pending(self, request, queryset):
-        count = store.record_review(
-            entries=queryset,
-            reviewer=request.user,
-            status=ReviewStatus.PENDING,
-            note="Returned to pending review by the clinical lead.",
-        )
-        self.message_user(request, f"Returned {count} entries to pending clinical review.")
+    @admin.action(
+        description="Retire selected entries (kept, no longer used)", permissions=["change"]
+    )
+    def retire_selected(self, request, queryset):
+        entries = [e for e in queryset if not e.retired]
+        problems = store.check_retire(kind_of(self.model), [e.code for e in entries])
+        if problems:
+            self.message_user(
+                request,
+                "Nothing was retired: the engine needs what it would remove. " + " ".join(problems),
+                messages.ERROR,
+            )
+            return
+        for entry in entries:
+            entry.retired = True
+            entry.save(update_fields=["retired", "updated_at"])
+        self._rebuilt(request, store.rebuild_snapshot())
+        self.message_user(request, f"Retired {plural(len(entries), 'entry', 'entries')}.")
+
+    @admin.action(description="Bring back selected retired entries", permissions=["change"])
+    def bring_back_selected(self, request, queryset):
+        entries = [e for e in queryset if e.retired]
+        for entry in entries:
+            entry.retired = False
+            entry.save(update_fields=["retired", "updated_at"])
+        self._rebuilt(request, store.rebuild_snapshot())
+        self.message_user(request, f"Brought back {plural(len(entries), 'entry', 'entries')}.")
+
+    def _rebuilt(self, request, version):
+        if version.problems:
+            self.message_user(
+                request,
+                "Saved, but the stored catalogue has problems, so pages keep using its last "
+                "good version: " + " ".join(version.problems),
+                messages.WARNING,
+            )
 
     def save_model(self, request, obj, form, change):
         content_changed = change and any(
@@ -80,15 +167,7 @@ class ReviewableAdmin(SimpleHistoryAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        store.rebuild_snapshot()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        store.rebuild_snapshot()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        store.rebuild_snapshot()
+        self._rebuilt(request, store.rebuild_snapshot())
 
 
 @admin.register(Investigation)
@@ -136,6 +215,9 @@ class ParameterAdmin(ReviewableAdmin):
 class SourceAdmin(SimpleHistoryAdmin):
     list_display = ("key", "citation", "doi")
     search_fields = ("key", "citation")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # entries cite it; a source is corrected, never removed
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -49,8 +49,15 @@ class CatalogueVersion(models.Model):
         default=0, help_text="Goes up each time the catalogue changes after loading."
     )
     snapshot = models.JSONField(default=dict, editable=False)
+    problems = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="What the engine would miss in the tables; while any, the last good snapshot "
+        "is served.",
+    )
 
-    history = HistoricalRecords(excluded_fields=["snapshot"])
+    history = HistoricalRecords(excluded_fields=["snapshot", "problems"])
 
     class Meta:
         permissions = [

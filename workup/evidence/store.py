@@ -5,24 +5,41 @@
   edit the clinical lead made; a changed entry takes the new text and the fixture's review status.
 - ``rebuild_snapshot()`` writes the plain snapshot after any change.
 - ``get_catalogue()`` returns the current :class:`Catalogue` for one query.
+
+A snapshot is served only when it passes ``requirements.problems`` (every parameter and chance
+the engine needs). When the tables are broken anyway (a row deleted in a database console), the
+rebuild keeps the last good snapshot in the database and records the problems on the version
+row; when the stored snapshot itself is broken, the last good one is read from the shared cache.
+Either way pages say so (``serving_problems``, the banner) and keep working.
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from . import catalogue as plain
+from . import requirements
 from .models import ENTRY_MODELS, CatalogueVersion, ReviewRecord, ReviewStatus, Source
+
+logger = logging.getLogger(__name__)
 
 
 class CatalogueMissing(RuntimeError):
     pass
+
+
+# The last snapshot that passed the check, shared by every app server (Django's cache).
+LAST_GOOD_KEY = "evidence:catalogue:last-good"
 
 
 def _hash(data) -> str:
@@ -85,6 +102,8 @@ def check_fixture(data: dict) -> list[str]:
         plain.Catalogue.from_dict(data)
     except (KeyError, TypeError, ValueError) as exc:
         problems.append(f"malformed catalogue: {exc!r}")
+    if not problems:
+        problems = requirements.problems(data)
     return problems
 
 
@@ -158,7 +177,13 @@ def load_fixture(path: Path | str = plain.FIXTURE) -> LoadReport:
         version.version = report.version
         version.reviewed_on = data.get("reviewed_on") or None
     version.save()
-    if report.created or report.updated or report.retired or not version.snapshot:
+    if (
+        report.created
+        or report.updated
+        or report.retired
+        or not version.snapshot
+        or version.problems
+    ):
         rebuild_snapshot()
     return report
 
@@ -198,43 +223,109 @@ def build_snapshot() -> dict:
     return data
 
 
+def check_change(kind: str, *, code: str | None, row: dict | None) -> list[str]:
+    """What the engine would miss if entry ``code`` of ``kind`` were replaced by ``row`` (a
+    snapshot-shaped dict; None to retire it). ``code`` None means a new entry."""
+    data = build_snapshot()
+    rows = [r for r in data[kind] if code is None or r["code"] != code]
+    if row is not None:
+        rows.append(row)
+    data[kind] = rows
+    return requirements.problems(data)
+
+
+def check_retire(kind: str, codes: Iterable[str]) -> list[str]:
+    data = build_snapshot()
+    codes = set(codes)
+    data[kind] = [r for r in data[kind] if r["code"] not in codes]
+    return requirements.problems(data)
+
+
 @transaction.atomic
 def rebuild_snapshot() -> CatalogueVersion:
+    """Build the snapshot from the tables and serve it if the engine has all it needs.
+
+    Otherwise the last good snapshot stays (same revision) and ``version.problems`` says what
+    is wrong, for the banner and the lead."""
     version = CatalogueVersion.objects.select_for_update().order_by("pk").first()
     if version is None:
         raise CatalogueMissing(
             "The evidence catalogue is not loaded: run manage.py load_catalogue."
         )
+    data = build_snapshot()
+    problems = requirements.problems(data)
+    if problems and version.snapshot:
+        logger.error("Catalogue snapshot not rebuilt: %s", "; ".join(problems))
+        version.problems = problems
+        version.save(update_fields=["problems"])
+        return version
     version.revision += 1
-    version.save(update_fields=["revision"])
-    version.snapshot = build_snapshot()
-    version.save(update_fields=["snapshot"])
+    data["revision"] = version.revision
+    version.snapshot = data
+    version.problems = problems
+    version.save(update_fields=["revision", "snapshot", "problems"])
+    if not problems:
+        cache.set(LAST_GOOD_KEY, data, timeout=None)
     return version
 
 
-# Parsed snapshots by revision: a cache, never a source of truth (the revision is read from the
-# database on every call, so a change made through another app server is seen at once).
-_parsed: dict[tuple[int, int], plain.Catalogue] = {}
+# Parsed snapshots by revision, with the problems they were served with: a cache, never a
+# source of truth (the revision is read from the database on every call, so a change made
+# through another app server is seen at once).
+_parsed: dict[tuple[int, int], tuple[plain.Catalogue, tuple[str, ...]]] = {}
+
+# What the catalogue served to this request is missing, for the banner (reset per request).
+_serving_problems: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "catalogue_problems", default=()
+)
+
+
+def serving_problems() -> tuple[str, ...]:
+    """The problems of the catalogue this request was served (empty when it is whole)."""
+    return _serving_problems.get()
+
+
+def reset_serving_problems(**kwargs) -> None:
+    _serving_problems.set(())
+
+
+def _parse(pk: int, data: dict | None) -> tuple[plain.Catalogue, tuple[str, ...]]:
+    """The stored snapshot if whole; else the last good one from the shared cache."""
+    problems = requirements.problems(data) if data else ["The stored snapshot is empty."]
+    if not problems:
+        cache.set(LAST_GOOD_KEY, data, timeout=None)
+        return plain.Catalogue.from_dict(data), ()
+    logger.error("The stored catalogue snapshot is broken: %s", "; ".join(problems))
+    fallback = cache.get(LAST_GOOD_KEY)
+    if fallback and not requirements.problems(fallback):
+        return plain.Catalogue.from_dict(fallback), tuple(problems)
+    raise CatalogueMissing(
+        "The evidence catalogue is broken and no good copy is kept ("
+        + " ".join(problems)
+        + ") Ask IT to run manage.py load_catalogue."
+    )
 
 
 def get_catalogue() -> plain.Catalogue:
-    row = CatalogueVersion.objects.order_by("pk").values_list("pk", "revision").first()
+    row = CatalogueVersion.objects.order_by("pk").values_list("pk", "revision", "problems").first()
     if row is None:
         raise CatalogueMissing(
             "The evidence catalogue is not loaded: run manage.py load_catalogue."
         )
-    cat = _parsed.get(row)
-    if cat is None:
-        snapshot = CatalogueVersion.objects.filter(pk=row[0]).values_list("snapshot", flat=True)
-        data = snapshot.first()
-        if not data:
-            raise CatalogueMissing(
-                "The evidence catalogue is not loaded: run manage.py load_catalogue."
-            )
-        cat = plain.Catalogue.from_dict(data)
+    pk, revision, stored_problems = row
+    parsed = _parsed.get((pk, revision))
+    if parsed is None:
+        snapshot = CatalogueVersion.objects.filter(pk=pk).values_list("snapshot", flat=True)
+        parsed = _parse(pk, snapshot.first())
         _parsed.clear()
-        _parsed[(row[0], int(data.get("revision") or row[1]))] = cat
-    return cat
+        _parsed[(pk, revision)] = parsed
+    catalogue, snapshot_problems = parsed
+    problems = (
+        *snapshot_problems,
+        *(p for p in stored_problems or () if p not in snapshot_problems),
+    )
+    _serving_problems.set(problems)
+    return catalogue
 
 
 @transaction.atomic

@@ -1,13 +1,13 @@
 """Pages of the clinical record. Thin: permission, form, service call, redirect."""
 
 from .health import healthz
+from .home import home
 from .patients import patient_create, patient_detail, patient_edit, patient_list, workup_create
 from .workups import (
     add_addon,
     complete_step,
     counsel_addon,
     decide,
-    home,
     preview_step,
     record_step,
     sign,

@@ -55,17 +55,6 @@ HISTORY_ON_PAGE = 8
 DEFAULT_DUE_DAYS = 14
 
 
-@require_safe
-@permission_required("clinic.view_workup", raise_exception=True)
-def home(request):
-    workups = WorkUp.objects.select_related("patient", "clinician").order_by("-date", "-pk")
-    mine = request.user.has_perm("clinic.record_findings")
-    if mine:
-        workups = workups.filter(clinician=request.user, status=WorkUp.Status.OPEN)
-    page = Paginator(workups, 25).get_page(request.GET.get("page"))
-    return render(request, "clinic/home.html", {"page": page, "mine": mine})
-
-
 # --- building the page --------------------------------------------------------------------------
 
 
