@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0005_workup_home_index'),
+        ('clinic', '0006_workup_home_index'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0004_queue_order_columns'),
+        ('clinic', '0005_addon_request_version'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
