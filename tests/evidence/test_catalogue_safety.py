@@ -17,9 +17,8 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 
 from tests.evidence.test_catalogue import raw_fixture
-from tests.factories import make_workup
+from tests.factories import make_workup, sign_as_seen
 from workup.clinic.models import WorkUp
-from workup.clinic.services import sign_workup
 from workup.evidence import requirements, store
 from workup.evidence.models import (
     ENTRY_MODELS,
@@ -208,7 +207,7 @@ def test_a_fixture_with_an_age_gap_is_not_loaded(tmp_path):
 def workups(clinician, loaded_catalogue):
     open_one = make_workup(clinician=clinician, facts=FACTS)
     signed = make_workup(clinician=clinician, facts=FACTS)
-    sign_workup(workup=signed, user=clinician, version=signed.version)
+    sign_as_seen(signed, clinician)
     return open_one, WorkUp.objects.get(pk=signed.pk)
 
 
