@@ -13,8 +13,8 @@ from django.utils.formats import date_format
 
 from workup.clinic.models import WorkUp
 from workup.clinic.presenters import workup_context
-from workup.clinic.templatetags.workup_tags import HFEA_MEANING
 from workup.evidence.catalogue import PENDING
+from workup.evidence.presenting import advice_lists, step_kind
 
 from .findings import describe, transfer_history
 
@@ -120,11 +120,7 @@ def summary_context(workup: WorkUp, *, pdf: bool = False) -> dict:
     next_steps = [{"step": step, "row": steps.get(step["code"])} for step in answer["next_steps"]]
     addon_requests = context["requests"]
     addons = [
-        {
-            "flag": flag,
-            "request": addon_requests.get(flag["code"]),
-            "hfea_meaning": HFEA_MEANING.get(flag["hfea"] or ""),
-        }
+        {"flag": flag, "request": addon_requests.get(flag["code"])}
         for flag in answer["addon_flags"]
     ]
     signed_version = workup.signed_catalogue_version
@@ -146,13 +142,14 @@ def summary_context(workup: WorkUp, *, pdf: bool = False) -> dict:
     }
 
 
-def _plain_step(step: dict, catalogue, row, today) -> dict:
+def _plain_step(step: dict, answer: dict, catalogue, row, today) -> dict:
     """A next step for the patient: the catalogue's plain text, and when it is booked.
 
     Only dates still ahead are given: a booking or target date already past (an overdue step)
     is the coordinator's to chase, and would only puzzle the patient.
     """
-    if step["kind"] == "investigation":
+    kind = step_kind(step, answer)
+    if kind == "investigation":
         entry = catalogue.investigations.get(step["code"])
     else:
         entry = catalogue.next_steps.get(step["code"])
@@ -164,6 +161,7 @@ def _plain_step(step: dict, catalogue, row, today) -> dict:
             planned_by = row.due_date
     return {
         "code": step["code"],
+        "kind": kind,
         "name": step["name"],
         "plain": getattr(entry, "plain", "") or "",
         "pending_review": step["review"] == PENDING,
@@ -183,6 +181,7 @@ def handout_context(workup: WorkUp, *, pdf: bool = False) -> dict:
     addons = []
     for flag in answer["addon_flags"]:
         entry = catalogue.addons[flag["code"]]
+        verdict = flag.get("verdict") or {}
         addons.append(
             {
                 "code": flag["code"],
@@ -194,14 +193,18 @@ def handout_context(workup: WorkUp, *, pdf: bool = False) -> dict:
                 "plain_risks": entry.plain_risks,
                 "pending_review": flag["review"] == PENDING,
                 "sources": flag["sources"],
+                # What this add-on is for this patient, in the catalogue's plain words: the
+                # strength of the APS treatment, or both views where ESHRE and the HFEA differ.
+                "for_you": verdict.get("plain", ""),
             }
         )
 
+    advice = advice_lists(answer)
     plan = []
     for pillar, heading in HANDOUT_PILLARS:
         planned = [
-            _plain_step(step, catalogue, steps.get(step["code"]), today)
-            for step in answer["next_steps"]
+            _plain_step(step, answer, catalogue, steps.get(step["code"]), today)
+            for step in advice["investigations"] + advice["actions"]
             if step["pillar"] == pillar
         ]
         done = [
@@ -211,11 +214,19 @@ def handout_context(workup: WorkUp, *, pdf: bool = False) -> dict:
             and item["status"] == "done"
             and item["code"] in catalogue.investigations
         ]
-        plan.append({"code": pillar, "heading": heading, "steps": planned, "done": done})
+        plan.append(
+            {
+                "code": pillar,
+                "heading": heading,
+                "tests": [s for s in planned if s["kind"] == "investigation"],
+                "steps": [s for s in planned if s["kind"] != "investigation"],
+                "done": done,
+            }
+        )
 
     numbers, keys = number_sources(
         [k for a in addons for k in a["sources"]]
-        + [k for p in plan for s in p["steps"] for k in s["sources"]]
+        + [k for p in plan for s in p["tests"] + p["steps"] for k in s["sources"]]
     )
     title = "Your plan, and the add-ons you asked about" if addons else "Your plan"
     title = f"{title}: {workup.patient.name}"
@@ -224,7 +235,7 @@ def handout_context(workup: WorkUp, *, pdf: bool = False) -> dict:
         "handout_addons": addons,
         "plan": plan,
         "any_pending_review": any(a["pending_review"] for a in addons)
-        or any(s["pending_review"] for p in plan for s in p["steps"]),
+        or any(s["pending_review"] for p in plan for s in p["tests"] + p["steps"]),
         "failed_transfers": context["facts"].failed_transfers,
         "ref_numbers": numbers,
         "references": [(numbers[k], catalogue.sources[k]) for k in keys],
