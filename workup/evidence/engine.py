@@ -1033,7 +1033,8 @@ def assess(facts: Facts, catalogue: Catalogue) -> dict:
 
 
 def cited_sources(answer: dict) -> list[str]:
-    """Every source key an answer cites, in order of first citation (for numbered references)."""
+    """Every source key an answer cites, in reading order (for numbered references): the label
+    and its cautions, the checklist, the classifications, the next steps, the add-on flags."""
     keys: list[str] = []
 
     def add(items: Iterable[str]):
@@ -1042,17 +1043,16 @@ def cited_sources(answer: dict) -> list[str]:
                 keys.append(key)
 
     add(answer["rif"]["sources"])
+    for caution in answer.get("cautions", ()):
+        add(caution["sources"])
+    for item in answer["checklist"]:
+        add(item["sources"])
     for detail in answer["classification"]["details"].values():
         add(detail["sources"])
     for step in answer["next_steps"]:
         add(step["sources"])
     for flag in answer["addon_flags"]:
         add(flag["sources"])
-    for item in answer["checklist"]:
-        add(item["sources"])
-    for caution in answer.get("cautions", ()):
-        add(caution["sources"])
-    for flag in answer["addon_flags"]:
         for part in (flag.get("verdict"), flag.get("hfea_meaning")):
             if part:
                 add(part["sources"])
