@@ -19,6 +19,7 @@ from .models import (
     ReviewRecord,
     ReviewStatus,
     Source,
+    Statement,
 )
 
 
@@ -172,3 +173,10 @@ class ReviewRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Statement)
+class StatementAdmin(ReviewableAdmin):
+    """The clinical sentences the engine says (cautions, strengths, HFEA meanings)."""
+
+    list_display = ("code", "name", *ReviewableAdmin.list_display[2:])
