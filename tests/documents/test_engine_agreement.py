@@ -10,6 +10,7 @@ from tests.factories import make_workup
 from workup.clinic.demo import synthetic_facts
 from workup.clinic.templatetags.workup_tags import percent
 from workup.evidence import store
+from workup.evidence.presenting import advice_lists
 
 from .helpers import (
     RICH_FACTS,
@@ -79,7 +80,7 @@ def in_order(text: str, phrases: list[str]) -> bool:
 
 
 def addon_heading(flag: dict) -> str:
-    return ("⚑ Flagged: " if flag["flagged"] else "✓ Indicated: ") + flag["name"]
+    return ("⚑ Flagged: " if flag["flagged"] else "✓ With confirmed APS: ") + flag["name"]
 
 
 def test_the_cases_are_varied_enough_to_mean_something(workups):
@@ -94,10 +95,13 @@ def test_the_summary_page_shows_the_engines_answer(clinician_client, workups):
     for name, workup in workups.items():
         answer = engine_answer(workup)
         page = clinician_client.get(url("summary", workup)).content.decode()
-        steps = [s["code"] for s in answer["next_steps"]]
-        assert attr_values(page, "data-next-step") == steps, name
+        advice = advice_lists(answer)
+        to_do = [s["code"] for s in advice["investigations"]]
+        actions = [s["code"] for s in advice["actions"]]
+        assert attr_values(page, "data-to-do") == to_do, name
+        assert attr_values(page, "data-next-step") == actions, name
         steps_html = page[page.index('id="next-title"') : page.index('id="addons-title"')]
-        assert in_order(visible_text(steps_html), [s["name"] for s in answer["next_steps"]]), name
+        assert in_order(visible_text(steps_html), [s["name"] for s in advice["actions"]]), name
         assert attr_values(page, "data-addon") == [f["code"] for f in answer["addon_flags"]], name
         text = visible_text(page)
         assert in_order(text, [addon_heading(f) for f in answer["addon_flags"]]), name
@@ -113,8 +117,14 @@ def test_the_patient_sheet_shows_the_engines_plan_and_flags(clinician_client, wo
         page = clinician_client.get(url("handout", workup)).content.decode()
         shown = attr_values(page, "data-plan-step")
         assert sorted(shown) == sorted(s["code"] for s in answer["next_steps"]), name
+        advice = advice_lists(answer)
         for pillar in ("embryo", "uterus", "stimulation", "general"):
-            engine_order = [s["code"] for s in answer["next_steps"] if s["pillar"] == pillar]
+            # Tests still to do, then what the results call for, each in the engine's order.
+            engine_order = [
+                s["code"]
+                for s in advice["investigations"] + advice["actions"]
+                if s["pillar"] == pillar
+            ]
             assert [c for c in shown if c in engine_order] == engine_order, (name, pillar)
         assert attr_values(page, "data-addon") == [f["code"] for f in answer["addon_flags"]], name
         text = visible_text(page)
@@ -128,14 +138,17 @@ def test_the_summary_pdf_shows_the_engines_answer(clinician_client, workups):
         answer = engine_answer(workup)
         text = pdf_text(clinician_client.get(url("summary_pdf", workup)).content)
         flat = squash(text)
-        steps = section(text, "Next steps", "Requested add-ons")
-        names = [f"{s['priority']}. {s['name']}" for s in answer["next_steps"]]
+        actions = advice_lists(answer)["actions"]
+        to_do = squash(section(text, "Investigations still to do", "Actions from findings"))
+        assert in_order(to_do, [s["name"] for s in advice_lists(answer)["investigations"]]), name
+        steps = section(text, "Actions from findings", "Requested add-ons")
+        names = [f"{n}. {s['name']}" for n, s in enumerate(actions, start=1)]
         assert in_order(squash(steps), names), name
         numbered = [line for line in steps.splitlines() if _numbered(line)]
-        assert len(numbered) == len(answer["next_steps"]), (name, numbered)
+        assert len(numbered) == len(actions), (name, numbered)
         addons = squash(section(text, "Requested add-ons", "Sign-off"))
         assert in_order(addons, [addon_heading(f) for f in answer["addon_flags"]]), name
-        assert addons.count("⚑ Flagged: ") + addons.count("✓ Indicated: ") == len(
+        assert addons.count("⚑ Flagged: ") + addons.count("✓ With confirmed APS: ") == len(
             answer["addon_flags"]
         )
         chance = percent(answer["rif"]["cumulative_chance"])

@@ -95,7 +95,11 @@ def test_an_add_on_indicated_for_this_patient_is_said_to_be_part_of_the_plan(
         facts={"age": 35, "aps": "confirmed", "miscarriages": 3, "addons_requested": ["heparin"]},
     )
     text = visible_text(handout(clinician_client, workup))
-    assert "For you. This is part of your plan. You will find it below." in text
+    assert (
+        "For you. A blood test confirmed antiphospholipid syndrome and you have had 3 pregnancy "
+        "losses: guidelines recommend low-dose aspirin with heparin injections. It is part of "
+        "your plan."
+    ) in text
     plain = store.get_catalogue().next_steps["aps_treatment"].plain
     assert plain in text
 

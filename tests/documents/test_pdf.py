@@ -9,6 +9,7 @@ from workup.clinic.models import AddonRequest
 from workup.documents import pdf as pdf_module
 from workup.evidence import store
 from workup.evidence.engine import cited_sources
+from workup.evidence.presenting import advice_lists
 
 from .helpers import (
     engine_answer,
@@ -93,7 +94,8 @@ def test_a_signed_summary_has_no_draft_mark_and_names_who_signed(
 
 
 def test_the_findings_are_printed_in_words(summary_pdf):
-    findings = squash(section(pdf_text(summary_pdf.content), "Findings by pillar", "Next steps"))
+    text = pdf_text(summary_pdf.content)
+    findings = squash(section(text, "Findings by pillar", "Investigations still to do"))
     for phrase in (
         "4 failed transfers (1 euploid); 0 miscarriages",
         "polyp found",
@@ -127,9 +129,13 @@ def test_flagged_add_ons_are_printed_with_their_risks_and_counselling(
 def test_next_steps_and_references_are_printed(summary_pdf, workup):
     text = pdf_text(summary_pdf.content)
     answer = engine_answer(workup)
-    steps = squash(section(text, "Next steps", "Requested add-ons"))
-    for step in answer["next_steps"]:
-        assert f"{step['priority']}. {step['name']}" in steps
+    to_do = squash(section(text, "Investigations still to do", "Actions from findings"))
+    steps = squash(section(text, "Actions from findings", "Requested add-ons"))
+    advice = advice_lists(answer)
+    for step in advice["investigations"]:
+        assert step["name"] in to_do
+    for number, step in enumerate(advice["actions"], start=1):
+        assert f"{number}. {step['name']}" in steps
     # Compared without spaces: a citation may wrap anywhere, even after "117(6):".
     references = re.sub(r"\s+", "", text[text.rindex("References") :])
     catalogue = store.get_catalogue()

@@ -48,9 +48,15 @@ def test_the_identity_block_names_patient_work_up_and_clinician(clinician_client
         "Age at work-up 38 years",
         "Work-up date 24 Nov 2026",
         "Responsible clinician Alice Test",
-        "Evidence catalogue version 2026.1",
     ):
         assert expected in text
+    counts = store.get_catalogue().review_counts()
+    assert (
+        f"Evidence catalogue 2026.2 (revision 1): {counts['verified']} of {counts['entries']} "
+        f"entries verified, 0 of them confirmed by the clinical lead; {counts['pending']} "
+        "pending clinical review."
+    ) in text
+    assert "reviewed 2026" not in text
 
 
 def test_the_rif_label_comes_with_its_reason_and_chance(clinician_client, workup):
@@ -187,7 +193,10 @@ def test_it_ends_with_the_disclaimer_catalogue_review_date_and_references(clinic
     answer = engine_answer(workup)
     disclaimer = section_text(page, "disclaimer-title")
     assert "Decision support only" in disclaimer
-    assert f"reviewed {answer['catalogue']['reviewed_on']}" in disclaimer
+    block = answer["catalogue"]
+    assert f"{block['verified']} of {block['entries']} entries verified" in disclaimer
+    assert f"{block['pending']} pending clinical review" in disclaimer
+    assert "reviewed " + block["reviewed_on"] not in disclaimer
     references = section_text(page, "refs-title")
     catalogue = store.get_catalogue()
     assert "[1] " + catalogue.sources[answer["rif"]["sources"][0]].citation in references
@@ -261,7 +270,7 @@ def test_due_dates_are_shown_and_overdue_steps_say_so(clinician_client, workup):
     step.due_date = timezone.localdate() - timedelta(days=3)
     step.save()
     page = summary(clinician_client, workup)
-    start = page.index('data-next-step="aps_screen"')
+    start = page.index('data-to-do="aps_screen"')
     assert "3 days overdue" in visible_text(page[start : page.index("</li>", start)])
     start = page.index('data-investigation="aps_screen"')
     assert "3 days overdue" in visible_text(page[start : page.index("</tr>", start)])

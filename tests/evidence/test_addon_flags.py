@@ -26,10 +26,10 @@ def test_one_flag_per_requested_add_on_in_the_order_asked(catalogue):
 
 
 @pytest.mark.parametrize("code", ["heparin", "aspirin"])
-def test_heparin_and_aspirin_are_indicated_when_aps_is_confirmed(catalogue, code):
+def test_heparin_and_aspirin_are_part_of_aps_treatment_when_aps_is_confirmed(catalogue, code):
     flag = flags(assess(catalogue, age=38, aps="confirmed", addons_requested=[code]))[code]
     assert flag["flagged"] is False
-    assert "antiphospholipid" in flag["indicated_reason"]
+    assert "Antiphospholipid syndrome confirmed" in flag["indicated_reason"]
 
 
 @pytest.mark.parametrize("aps", ["negative", "single_positive", "not_tested", None])
@@ -80,4 +80,6 @@ def test_unverified_stances_are_shown_as_pending_not_guessed(catalogue):
 def test_embryo_glue_shows_both_views(catalogue):
     flag = flags(assess(catalogue, age=38, addons_requested=["embryo_glue"]))["embryo_glue"]
     assert flag["stance"] == "recommended" and flag["hfea"] == "amber"
-    assert "both views" in flag["stance_note"]
+    assert flag["verdict"]["text"].startswith("Views differ: ESHRE recommends it")
+    assert "amber (conflicting evidence)" in flag["verdict"]["text"]
+    assert "not advised" not in str(flag).lower()

@@ -121,7 +121,8 @@ def test_every_reference_code_is_in_the_catalogue(catalogue):
 
 def test_every_entry_cites_sources_that_exist(catalogue):
     for entry in catalogue.all_entries():
-        assert entry.sources, entry.code
+        if not entry.sources:  # "no source in the catalogue yet": honest, and never verified
+            assert entry.review == "pending_review", entry.code
         missing = set(entry.sources) - set(catalogue.sources)
         assert not missing, f"{entry.code} cites missing {missing}"
 
@@ -129,14 +130,14 @@ def test_every_entry_cites_sources_that_exist(catalogue):
 def test_the_fixture_checker_catches_a_missing_source():
     data = raw_fixture()
     data["addons"][0]["sources"].append("no-such-source")
-    data["next_steps"][0]["sources"] = []
+    data["next_steps"][0]["sources"] = []  # aps_treatment, verified
     problems = store.check_fixture(data)
     assert any("cites missing source 'no-such-source'" in p for p in problems)
-    assert any("cites no source" in p for p in problems)
+    assert "next_steps/aps_treatment: verified, but cites no source" in problems
 
 
 def test_only_entries_verified_in_every_part_are_marked_verified():
-    for kind in ("investigations", "next_steps", "addons", "implantation_chances", "parameters"):
+    for kind in store.plain.ENTRY_KINDS:
         for raw in raw_fixture()[kind]:
             all_v = bool(raw["tags"]) and all(t == "V" for t in raw["tags"].values())
             expected = "verified" if all_v else "pending_review"
@@ -183,7 +184,10 @@ def test_every_rule_names_existing_source_keys_in_its_docstring(catalogue):
         engine.cumulative_implantation_chance,
     ]
     for rule in rules:
-        keys = set(re.findall(r"[a-z]+(?:-[a-z]+)*-\d{4}|hfea-addons", rule.__doc__ or ""))
+        doc = rule.__doc__ or ""
+        keys = set(re.findall(r"[a-z]+(?:-[a-z]+)*-\d{4}|hfea-addons|nice-cg156", doc))
+        if "no source in the catalogue yet" in " ".join(doc.split()).lower():
+            continue  # the reference gives none: the rule says so instead of borrowing one
         assert keys, f"{rule.__name__} names no source key"
         assert keys <= set(catalogue.sources), f"{rule.__name__}: {keys - set(catalogue.sources)}"
 
@@ -201,7 +205,8 @@ def empty_catalogue(db):
 
 def test_loading_is_idempotent_and_keeps_reviews(empty_catalogue, lead):
     first = store.load_fixture()
-    assert first.created == 82 and not first.problems
+    entries = sum(len(raw_fixture()[kind]) for kind in store.plain.ENTRY_KINDS)
+    assert first.created == entries and not first.problems
     entry = NextStep.objects.get(code="polypectomy")
     store.record_review(entries=[entry], reviewer=lead, note="Checked against the guideline")
     again = store.load_fixture()

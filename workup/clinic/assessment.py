@@ -24,6 +24,8 @@ SCALAR_COLUMNS = {
     "tsh": "tsh",
     "tpo_positive": "tpo_positive",
     "aps": "aps",
+    "aps_first_test_date": "aps_first_test_date",
+    "aps_repeat_test_date": "aps_repeat_test_date",
     "karyotype": "karyotype",
     "hydrosalpinx": "hydrosalpinx",
     "adenomyosis": "adenomyosis",
@@ -167,7 +169,9 @@ def _drop_retired(catalogue: Catalogue, data: dict) -> dict:
 def workup_facts(workup, catalogue: Catalogue | None = None) -> Facts:
     catalogue = catalogue or store.get_catalogue()
     data = _drop_retired(catalogue, workup_facts_dict(workup))
-    return parse_facts(data, **catalogue.codes_for_facts())
+    # Input rules that read a catalogue value (the APS repeat interval) were checked when the
+    # facts were entered; a later change of that value must not make a stored work-up unreadable.
+    return parse_facts(data, **{**catalogue.codes_for_facts(), "aps_repeat_weeks": None})
 
 
 def assess_workup(workup, catalogue: Catalogue | None = None) -> tuple[Facts, dict]:

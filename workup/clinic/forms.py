@@ -286,30 +286,11 @@ class FindingsForm(StepFormMixin, forms.ModelForm):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        if self.code == "aps_screen":
-            self.check_aps_dates(cleaned)
         try:
             self.facts = parse_facts(self.step_facts(cleaned), **self.catalogue.codes_for_facts())
         except FactsError as exc:
             self.apply_facts_errors(exc.errors)
         return cleaned
-
-    def check_aps_dates(self, cleaned) -> None:
-        """A confirmed result needs a repeat test the catalogue's interval after the first."""
-        first, repeat = cleaned.get("aps_first_test_date"), cleaned.get("aps_repeat_test_date")
-        if first and repeat and repeat < first:
-            self.add_error("aps_repeat_test_date", "The repeat test cannot be before the first.")
-            return
-        if cleaned.get("aps") == "confirmed" and first and repeat:
-            weeks = self.catalogue.param("aps_repeat_weeks").value
-            apart = (repeat - first).days / 7
-            if apart < weeks:
-                self.add_error(
-                    "aps",
-                    f"Confirmed needs a persistent result at least {weeks:g} weeks after the "
-                    f"first test; these tests are {apart:.0f} weeks apart. Record a single "
-                    "positive result until the repeat is due.",
-                )
 
     def apply_to(self, findings) -> None:
         """Copy the cleaned values onto the work-up's findings (not saved)."""

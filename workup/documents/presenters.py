@@ -14,8 +14,8 @@ from django.utils.formats import date_format
 from workup.clinic.models import WorkUp
 from workup.clinic.presenters import pillar_groups, workup_context
 from workup.clinic.signed import counselling_entry, document_texts
-from workup.clinic.templatetags.workup_tags import HFEA_MEANING
 from workup.evidence.catalogue import PENDING
+from workup.evidence.presenting import advice_lists, step_kind
 
 from .findings import NOT_RECORDED, describe, transfer_history
 
@@ -165,11 +165,7 @@ def summary_context(workup: WorkUp, *, pdf: bool = False) -> dict:
 
     next_steps = [{"step": step, "row": steps.get(step["code"])} for step in answer["next_steps"]]
     addons = [
-        {
-            "flag": flag,
-            "counselling": parts["counselling"].get(flag["code"]),
-            "hfea_meaning": HFEA_MEANING.get(flag["hfea"] or ""),
-        }
+        {"flag": flag, "counselling": parts["counselling"].get(flag["code"])}
         for flag in answer["addon_flags"]
     ]
     title = (
@@ -188,13 +184,14 @@ def summary_context(workup: WorkUp, *, pdf: bool = False) -> dict:
     }
 
 
-def _plain_step(step: dict, plain: dict, row, today) -> dict:
+def _plain_step(step: dict, answer: dict, plain: dict, row, today) -> dict:
     """A next step for the patient: the catalogue's plain text, and when it is booked.
 
     Only dates still ahead are given (ahead of the day of signing, for a signed sheet): a
     booking or target date already past (an overdue step) is the coordinator's to chase, and
     would only puzzle the patient.
     """
+    kind = step_kind(step, answer)
     booked_for = planned_by = None
     if row is not None and row.is_open:
         if row.scheduled_for and row.scheduled_for >= today:
@@ -203,6 +200,7 @@ def _plain_step(step: dict, plain: dict, row, today) -> dict:
             planned_by = row.due_date
     return {
         "code": step["code"],
+        "kind": kind,
         "name": step["name"],
         "plain": plain.get(step["code"], ""),
         "pending_review": step["review"] == PENDING,
@@ -225,6 +223,7 @@ def handout_context(workup: WorkUp, *, pdf: bool = False) -> dict:
     addons = []
     for flag in answer["addon_flags"]:
         entry = texts.get("addons", {}).get(flag["code"], {})
+        verdict = flag.get("verdict") or {}
         addons.append(
             {
                 "code": flag["code"],
@@ -236,14 +235,18 @@ def handout_context(workup: WorkUp, *, pdf: bool = False) -> dict:
                 "plain_risks": entry.get("plain_risks", ""),
                 "pending_review": flag["review"] == PENDING,
                 "sources": flag["sources"],
+                # What this add-on is for this patient, in the catalogue's plain words: the
+                # strength of the APS treatment, or both views where ESHRE and the HFEA differ.
+                "for_you": verdict.get("plain", ""),
             }
         )
 
+    advice = advice_lists(answer)
     plan = []
     for pillar, heading in HANDOUT_PILLARS:
         planned = [
-            _plain_step(step, plain, steps.get(step["code"]), today)
-            for step in answer["next_steps"]
+            _plain_step(step, answer, plain, steps.get(step["code"]), today)
+            for step in advice["investigations"] + advice["actions"]
             if step["pillar"] == pillar
         ]
         done = [
@@ -251,11 +254,19 @@ def handout_context(workup: WorkUp, *, pdf: bool = False) -> dict:
             for item in answer["checklist"]
             if item["pillar"] == pillar and item["status"] == "done"
         ]
-        plan.append({"code": pillar, "heading": heading, "steps": planned, "done": done})
+        plan.append(
+            {
+                "code": pillar,
+                "heading": heading,
+                "tests": [s for s in planned if s["kind"] == "investigation"],
+                "steps": [s for s in planned if s["kind"] != "investigation"],
+                "done": done,
+            }
+        )
 
     numbers, keys = number_sources(
         [k for a in addons for k in a["sources"] if k in sources]
-        + [k for p in plan for s in p["steps"] for k in s["sources"] if k in sources]
+        + [k for p in plan for s in p["tests"] + p["steps"] for k in s["sources"] if k in sources]
     )
     title = "Your plan, and the add-ons you asked about" if addons else "Your plan"
     title = f"{title}: {workup.patient.name}"
@@ -264,7 +275,7 @@ def handout_context(workup: WorkUp, *, pdf: bool = False) -> dict:
         "handout_addons": addons,
         "plan": plan,
         "any_pending_review": any(a["pending_review"] for a in addons)
-        or any(s["pending_review"] for p in plan for s in p["steps"]),
+        or any(s["pending_review"] for p in plan for s in p["tests"] + p["steps"]),
         "failed_transfers": parts["failed_transfers"],
         "ref_numbers": numbers,
         "references": [(numbers[k], sources[k]) for k in keys],

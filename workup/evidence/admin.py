@@ -27,6 +27,7 @@ from .models import (
     ReviewRecord,
     ReviewStatus,
     Source,
+    Statement,
 )
 
 
@@ -254,3 +255,10 @@ class ReviewRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Statement)
+class StatementAdmin(ReviewableAdmin):
+    """The clinical sentences the engine says (cautions, strengths, HFEA meanings)."""
+
+    list_display = ("code", "name", *ReviewableAdmin.list_display[2:])

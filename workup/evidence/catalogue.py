@@ -36,6 +36,9 @@ STANCE_NAMES = {
 HFEA_RATINGS = ("green", "amber", "grey", "black", "red")
 EMBRYO_KINDS = ("euploid", "untested")
 
+# The statement shown wherever an entry cites no source (clinical-reference section 8).
+NO_SOURCE = "no_source"
+
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "catalogue.json"
 
 
@@ -118,12 +121,43 @@ class Parameter(Entry):
     description: str = ""
 
 
+@dataclass(frozen=True)
+class Statement(Entry):
+    """A clinical sentence the engine says (a caution, a reason, what an HFEA colour means).
+
+    ``text`` is for clinicians and may hold ``{placeholders}`` the engine fills in (numbers
+    from the facts or from parameters); ``plain`` is the same for patients, where one is shown;
+    ``description`` says when the engine uses it and what each placeholder is.
+    """
+
+    text: str = ""
+    plain: str = ""
+    description: str = ""
+
+
+class _Blank(dict):
+    """Placeholders the engine did not give are left as written, never an error."""
+
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+def fill(template: str, **values) -> str:
+    """A statement's text with its placeholders filled in; unknown ones are left visible."""
+    try:
+        return template.format_map(_Blank(values))
+    except (ValueError, IndexError, AttributeError, KeyError):
+        # A malformed template (an edit with a stray brace): show it unfilled, not an error.
+        return template
+
+
 _KINDS = {
     "investigations": Investigation,
     "next_steps": NextStep,
     "addons": AddOn,
     "implantation_chances": Chance,
     "parameters": Parameter,
+    "statements": Statement,
 }
 
 
@@ -160,11 +194,20 @@ class Catalogue:
     implantation_chances: Mapping[str, Chance]
     parameters: Mapping[str, Parameter]
     revision: int = 0
+    statements: Mapping[str, Statement] = field(default_factory=lambda: MappingProxyType({}))
 
     # -- look-ups the engine uses --
 
     def param(self, code: str) -> Parameter:
         return self.parameters[code]
+
+    def statement(self, code: str) -> Statement:
+        """A statement by code; a stand-in with no text (pending review) when the catalogue
+        lacks it, so an old snapshot never breaks a page (``missing_statements`` names it)."""
+        found = self.statements.get(code)
+        if found is None:
+            return Statement(code=code, name=code, sources=(), review=PENDING)
+        return found
 
     def chance_for(self, embryo: str, age: int) -> Chance:
         for chance in self.implantation_chances.values():
@@ -184,17 +227,32 @@ class Catalogue:
     def next_step_codes(self) -> tuple[str, ...]:
         return tuple(self.next_steps)
 
-    def codes_for_facts(self) -> dict[str, tuple[str, ...]]:
-        """Keyword arguments for ``facts.parse_facts``."""
+    def codes_for_facts(self) -> dict:
+        """Keyword arguments for ``facts.parse_facts``: the codes it accepts, and the catalogue
+        values its rules read (the APS repeat interval)."""
+        repeat = self.parameters.get("aps_repeat_weeks")
         return {
             "addon_codes": self.addon_codes,
             "step_codes": self.investigation_codes,
             "action_codes": self.next_step_codes,
+            "aps_repeat_weeks": repeat.value if repeat is not None else None,
         }
 
     def all_entries(self):
         for kind in _KINDS:
             yield from getattr(self, kind).values()
+
+    def review_counts(self) -> dict[str, int]:
+        """How many entries there are, how many are verified, and how many of those the
+        clinical lead confirmed in the app (a review with a name), for the printed line."""
+        entries = list(self.all_entries())
+        verified = [e for e in entries if e.review == VERIFIED]
+        return {
+            "entries": len(entries),
+            "verified": len(verified),
+            "confirmed_by_lead": sum(1 for e in verified if e.reviewed_by),
+            "pending": len(entries) - len(verified),
+        }
 
     # -- serialisation --
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .catalogue import PENDING, VERIFIED, Catalogue, Entry, Parameter
-from .facts import CeBiopsy, Facts
+from .catalogue import NO_SOURCE, PENDING, VERIFIED, Catalogue, Entry, Parameter, fill
+from .facts import CeBiopsy, Cycle, Facts
 
 CONTRACT = 1
 
@@ -42,6 +42,17 @@ class Trace:
             self.read.append(chance)
         return chance.chance
 
+    def statement(self, code: str):
+        statement = self.catalogue.statement(code)
+        if statement not in self.read:
+            self.read.append(statement)
+        return statement
+
+    def say(self, code: str, **values) -> str:
+        """A catalogue statement's text, filled in; the statement's review and sources then
+        travel with whatever the rule returns."""
+        return fill(self.statement(code).text, **values)
+
     def review(self, *entries: Entry) -> str:
         every = list(entries) + self.read
         return PENDING if any(e.review != VERIFIED for e in every) else VERIFIED
@@ -60,6 +71,52 @@ def _fmt(number: float) -> str:
 
 def _percent(fraction: float) -> str:
     return f"{round(fraction * 100)}%"
+
+
+# Statements the engine says: each must be in the catalogue (a test checks the fixture).
+STATEMENTS = (
+    NO_SOURCE,
+    "lugano_caution",
+    "euploid_cumulative",
+    "ce_persistent_after_second_line",
+    "aps_strength_recommended",
+    "aps_strength_research",
+    "aps_strength_none",
+    "aps_strength_unknown",
+    "addon_views_differ",
+    "hfea_green",
+    "hfea_amber",
+    "hfea_grey",
+    "hfea_black",
+    "hfea_red",
+    "thyroid_hypothyroid",
+    "thyroid_tpo_levothyroxine",
+    "bologna_natural_not_counted",
+    "bologna_mild_not_counted",
+)
+
+
+def claim(catalogue: Catalogue, code: str, **values) -> dict:
+    """A catalogue statement as the answer carries it: its words, review status and sources."""
+    statement = catalogue.statement(code)
+    return with_source_note(
+        {
+            "code": code,
+            "name": statement.name,
+            "text": fill(statement.text, **values),
+            "plain": fill(statement.plain, **values),
+            "review": statement.review,
+            "sources": list(statement.sources),
+        },
+        catalogue,
+    )
+
+
+def with_source_note(item: dict, catalogue: Catalogue) -> dict:
+    """An item that cites no source says so in the catalogue's words (never a borrowed key)."""
+    if not item["sources"]:
+        item["source_note"] = catalogue.statement(NO_SOURCE).text
+    return item
 
 
 # --- 1. the RIF label --------------------------------------------------------------------------
@@ -184,11 +241,13 @@ def poseidon_group(facts: Facts, catalogue: Catalogue) -> dict:
         reason = "AMH and AFC are both needed to call the ovarian reserve normal."
     elif facts.previous_cycles is None:
         reason = "Normal reserve; groups 1 and 2 need the oocytes of a previous cycle."
-    elif not facts.previous_cycles:
+    elif not [c for c in facts.previous_cycles if c.protocol != "natural"]:
         status = "not_low_prognosis"
         reason = "Normal reserve and no previous stimulation: no POSEIDON group."
+        if facts.previous_cycles:
+            reason = "Normal reserve and only natural cycles, which are not stimulated: no group."
     else:
-        best = max(c.oocytes for c in facts.previous_cycles)
+        best = max(c.oocytes for c in facts.previous_cycles if c.protocol != "natural")
         used["best_previous_oocytes"] = best
         if best < suboptimal_below:
             group = 2 if older else 1
@@ -215,12 +274,19 @@ def poseidon_group(facts: Facts, catalogue: Catalogue) -> dict:
     }
 
 
+def _conventional(cycles: tuple[Cycle, ...]) -> list[Cycle]:
+    """Cycles of conventional stimulation: natural and mild cycles aim at few oocytes, so
+    their count says nothing about a poor response. A cycle of unknown protocol counts."""
+    return [c for c in cycles if c.protocol not in ("natural", "mild")]
+
+
 def bologna_poor_responder(facts: Facts, catalogue: Catalogue) -> dict:
     """Bologna criteria: at least 2 of age >= 40, a previous poor response (<= 3 oocytes with
-    conventional stimulation), an abnormal ovarian reserve test (AFC below 5-7 or AMH below
-    0.5-1.1 ng/mL; the catalogue sets the cut-off within that band). Two poor responses after
-    maximal stimulation suffice on their own. Undecided (None) while missing facts could still
-    change the answer. Source: bologna-2011.
+    conventional stimulation: natural and mild cycles do not count, mild pending review), an
+    abnormal ovarian reserve test (AFC below 5-7 or AMH below 0.5-1.1 ng/mL; the catalogue sets
+    the cut-off within that band). Two poor responses after maximal stimulation suffice on their
+    own. Null while a missing fact could still decide it: with no previous cycles recorded, the
+    previous response alone could make it "yes". Source: bologna-2011.
     """
     trace = Trace(catalogue)
     age_limit = trace.value("bologna_age")
@@ -230,27 +296,49 @@ def bologna_poor_responder(facts: Facts, catalogue: Catalogue) -> dict:
     used: dict = {"age": facts.age}
     met: list[str] = []
     unknown: list[str] = []
+    notes: list[str] = []
+    decisive_unknown = False
+
+    def result(value, reason):
+        if notes:
+            reason = f"{reason} {' '.join(notes)}"
+        return {
+            "value": value,
+            "reason": reason,
+            "facts_used": used,
+            "review": trace.review(),
+            "sources": trace.sources("bologna-2011"),
+        }
 
     if facts.age >= age_limit:
         met.append(f"age {facts.age} (at least {_fmt(age_limit)})")
 
     cycles = facts.previous_cycles
     if cycles is None:
+        # Not known: a previous poor response, or two after maximal stimulation, could decide.
         unknown.append("previous response")
+        decisive_unknown = True
     else:
         used["previous_oocytes"] = [c.oocytes for c in cycles]
-        poor = [c for c in cycles if c.oocytes <= poor_max]
+        conventional = _conventional(cycles)
+        natural = [c for c in cycles if c.protocol == "natural"]
+        mild = [c for c in cycles if c.protocol == "mild"]
+        if natural:
+            notes.append(trace.say("bologna_natural_not_counted", count=len(natural)))
+        if mild:
+            notes.append(trace.say("bologna_mild_not_counted", count=len(mild)))
+        if natural or mild:
+            used["conventional_oocytes"] = [c.oocytes for c in conventional]
+        poor = [c for c in conventional if c.oocytes <= poor_max]
         if poor:
             met.append(f"previous poor response ({poor[0].oocytes} oocytes)")
-        maximal_poor = [c for c in poor if c.maximal_stimulation]
-        if len(maximal_poor) >= 2:
-            return {
-                "value": True,
-                "reason": "Two poor responses after maximal stimulation: poor responder.",
-                "facts_used": used,
-                "review": trace.review(),
-                "sources": trace.sources("bologna-2011"),
-            }
+        maximal = [c for c in poor if c.maximal_stimulation]
+        maybe = [c for c in poor if c.maximal_stimulation is None]
+        if len(maximal) >= 2:
+            return result(True, "Two poor responses after maximal stimulation: poor responder.")
+        if len(maximal) + len(maybe) >= 2:
+            unknown.append("whether stimulation was maximal in the poor cycles")
+            decisive_unknown = True
 
     abnormal = []
     if facts.amh is not None:
@@ -267,29 +355,20 @@ def bologna_poor_responder(facts: Facts, catalogue: Catalogue) -> dict:
         unknown.append("ovarian reserve test")
 
     if len(met) >= 2:
-        value = True
-        reason = "Poor responder: " + ", ".join(met) + "."
-    elif len(met) + len(unknown) < 2:
-        value = False
-        reason = "Not a poor responder: " + (", ".join(met) or "no criterion met") + "."
-        if unknown:
-            reason += " Not known: " + ", ".join(unknown) + "."
-    else:
-        value = None
-        reason = (
+        return result(True, "Poor responder: " + ", ".join(met) + ".")
+    if decisive_unknown or len(met) + len(unknown) >= 2:
+        return result(
+            None,
             "Undecided: "
             + (", ".join(met) + " met; " if met else "")
             + "not known: "
             + ", ".join(unknown)
-            + "."
+            + ".",
         )
-    return {
-        "value": value,
-        "reason": reason,
-        "facts_used": used,
-        "review": trace.review(),
-        "sources": trace.sources("bologna-2011"),
-    }
+    reason = "Not a poor responder: " + (", ".join(met) or "no criterion met") + "."
+    if unknown:
+        reason += " Not known: " + ", ".join(unknown) + "."
+    return result(False, reason)
 
 
 def hyper_response_risk(facts: Facts, catalogue: Catalogue) -> dict:
@@ -427,6 +506,13 @@ def build_checklist(facts: Facts, catalogue: Catalogue, rif: dict) -> list[dict]
                 )
         else:
             status, reason = "pending", "Assessed in every work-up."
+        untested = facts.untested_failed_transfers
+        if inv.code == "pgta" and status == "pending" and untested:
+            # One piece of advice with pgta_discuss (reference section 8): said here, once.
+            s = "s" if untested != 1 else ""
+            reason = (
+                f"{untested} failed transfer{s} of untested embryos: discuss PGT-A and its limits."
+            )
         items.append(
             {
                 "code": inv.code,
@@ -440,6 +526,7 @@ def build_checklist(facts: Facts, catalogue: Catalogue, rif: dict) -> list[dict]
                 "sources": trace.sources(*inv.sources),
             }
         )
+        with_source_note(items[-1], catalogue)
     pillar_order = {p: i for i, p in enumerate(("general", "embryo", "uterus", "stimulation"))}
     items.sort(key=lambda i: pillar_order.get(i["pillar"], 99))
     return items
@@ -448,11 +535,15 @@ def build_checklist(facts: Facts, catalogue: Catalogue, rif: dict) -> list[dict]
 # --- 4. findings and the next steps they call for ----------------------------------------------
 
 
+# A suggestion whose stance is the catalogue entry's own.
+CATALOGUE_STANCE = "catalogue"
+
+
 @dataclass(frozen=True)
 class Suggestion:
     code: str
     trigger: str
-    stance: str | None = None
+    stance: str | None = CATALOGUE_STANCE
 
 
 def _biopsy(facts: Facts) -> CeBiopsy:
@@ -464,28 +555,28 @@ def _first_line_given(facts: Facts) -> bool:
 
 
 def polyp_needs_polypectomy(facts: Facts, trace: Trace):
-    """Endometrial polyp: hysteroscopic removal before the next transfer. Source: eshre-rif-2023
-    (the reference gives standard practice; pending review)."""
+    """Endometrial polyp: hysteroscopic removal before the next transfer. Standard practice; no
+    source in the catalogue yet (pending review)."""
     if facts.hysteroscopy and facts.hysteroscopy.polyp:
         return Suggestion("polypectomy", "Hysteroscopy found an endometrial polyp.")
 
 
 def fibroid_needs_resection(facts: Facts, trace: Trace):
-    """Submucosal fibroid: hysteroscopic resection, a specialist decision. Source:
-    eshre-rif-2023 (pending review)."""
+    """Submucosal fibroid: hysteroscopic resection, a specialist decision. No source in the
+    catalogue yet (pending review)."""
     if facts.hysteroscopy and facts.hysteroscopy.submucosal_fibroid:
         return Suggestion("fibroid_resection", "Hysteroscopy found a submucosal fibroid.")
 
 
 def adhesions_need_adhesiolysis(facts: Facts, trace: Trace):
-    """Intrauterine adhesions: hysteroscopic adhesiolysis. Source: eshre-rif-2023 (pending)."""
+    """Intrauterine adhesions: hysteroscopic adhesiolysis. No source in the catalogue yet."""
     if facts.hysteroscopy and facts.hysteroscopy.adhesions:
         return Suggestion("adhesiolysis", "Hysteroscopy found intrauterine adhesions.")
 
 
 def septum_needs_review(facts: Facts, trace: Trace):
-    """Uterine septum: specialist review; the benefit of resection is contested. Source:
-    eshre-rif-2023 (pending review)."""
+    """Uterine septum: specialist review; the benefit of resection is contested. No source in
+    the catalogue yet (pending review)."""
     if facts.hysteroscopy and facts.hysteroscopy.septum:
         return Suggestion("septum_review", "Hysteroscopy found a uterine septum.")
 
@@ -518,45 +609,55 @@ def persistent_endometritis_needs_second_line(facts: Facts, trace: Trace):
 
 
 def hydrosalpinx_needs_surgery(facts: Facts, trace: Trace):
-    """Hydrosalpinx: salpingectomy or proximal tubal occlusion before the next transfer.
-    Source: eshre-rif-2023 (the reference calls it well established; pending review)."""
+    """Hydrosalpinx: salpingectomy or proximal tubal occlusion before the next transfer. Well
+    established, but no source in the catalogue yet (pending review)."""
     if facts.hydrosalpinx:
         return Suggestion("hydrosalpinx_surgery", "Hydrosalpinx found.")
 
 
 def adenomyosis_needs_plan(facts: Facts, trace: Trace):
     """Adenomyosis: a specialist plan; GnRH-agonist pretreatment before a frozen transfer may be
-    considered. Source: eshre-rif-2023 (pending review)."""
+    considered. No source in the catalogue yet (pending review)."""
     if facts.adenomyosis:
         return Suggestion("adenomyosis_plan", "Adenomyosis found on imaging.")
 
 
+def aps_treatment_strength(facts: Facts, trace: Trace) -> tuple[str | None, str, dict]:
+    """How strongly aspirin plus heparin is advised with confirmed APS, by pregnancy losses:
+    recommended with 3 or more (conditional, very low quality evidence), only within research
+    with 2 (good practice point); with fewer the catalogue has no recommendation for RIF.
+    Source: eshre-rpl-2017. Returns (stance, statement code, values for its text); the step and
+    the heparin and aspirin flags all say it with this one statement."""
+    recommended = trace.value("aps_treatment_losses")
+    research = trace.value("aps_research_losses")
+    losses = facts.miscarriages
+    values = {
+        "losses": "an unknown number of" if losses is None else str(losses),
+        "recommended_losses": _fmt(recommended),
+        "research_losses": _fmt(research),
+    }
+    if losses is None:
+        return None, "aps_strength_unknown", values
+    if losses >= recommended:
+        return "recommended", "aps_strength_recommended", values
+    if losses >= research:
+        return "not_routine", "aps_strength_research", values
+    return None, "aps_strength_none", values
+
+
 def confirmed_aps_needs_treatment(facts: Facts, trace: Trace):
-    """Confirmed antiphospholipid syndrome: low-dose aspirin plus prophylactic heparin;
-    recommended with 3 or more losses, a research question with 2. Source: eshre-rpl-2017."""
+    """Confirmed antiphospholipid syndrome: low-dose aspirin plus prophylactic heparin, with the
+    strength the losses give (``aps_treatment_strength``). Source: eshre-rpl-2017."""
     if facts.aps != "confirmed":
         return None
-    losses = trace.value("aps_treatment_losses")
-    known = facts.miscarriages
-    if known is not None and known >= losses:
-        return Suggestion(
-            "aps_treatment",
-            f"Antiphospholipid syndrome confirmed, with {known} pregnancy losses.",
-            stance="recommended",
-        )
-    count = "an unknown number of" if known is None else str(known)
-    return Suggestion(
-        "aps_treatment",
-        f"Antiphospholipid syndrome confirmed, with {count} pregnancy losses: the guideline "
-        f"recommends treatment with {_fmt(losses)} or more losses and calls it a research "
-        "question with 2; decide with the patient and a specialist.",
-        stance="consider",
-    )
+    stance, code, values = aps_treatment_strength(facts, trace)
+    return Suggestion("aps_treatment", trace.say(code, **values), stance=stance)
 
 
 def single_positive_aps_needs_repeat(facts: Facts, trace: Trace):
     """One positive antiphospholipid test: repeat after at least 12 weeks before diagnosing APS.
-    Source: eshre-rpl-2017 (the interval is pending review)."""
+    Source: eshre-rpl-2017 for the persistence criterion; the interval has no source in the
+    catalogue yet (pending review)."""
     if facts.aps == "single_positive":
         weeks = trace.value("aps_repeat_weeks")
         return Suggestion(
@@ -567,14 +668,18 @@ def single_positive_aps_needs_repeat(facts: Facts, trace: Trace):
 def thyroid_needs_treatment(facts: Facts, trace: Trace):
     """TSH above the reference range: treat hypothyroidism. TPO-positive with TSH 2.5-4.0 plus
     an ovarian cause, age over 35 or recurrent miscarriage: levothyroxine may be considered.
-    Levothyroxine is not routine for euthyroid TPO-positive women. Source: eta-2021."""
+    Levothyroxine is not routine for euthyroid TPO-positive women; women on levothyroxine aim
+    for a TSH below 2.5 mIU/L before ART. Source: eta-2021."""
     if facts.tsh is None:
         return None
     upper = trace.value("tsh_upper")
+    target = trace.value("tsh_levothyroxine_target")
     if facts.tsh > upper:
         return Suggestion(
             "thyroid_treatment",
-            f"TSH {_fmt(facts.tsh)} mIU/L is above {_fmt(upper)}.",
+            trace.say(
+                "thyroid_hypothyroid", tsh=_fmt(facts.tsh), upper=_fmt(upper), target=_fmt(target)
+            ),
             stance="recommended",
         )
     lower = trace.value("tsh_tpo_lower")
@@ -592,35 +697,74 @@ def thyroid_needs_treatment(facts: Facts, trace: Trace):
     if reasons:
         return Suggestion(
             "thyroid_treatment",
-            f"TPO-positive with TSH {_fmt(facts.tsh)} mIU/L and {', '.join(reasons)}: "
-            "levothyroxine 25-50 µg a day may be considered.",
+            trace.say(
+                "thyroid_tpo_levothyroxine",
+                tsh=_fmt(facts.tsh),
+                reasons=", ".join(reasons),
+                target=_fmt(target),
+            ),
             stance="consider",
         )
 
 
-def lifestyle_needs_support(facts: Facts, trace: Trace):
-    """Smoking or a BMI outside the range set in the catalogue: cessation and weight support.
-    Source: eshre-rif-2023 (pending review; the BMI range is the clinical lead's to confirm)."""
-    reasons = []
+def suppressed_tsh_needs_check(facts: Facts, trace: Trace):
+    """TSH below the laboratory range (the catalogue's lower limit, pending review): check free
+    T4 and T3; with hyperthyroidism, restore and keep euthyroidism for several months before
+    ART. Source: eta-2021."""
+    if facts.tsh is None:
+        return None
+    lower = trace.value("tsh_lower")
+    if facts.tsh < lower:
+        return Suggestion(
+            "thyroid_suppressed", f"TSH {_fmt(facts.tsh)} mIU/L is below {_fmt(lower)}."
+        )
+
+
+def smoking_needs_support(facts: Facts, trace: Trace):
+    """Smoking (the woman's, and passive) is likely to reduce fertility: offer help to stop.
+    Source: nice-cg156. Only for a smoker: a non-smoker is never told to stop smoking."""
     if facts.smoker:
-        reasons.append("smokes")
-    if facts.bmi is not None:
-        low, high = trace.value("bmi_lower"), trace.value("bmi_upper")
-        if facts.bmi < low or facts.bmi >= high:
-            reasons.append(f"BMI {_fmt(facts.bmi)} (range {_fmt(low)} to under {_fmt(high)})")
-    if reasons:
-        return Suggestion("lifestyle_support", "Patient " + " and ".join(reasons) + ".")
+        return Suggestion("smoking_support", "Smokes.")
+
+
+def weight_needs_support(facts: Facts, trace: Trace):
+    """It takes longer to conceive with a BMI under 19 or of 30 and over: weight support is
+    suggested outside that range (catalogue parameters). Source: nice-cg156."""
+    if facts.bmi is None:
+        return None
+    low, high = trace.value("bmi_lower"), trace.value("bmi_upper")
+    if facts.bmi < low:
+        return Suggestion("weight_support", f"BMI {_fmt(facts.bmi)} kg/m², below {_fmt(low)}.")
+    if facts.bmi >= high:
+        return Suggestion("weight_support", f"BMI {_fmt(facts.bmi)} kg/m², {_fmt(high)} or over.")
+
+
+def alcohol_needs_advice(facts: Facts, trace: Trace):
+    """Women trying to conceive: no more than 1 or 2 units once or twice a week. Source:
+    nice-cg156 (the weekly limit the catalogue derives from it is pending review)."""
+    if facts.alcohol_units_week is None:
+        return None
+    limit = trace.value("alcohol_units_week_max")
+    if facts.alcohol_units_week > limit:
+        return Suggestion(
+            "alcohol_advice",
+            f"{facts.alcohol_units_week} units of alcohol a week, more than {_fmt(limit)}.",
+        )
 
 
 def abnormal_karyotype_needs_counselling(facts: Facts, trace: Trace):
-    """Abnormal karyotype: refer for genetic counselling. Source: eshre-rif-2023 (pending)."""
+    """Abnormal karyotype: refer for genetic counselling. No source in the catalogue yet."""
     if facts.karyotype == "abnormal":
         return Suggestion("genetic_counselling", "Abnormal karyotype.")
 
 
 def untested_failures_need_pgta_discussion(facts: Facts, trace: Trace):
     """Failed transfers of untested embryos: discuss PGT-A with its limits (HFEA red for live
-    birth, fewer embryos to transfer, mosaic uncertainty). Sources: hfea-addons, pgdis-2019."""
+    birth, fewer embryos to transfer, mosaic uncertainty). Sources: hfea-addons, pgdis-2019.
+    The ``pgta`` investigation is the same advice: while the catalogue has it, the checklist
+    says it (once), and this step stays silent."""
+    if "pgta" in trace.catalogue.investigations:
+        return None
     untested = facts.untested_failed_transfers
     pgta = facts.pgta
     if untested and not (pgta and (pgta.done or pgta.discussed)):
@@ -641,7 +785,10 @@ FINDING_RULES = (
     confirmed_aps_needs_treatment,
     single_positive_aps_needs_repeat,
     thyroid_needs_treatment,
-    lifestyle_needs_support,
+    suppressed_tsh_needs_check,
+    smoking_needs_support,
+    weight_needs_support,
+    alcohol_needs_advice,
     abnormal_karyotype_needs_counselling,
     untested_failures_need_pgta_discussion,
 )
@@ -664,10 +811,15 @@ def stimulation_plan_step(classification: dict) -> Suggestion:
     return Suggestion("stimulation_plan", trigger[0].upper() + trigger[1:])
 
 
+# Tracked before the smoking and weight steps were separate: marking it done closes both.
+LEGACY_LIFESTYLE = {"smoking_support", "weight_support"}
+
+
 def next_steps(
     facts: Facts, catalogue: Catalogue, checklist: list[dict], classification: dict
 ) -> list[dict]:
-    """Pending indicated investigations and the steps findings call for, ordered by rank."""
+    """Pending indicated investigations (``kind: investigation``, each once, as on the
+    checklist) and the steps findings call for (``kind: action``), ordered by rank."""
     steps: list[tuple[int, str, dict]] = []
     for item in checklist:
         if item["status"] != "pending":
@@ -677,19 +829,22 @@ def next_steps(
             (
                 inv.rank,
                 inv.code,
-                {
-                    "code": inv.code,
-                    "kind": "investigation",
-                    "pillar": inv.pillar,
-                    "name": inv.name,
-                    "summary": inv.summary,
-                    "rationale": item["reason"],
-                    "trigger": item["reason"],
-                    "stance": inv.stance,
-                    "review": item["review"],
-                    "sources": item["sources"],
-                    "unverified_detail": inv.unverified_detail,
-                },
+                with_source_note(
+                    {
+                        "code": inv.code,
+                        "kind": "investigation",
+                        "pillar": inv.pillar,
+                        "name": inv.name,
+                        "summary": inv.summary,
+                        "rationale": item["reason"],
+                        "trigger": item["reason"],
+                        "stance": inv.stance,
+                        "review": item["review"],
+                        "sources": item["sources"],
+                        "unverified_detail": inv.unverified_detail,
+                    },
+                    catalogue,
+                ),
             )
         )
     suggestions: list[tuple[Suggestion, Trace]] = []
@@ -700,31 +855,38 @@ def next_steps(
             suggestions.append((suggestion, trace))
     suggestions.append((stimulation_plan_step(classification), Trace(catalogue)))
 
+    done = set(facts.completed_actions)
+    if "lifestyle_support" in done:
+        done |= LEGACY_LIFESTYLE
     seen = set()
     for suggestion, trace in suggestions:
-        if suggestion.code in facts.completed_actions or suggestion.code in seen:
+        if suggestion.code in done or suggestion.code in seen:
             continue
         if suggestion.code not in catalogue.next_steps:
             continue  # a step the clinical lead retired from the catalogue
         seen.add(suggestion.code)
         step = catalogue.next_steps[suggestion.code]
+        stance = step.stance if suggestion.stance == CATALOGUE_STANCE else suggestion.stance
         steps.append(
             (
                 step.rank,
                 step.code,
-                {
-                    "code": step.code,
-                    "kind": "action",
-                    "pillar": step.pillar,
-                    "name": step.name,
-                    "summary": step.summary,
-                    "rationale": step.rationale,
-                    "trigger": suggestion.trigger,
-                    "stance": suggestion.stance or step.stance,
-                    "review": trace.review(step),
-                    "sources": trace.sources(*step.sources),
-                    "unverified_detail": step.unverified_detail,
-                },
+                with_source_note(
+                    {
+                        "code": step.code,
+                        "kind": "action",
+                        "pillar": step.pillar,
+                        "name": step.name,
+                        "summary": step.summary,
+                        "rationale": step.rationale,
+                        "trigger": suggestion.trigger,
+                        "stance": stance,
+                        "review": trace.review(step),
+                        "sources": trace.sources(*step.sources),
+                        "unverified_detail": step.unverified_detail,
+                    },
+                    catalogue,
+                ),
             )
         )
     steps.sort(key=lambda s: (s[0], s[1]))
@@ -738,19 +900,44 @@ def next_steps(
 
 
 def addon_is_indicated(code: str, facts: Facts, catalogue: Catalogue) -> bool:
-    """Heparin and low-dose aspirin are indicated, not flagged, when APS is confirmed.
-    Source: eshre-rpl-2017."""
+    """Heparin and low-dose aspirin are part of the APS treatment, not flagged, when APS is
+    confirmed; how strongly is ``aps_treatment_strength``'s to say. Source: eshre-rpl-2017."""
     addon = catalogue.addons[code]
     return addon.indicated_when == "aps_confirmed" and facts.aps == "confirmed"
 
 
+def _verdict(trace: Trace, code: str, stance: str | None = None, **values) -> dict:
+    statement = trace.statement(code)
+    verdict = claim(trace.catalogue, code, **values)
+    verdict["stance"] = stance
+    verdict["review"] = statement.review
+    return verdict
+
+
 def addon_flags(facts: Facts, catalogue: Catalogue) -> list[dict]:
-    """One entry per requested add-on, with the ESHRE stance, HFEA rating, documented risks and
-    sources. Sources: eshre-addons-2023, hfea-addons and each add-on's own."""
+    """One entry per requested add-on, with the ESHRE stance, HFEA rating (and what its colour
+    means), documented risks and sources. An add-on that is part of the APS treatment says so
+    with the strength that step has for this patient; one where ESHRE and the HFEA disagree
+    shows both views. Sources: eshre-addons-2023, hfea-addons, eshre-rpl-2017 and each add-on's
+    own."""
     flags = []
     for code in facts.addons_requested:
         addon = catalogue.addons[code]
         indicated = addon_is_indicated(code, facts, catalogue)
+        trace = Trace(catalogue)
+        verdict = None
+        if indicated:
+            stance, statement, values = aps_treatment_strength(facts, trace)
+            verdict = _verdict(trace, statement, stance, **values)
+        elif addon.eshre_stance == "recommended" and addon.hfea_rating not in (None, "green"):
+            meaning = catalogue.statement(f"hfea_{addon.hfea_rating}").text
+            verdict = _verdict(
+                trace,
+                "addon_views_differ",
+                None,
+                hfea=addon.hfea_rating,
+                hfea_meaning=meaning,
+            )
         flag = {
             "code": addon.code,
             "name": addon.name,
@@ -759,41 +946,59 @@ def addon_flags(facts: Facts, catalogue: Catalogue) -> list[dict]:
             "stance": addon.eshre_stance,
             "stance_note": addon.eshre_note,
             "hfea": addon.hfea_rating,
+            "hfea_meaning": (
+                claim(catalogue, f"hfea_{addon.hfea_rating}") if addon.hfea_rating else None
+            ),
             "hfea_note": addon.hfea_note,
             "risks": list(addon.risks),
             "evidence": addon.evidence,
-            "review": addon.review,
-            "sources": list(addon.sources),
+            "verdict": verdict,
+            "review": trace.review(addon),
+            "sources": trace.sources(*addon.sources),
         }
         if indicated:
-            flag["indicated_reason"] = (
-                "Indicated: antiphospholipid syndrome is confirmed (see the APS treatment step)."
-            )
-        flags.append(flag)
+            flag["indicated_reason"] = verdict["text"]
+        flags.append(with_source_note(flag, catalogue))
     return flags
 
 
 # --- 6. warnings -------------------------------------------------------------------------------
 
 
-def warnings_for(facts: Facts, catalogue: Catalogue, rif: dict) -> list[str]:
-    """Cautions that do not fit a step. Sources: lugano-2023, busnelli-2020."""
+def cautions_for(facts: Facts, catalogue: Catalogue, rif: dict) -> list[dict]:
+    """Cautions that do not fit a step, each a catalogue statement with its review status and
+    sources. Sources: lugano-2023, busnelli-2020, pirtea-2021."""
     out = []
-    if facts.failed_transfers is None:
-        out.append("failed_transfers is not recorded: the RIF label cannot be assessed yet.")
     minimum = catalogue.param("lugano_min_transfers").value
     if rif["label"] == "rif" and facts.failed_transfers < minimum:
         out.append(
-            f"RIF labelled after {facts.failed_transfers} failed transfers: the Lugano consensus "
-            f"advises against labelling before {_fmt(minimum)} failed euploid transfers or the "
-            "age-adjusted equivalent, and false-positive labels are common after 2 failures "
-            "(about 46%, Busnelli 2020)."
+            claim(
+                catalogue,
+                "lugano_caution",
+                failed=str(facts.failed_transfers),
+                minimum=_fmt(minimum),
+            )
         )
+        if facts.euploid_failed_transfers:
+            out.append(claim(catalogue, "euploid_cumulative"))
     biopsy = _biopsy(facts)
     if biopsy.second_line_rebiopsy_negative is False:
+        out.append(claim(catalogue, "ce_persistent_after_second_line"))
+    return out
+
+
+def warnings_for(facts: Facts, catalogue: Catalogue, cautions: list[dict]) -> list[str]:
+    """The contract's warnings: plain strings (the cautions' texts, and what is missing)."""
+    out = []
+    if facts.failed_transfers is None:
+        out.append("failed_transfers is not recorded: the RIF label cannot be assessed yet.")
+    out.extend(c["text"] for c in cautions)
+    missing = [code for code in STATEMENTS if code not in catalogue.statements]
+    if missing:
         out.append(
-            "Endometritis persists after second-line antibiotics: the catalogue has no further "
-            "step; this is a specialist decision."
+            "The evidence catalogue lacks the statements "
+            + ", ".join(missing)
+            + ": some advice is shown without its words. Run manage.py load_catalogue."
         )
     return out
 
@@ -808,24 +1013,28 @@ def assess(facts: Facts, catalogue: Catalogue) -> dict:
     rif = rif_label(facts, catalogue)
     classification = classify(facts, catalogue)
     checklist = build_checklist(facts, catalogue, rif)
+    cautions = cautions_for(facts, catalogue, rif)
     return {
         "contract": CONTRACT,
         "catalogue": {
             "version": catalogue.version,
             "reviewed_on": catalogue.reviewed_on,
             "revision": catalogue.revision,
+            **catalogue.review_counts(),
         },
         "rif": rif,
         "classification": classification,
         "checklist": checklist,
         "next_steps": next_steps(facts, catalogue, checklist, classification),
         "addon_flags": addon_flags(facts, catalogue),
-        "warnings": warnings_for(facts, catalogue, rif),
+        "warnings": warnings_for(facts, catalogue, cautions),
+        "cautions": cautions,
     }
 
 
 def cited_sources(answer: dict) -> list[str]:
-    """Every source key an answer cites, in order of first citation (for numbered references)."""
+    """Every source key an answer cites, in reading order (for numbered references): the label
+    and its cautions, the checklist, the classifications, the next steps, the add-on flags."""
     keys: list[str] = []
 
     def add(items: Iterable[str]):
@@ -834,14 +1043,19 @@ def cited_sources(answer: dict) -> list[str]:
                 keys.append(key)
 
     add(answer["rif"]["sources"])
+    for caution in answer.get("cautions", ()):
+        add(caution["sources"])
+    for item in answer["checklist"]:
+        add(item["sources"])
     for detail in answer["classification"]["details"].values():
         add(detail["sources"])
     for step in answer["next_steps"]:
         add(step["sources"])
     for flag in answer["addon_flags"]:
         add(flag["sources"])
-    for item in answer["checklist"]:
-        add(item["sources"])
+        for part in (flag.get("verdict"), flag.get("hfea_meaning")):
+            if part:
+                add(part["sources"])
     return keys
 
 

@@ -15,6 +15,7 @@ import difflib
 import math
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from datetime import date
 from typing import Any
 
 AMH_PMOL_PER_NG = 7.14  # 1 ng/mL = 7.14 pmol/L (clinical-reference section 5, V)
@@ -113,6 +114,8 @@ class Facts:
     tsh: float | None = None
     tpo_positive: bool | None = None
     aps: str | None = None
+    aps_first_test_date: date | None = None
+    aps_repeat_test_date: date | None = None
     karyotype: str | None = None
     addons_requested: tuple[str, ...] = ()
     indicated_by_clinician: tuple[str, ...] = ()
@@ -159,6 +162,8 @@ class Facts:
                     out[name] = list(value)
             elif is_dataclass(value):
                 out[name] = _drop_none(value)
+            elif isinstance(value, date):
+                out[name] = value.isoformat()
             else:
                 out[name] = value
         return out
@@ -187,6 +192,10 @@ def _describe(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "an object"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "a number too large to use, or not a number"
+    if isinstance(value, int) and abs(value) > 10**15:
+        return "a number far too large"
     return repr(value)
 
 
@@ -206,10 +215,10 @@ def _whole(
             raise _Bad(f"Expected {what}; got {_describe(value)}.")
         if isinstance(value, float):
             if not math.isfinite(value) or not value.is_integer():
-                raise _Bad(f"Expected {what}; got {value!r}.")
+                raise _Bad(f"Expected {what}; got {_describe(value)}.")
             value = int(value)
         if not low <= value <= high:
-            raise _Bad(f"Must be between {low} and {high}{suffix}; got {value}.")
+            raise _Bad(f"Must be between {low} and {high}{suffix}; got {_describe(value)}.")
         return value
 
     return check
@@ -221,14 +230,29 @@ def _number(low: float, high: float, unit: str = "") -> Callable[[Any], float]:
     def check(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _Bad(f"Expected a number{suffix and ' in' + suffix}; got {_describe(value)}.")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            value = math.inf  # an integer too large for a float
         if not math.isfinite(value):
-            raise _Bad("Expected a finite number.")
+            unit = suffix and " in" + suffix
+            raise _Bad(f"Expected a finite number{unit}; got {_describe(value)}.")
         if not low <= value <= high:
             raise _Bad(f"Must be between {low:g} and {high:g}{suffix}; got {value:g}.")
         return value
 
     return check
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise _Bad(f"Expected a date as YYYY-MM-DD; got {_describe(value)}.")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _Bad(f"Not a valid date (YYYY-MM-DD): {_describe(value)}.") from None
 
 
 def _choice(options: Iterable[str]) -> Callable[[Any], str]:
@@ -341,6 +365,8 @@ SCALARS: dict[str, Callable] = {
     "tsh": _number(0, 100, "mIU/L"),
     "tpo_positive": _boolean,
     "aps": _choice(APS_RESULTS),
+    "aps_first_test_date": _date,
+    "aps_repeat_test_date": _date,
     "karyotype": _choice(KARYOTYPES),
 }
 OBJECTS = {
@@ -445,13 +471,16 @@ def parse_facts(
     addon_codes: Collection[str],
     step_codes: Collection[str] = (),
     action_codes: Collection[str] = (),
+    aps_repeat_weeks: float | None = None,
     require_age: bool = True,
     prefix: str = "",
 ) -> Facts:
     """Validate ``data`` into :class:`Facts`; raise :class:`FactsError` naming every bad field.
 
     ``addon_codes`` are the catalogue's add-on codes, ``step_codes`` its investigation codes and
-    ``action_codes`` its next-step codes (the last two check the clinician's own decisions).
+    ``action_codes`` its next-step codes (the last two check the clinician's own decisions);
+    ``aps_repeat_weeks`` is the catalogue's interval before a repeat antiphospholipid test.
+    ``catalogue.codes_for_facts()`` gives all four.
     """
     col = _Collector(prefix)
     if not isinstance(data, dict):
@@ -506,6 +535,7 @@ def parse_facts(
         col.add(col.path("age"), "Age is required (a whole number of years, 18 to 60).")
 
     _cross_checks(col, values)
+    _aps_interval(col, values, aps_repeat_weeks)
     if col.errors:
         raise FactsError(col.errors)
     _infer_done(values)
@@ -585,6 +615,27 @@ def _cross_checks(col: _Collector, values: dict[str, Any]) -> None:
                 col.path("not_indicated_by_clinician", code),
                 "Marked both indicated and not indicated.",
             )
+
+
+def aps_interval_message(weeks: float, apart: float) -> str:
+    return (
+        f"Confirmed needs a persistent result at least {weeks:g} weeks after the first test; "
+        f"these tests are {apart:.0f} weeks apart. Record a single positive result until the "
+        "repeat is due."
+    )
+
+
+def _aps_interval(col: _Collector, values: dict[str, Any], weeks: float | None) -> None:
+    """A confirmed antiphospholipid result needs a repeat test at least the catalogue's interval
+    (12 weeks, pending review) after the first: the same rule for form, API and command line."""
+    first, repeat = values.get("aps_first_test_date"), values.get("aps_repeat_test_date")
+    if first and repeat and repeat < first:
+        col.add(col.path("aps_repeat_test_date"), "The repeat test cannot be before the first.")
+        return
+    if weeks is not None and values.get("aps") == "confirmed" and first and repeat:
+        apart = (repeat - first).days / 7
+        if apart < weeks:
+            col.add(col.path("aps"), aps_interval_message(weeks, apart))
 
 
 def _infer_done(values: dict[str, Any]) -> None:

@@ -91,7 +91,15 @@ class CatalogueEntry(models.Model):
     code = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     rank = models.IntegerField(default=0, help_text="Order in lists; lower comes first.")
-    sources = models.ManyToManyField(Source, related_name="+")
+    sources = models.ManyToManyField(
+        Source,
+        related_name="+",
+        blank=True,
+        help_text=(
+            "Only sources that say this. None while the reference gives none: the entry is then "
+            "shown as 'standard practice; no source in the catalogue yet', pending review."
+        ),
+    )
     tags = models.JSONField(
         default=dict,
         blank=True,
@@ -209,12 +217,24 @@ class Parameter(CatalogueEntry):
     description = models.TextField(blank=True)
 
 
+class Statement(CatalogueEntry):
+    """A clinical sentence the engine says: a caution, the strength of a treatment for this
+    patient, what an HFEA colour means. ``{placeholders}`` are filled in by the engine."""
+
+    text = models.TextField(help_text="For clinicians; {placeholders} are filled in.")
+    plain = models.TextField(blank=True, help_text="Plain-language text for patients.")
+    description = models.TextField(
+        blank=True, help_text="When the engine says it, and what each placeholder holds."
+    )
+
+
 ENTRY_MODELS = {
     "investigations": Investigation,
     "next_steps": NextStep,
     "addons": AddOn,
     "implantation_chances": ImplantationChance,
     "parameters": Parameter,
+    "statements": Statement,
 }
 
 

@@ -10,8 +10,11 @@ from .catalogue import Catalogue
 from .facts import Facts, FactsError, parse_facts
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
+def _non_finite(name: str) -> float:
+    """NaN and Infinity are not JSON, but some clients send them: keep them as non-finite
+    numbers so that validation names the field they were given for ("tsh": a number too large
+    to use, or not a number), as it does for 1e400, which Python reads as infinity."""
+    return float(name.replace("Infinity", "inf"))
 
 
 def decode_json(raw: bytes | str) -> Any:
@@ -19,7 +22,7 @@ def decode_json(raw: bytes | str) -> Any:
     try:
         if isinstance(raw, bytes):
             raw = raw.decode("utf-8")
-        return json.loads(raw, parse_constant=_reject_constant)
+        return json.loads(raw, parse_constant=_non_finite)
     except UnicodeDecodeError:
         raise FactsError({"json": ["The body is not UTF-8 text."]}) from None
     except json.JSONDecodeError as exc:

@@ -7,14 +7,6 @@ from workup.evidence.catalogue import PILLAR_NAMES, STANCE_NAMES
 
 register = template.Library()
 
-HFEA_MEANING = {
-    "green": "improves the outcome",
-    "amber": "conflicting evidence",
-    "grey": "too little evidence",
-    "black": "no effect",
-    "red": "may reduce effectiveness",
-}
-
 STANCE_CLASS = {
     "recommended": "text-bg-success",
     "consider": "text-bg-info",
@@ -49,12 +41,9 @@ def hfea_badge(rating):
             '<span class="badge text-bg-light border hfea-badge">{}</span>',
             "HFEA: rating pending review",
         )
-    return format_html(
-        '<span class="badge hfea-badge hfea-{}" title="{}">HFEA {}</span>',
-        rating,
-        HFEA_MEANING.get(rating, ""),
-        rating,
-    )
+    # What the colour means is catalogue text with its own review status (the add-on flag's
+    # ``hfea_meaning``), shown beside the badge, not a hard-coded tooltip.
+    return format_html('<span class="badge hfea-badge hfea-{}">HFEA {}</span>', rating, rating)
 
 
 @register.simple_tag

@@ -1,0 +1,86 @@
+"""How an engine answer is split and labelled for reading: one place, used by every template.
+
+The work-up page, the consultation summary and the patient sheet all show the answer the same
+way: "investigations still to do" (the pending checklist, each once) apart from "actions from
+findings", review status and citations beside every claim, and the catalogue's review count.
+Signed work-ups show a frozen answer that may predate some fields; every function here reads
+such an answer too (a documented fallback, never a second rule elsewhere).
+"""
+
+from __future__ import annotations
+
+from .catalogue import PENDING
+
+INVESTIGATION = "investigation"
+ACTION = "action"
+
+# pgta (the checklist step) and pgta_discuss (the older action) are one piece of advice.
+SAME_ADVICE = {"pgta_discuss": "pgta"}
+
+
+def step_kind(step: dict, answer: dict | None = None) -> str:
+    """``investigation`` or ``action``. Answers carry ``kind``; for one without it, a step whose
+    code is on the answer's checklist is an investigation, anything else an action."""
+    kind = step.get("kind")
+    if kind in (INVESTIGATION, ACTION):
+        return kind
+    checklist = {item["code"] for item in (answer or {}).get("checklist", ())}
+    return INVESTIGATION if step.get("code") in checklist else ACTION
+
+
+def advice_lists(answer: dict, steps: list | None = None) -> dict[str, list]:
+    """The answer's next steps as two lists, in priority order, each piece of advice once.
+
+    ``steps`` may be the caller's own wrapping of the next steps (dicts with the step under
+    ``"step"``, as the summary has them); by default the answer's next steps themselves.
+    """
+    items = steps if steps is not None else list(answer.get("next_steps", ()))
+
+    def step_of(item):
+        return item["step"] if isinstance(item, dict) and "step" in item else item
+
+    codes = {step_of(i)["code"] for i in items}
+    out: dict[str, list] = {"investigations": [], "actions": []}
+    for item in items:
+        step = step_of(item)
+        if SAME_ADVICE.get(step["code"]) in codes:
+            continue  # said once, by the step it duplicates
+        kind = step_kind(step, answer)
+        out["investigations" if kind == INVESTIGATION else "actions"].append(item)
+    return out
+
+
+def catalogue_line(block: dict | None) -> str:
+    """ "Evidence catalogue 2026.2 (revision 3): 40 of 108 entries verified, 2 of them confirmed
+    by the clinical lead; 68 pending clinical review." Counted from the catalogue the answer was
+    drawn from, never a date that would read as if every entry were reviewed."""
+    if not block:
+        return ""
+    line = f"Evidence catalogue {block.get('version', '')}"
+    if block.get("revision"):
+        line += f" (revision {block['revision']})"
+    if "entries" not in block:
+        # An answer stored before the counts existed: say what is known, no more.
+        return line + ": review counts not recorded with this answer."
+    return (
+        f"{line}: {block['verified']} of {block['entries']} entries verified, "
+        f"{block['confirmed_by_lead']} of them confirmed by the clinical lead; "
+        f"{block['pending']} pending clinical review."
+    )
+
+
+def warning_items(answer: dict) -> list[dict]:
+    """The warnings to show, each with its review status and sources where it is a catalogue
+    statement (``cautions``); a warning about missing facts has neither."""
+    cautions = list(answer.get("cautions", ()))
+    texts = {c["text"] for c in cautions}
+    plain = [
+        {"text": w, "review": None, "sources": []}
+        for w in answer.get("warnings", ())
+        if w not in texts
+    ]
+    return plain + cautions
+
+
+def is_pending(item: dict) -> bool:
+    return item.get("review") == PENDING
