@@ -61,47 +61,47 @@ def test_a_parameter_names_the_rule_that_reads_it(lead_client):
 
 
 def test_confirming_records_who_when_and_the_note_and_moves_on(lead_client, lead):
-    entry = Parameter.objects.get(code="bmi_upper")
+    entry = Parameter.objects.get(code="aps_repeat_weeks")
     assert entry.review_status == "pending_review"
     response = lead_client.post(
-        entry_url("parameters", "bmi_upper"),
+        entry_url("parameters", "aps_repeat_weeks"),
         {"status": "verified", "note": "Checked against ESHRE 2023.", "seen": seen(entry)},
     )
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.review_status == "verified" and entry.reviewed_by == lead
-    record = ReviewRecord.objects.get(code="bmi_upper")
+    record = ReviewRecord.objects.get(code="aps_repeat_weeks")
     assert record.note == "Checked against ESHRE 2023." and record.reviewer == lead
-    assert store.get_catalogue().parameters["bmi_upper"].review == "verified"
+    assert store.get_catalogue().parameters["aps_repeat_weeks"].review == "verified"
     # On to the next entry awaiting review, with the confirmation said.
-    assert "/review/" in response["Location"] and "bmi_upper" not in response["Location"]
+    assert "/review/" in response["Location"] and "aps_repeat_weeks" not in response["Location"]
     page = lead_client.get(response["Location"]).content.decode()
     assert "Confirmed as verified" in page
-    history = lead_client.get(entry_url("parameters", "bmi_upper", show="all")).content.decode()
+    history = lead_client.get(entry_url("parameters", "aps_repeat_weeks", show="all")).content.decode()
     assert "Checked against ESHRE 2023." in history
 
 
 def test_the_note_is_optional(lead_client):
-    entry = Parameter.objects.get(code="bmi_upper")
+    entry = Parameter.objects.get(code="aps_repeat_weeks")
     lead_client.post(
-        entry_url("parameters", "bmi_upper"), {"status": "verified", "seen": seen(entry)}
+        entry_url("parameters", "aps_repeat_weeks"), {"status": "verified", "seen": seen(entry)}
     )
     entry.refresh_from_db()
     assert entry.review_status == "verified"
 
 
 def test_a_review_of_text_changed_meanwhile_is_refused(lead_client, lead):
-    entry = Parameter.objects.get(code="bmi_upper")
+    entry = Parameter.objects.get(code="aps_repeat_weeks")
     opened = seen(entry)
     entry.description = "Changed by a colleague."
     entry.save()
     response = lead_client.post(
-        entry_url("parameters", "bmi_upper"), {"status": "verified", "seen": opened}, follow=True
+        entry_url("parameters", "aps_repeat_weeks"), {"status": "verified", "seen": opened}, follow=True
     )
     assert "changed this entry after you opened it" in response.content.decode()
     entry.refresh_from_db()
     assert entry.review_status == "pending_review"
-    assert not ReviewRecord.objects.filter(code="bmi_upper").exists()
+    assert not ReviewRecord.objects.filter(code="aps_repeat_weeks").exists()
 
 
 def test_previous_and_next_walk_the_queue(lead_client):
@@ -123,10 +123,10 @@ def test_an_unknown_entry_is_not_found(lead_client):
 @pytest.mark.parametrize("who", ["clinician_client", "coordinator_client", "stranger_client"])
 def test_only_the_lead_reviews(request, who):
     client = request.getfixturevalue(who)
-    entry = Parameter.objects.get(code="bmi_upper")
+    entry = Parameter.objects.get(code="aps_repeat_weeks")
     assert client.get(reverse("evidence:review_queue")).status_code == 403
     response = client.post(
-        entry_url("parameters", "bmi_upper"), {"status": "verified", "seen": seen(entry)}
+        entry_url("parameters", "aps_repeat_weeks"), {"status": "verified", "seen": seen(entry)}
     )
     assert response.status_code == 403
     entry.refresh_from_db()
@@ -139,11 +139,11 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, loaded_catalogue):
 
 
 def test_the_admin_links_to_the_review_screen(lead_client):
-    entry = Parameter.objects.get(code="bmi_upper")
+    entry = Parameter.objects.get(code="aps_repeat_weeks")
     page = lead_client.get(
         reverse("admin:evidence_parameter_change", args=[entry.pk])
     ).content.decode()
-    assert entry_url("parameters", "bmi_upper") in page
+    assert entry_url("parameters", "aps_repeat_weeks") in page
 
 
 def test_the_admin_index_links_to_the_review_screen(lead_client):

@@ -2,6 +2,7 @@
 
 - every parameter the engine's rules read (found in the engine's own source: each
   ``trace.value("code")`` and ``catalogue.param("code")``, so a new rule needs no second list);
+- every statement the engine says (its ``STATEMENTS``);
 - an implantation chance, between 0 and 1, for each embryo kind at every age the facts accept;
 - every cited source.
 
@@ -69,6 +70,12 @@ def problems(data: Mapping[str, Any]) -> list[str]:
             f"The parameter {code} is missing or retired: the engine needs it "
             "(bring it back or load the catalogue again)."
         )
+    statements = {row.get("code") for row in data.get("statements", ()) if row.get("code")}
+    for code in sorted(set(engine.STATEMENTS) - statements):
+        out.append(
+            f"The statement {code} is missing or retired: the engine says it "
+            "(bring it back or load the catalogue again)."
+        )
     chances = data.get("implantation_chances", ())
     for row in chances:
         chance = row.get("chance")
@@ -92,7 +99,14 @@ def problems(data: Mapping[str, Any]) -> list[str]:
                 f"{AGES[0]} to {AGES[-1]}."
             )
     keys = {s.get("key") for s in data.get("sources", ())}
-    for kind in ("investigations", "next_steps", "addons", "implantation_chances", "parameters"):
+    for kind in (
+        "investigations",
+        "next_steps",
+        "addons",
+        "implantation_chances",
+        "parameters",
+        "statements",
+    ):
         for row in data.get(kind, ()):
             for key in row.get("sources", ()):
                 if key not in keys:
