@@ -206,11 +206,19 @@ CSRF_COOKIE_HTTPONLY = True
 # A refused form says what happened and that nothing was saved, in the app's own page.
 CSRF_FAILURE_VIEW = "workup.accounts.views.csrf_failure"
 
-# Login throttling (django-axes): lock a username after repeated failures.
+# Login throttling (django-axes, workup.accounts.throttle): lock a username, and the pair
+# (username, address), after repeated failures; an address alone only at a much higher count,
+# since behind a load balancer every user may share one address.
 AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
+AXES_USERNAME_FAILURE_LIMIT = env_int("DJANGO_LOGIN_USERNAME_FAILURE_LIMIT", AXES_FAILURE_LIMIT)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("DJANGO_LOGIN_ADDRESS_FAILURE_LIMIT", 50)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_COOLOFF_MINUTES", 15))
-# Lock a username tried from anywhere, and an address trying many usernames.
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "workup.accounts.throttle.ThrottleHandler"
+# The client's address: REMOTE_ADDR, or X-Forwarded-For as written by this many trusted proxies
+# (docs/deploy.md). 0 (the default) never reads the header, which any client can send.
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "workup.accounts.throttle.client_ip"
 AXES_RESET_ON_SUCCESS = True
 # The locked-out page (registration/locked_out.html) says for how long, with status 429.
 AXES_LOCKOUT_CALLABLE = "workup.accounts.views.locked_out"
