@@ -111,26 +111,30 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the security headers on every response, whichever layer made it (static files,
+    # the 400 for a bad Host that the HTTPS redirect below raises, refusals).
+    "workup.accounts.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Right after the user is known: every response to a signed-in user, the refusals of the
+    # middleware below (400, 413) included, is never stored by the browser.
+    "workup.accounts.middleware.NoStoreMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After the messages middleware: it says why the user was signed out.
     "workup.accounts.middleware.IdleTimeoutMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
     # Refuses an oversized body with 413 before any form or CSRF check reads it.
     "workup.accounts.middleware.RequestBodyLimitMiddleware",
     # Refuses a NUL character in the query string (PostgreSQL text cannot hold it) with 400.
     "workup.accounts.middleware.NulCharacterMiddleware",
-    # Pages for a signed-in user are never stored by the browser (Back after sign-out).
-    "workup.accounts.middleware.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "workup.urls"
