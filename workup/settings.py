@@ -4,6 +4,8 @@ Every variable is documented in the README's configuration table. Production is 
 debug is off unless ``DJANGO_DEBUG=1``, and then a secret key must be given.
 """
 
+import hashlib
+import hmac
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -83,6 +85,14 @@ if not SECRET_KEY:
 # Rotation: the old key goes here for a while, so sessions signed with it stay valid.
 SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS", [])
 
+# The key of the audit trail's hash chain (workup.audit.chain; docs/security.md). Set it on its
+# own in production, kept like the secret key but never rotated with it: records hashed with
+# one key verify only with that key. Without it, a key derived from the secret key is used.
+AUDIT_CHAIN_KEY = (
+    os.environ.get("DJANGO_AUDIT_KEY")
+    or hmac.new(SECRET_KEY.encode(), b"rif-workup audit chain", hashlib.sha256).hexdigest()
+)
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -135,6 +145,8 @@ MIDDLEWARE = [
     "workup.accounts.middleware.RequestBodyLimitMiddleware",
     # Refuses a NUL character in the query string (PostgreSQL text cannot hold it) with 400.
     "workup.accounts.middleware.NulCharacterMiddleware",
+    # Every read of a patient's work-up page, history or API record is recorded (who, when).
+    "workup.audit.middleware.ReadRecordMiddleware",
 ]
 
 ROOT_URLCONF = "workup.urls"

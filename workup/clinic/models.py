@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from workup.audit.chain import ChainedHistory
 from workup.evidence.facts import APS_RESULTS, KARYOTYPES, PROTOCOLS
 
 MRN_VALIDATOR = RegexValidator(
@@ -42,7 +43,7 @@ class Patient(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         ordering = ["name", "mrn"]
@@ -104,7 +105,7 @@ class WorkUp(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["signed_assessment"])
+    history = HistoricalRecords(excluded_fields=["signed_assessment"], bases=[ChainedHistory])
 
     class Meta:
         ordering = ["-date", "-pk"]
@@ -209,7 +210,7 @@ class Findings(models.Model):
 
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         verbose_name_plural = "findings"
@@ -231,7 +232,7 @@ class StimulationCycle(models.Model):
         choices=[(p, p.replace("_", " ").capitalize()) for p in PROTOCOLS],
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         ordering = ["workup", "sequence"]
@@ -325,7 +326,7 @@ class ChecklistStep(models.Model):
     )
 
     objects = StepQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["in_queue", "queue_due"])
+    history = HistoricalRecords(excluded_fields=["in_queue", "queue_due"], bases=[ChainedHistory])
 
     class Meta:
         ordering = ["workup", "pk"]
@@ -402,7 +403,7 @@ class AddonRequest(models.Model):
     )
     counselled_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         ordering = ["workup", "pk"]
@@ -423,7 +424,7 @@ class Addendum(models.Model):
     reason = models.TextField()
     changes = models.TextField(blank=True, help_text="What changed, in words.")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         ordering = ["workup", "created_at"]
