@@ -278,3 +278,39 @@ def test_signing_in_does_not_revoke_tokens(client, alice):
     assert SESSION_KEY in client.session
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+@pytest.mark.django_db
+def test_who_gave_whom_which_role_is_on_the_audit_trail(lena, alice):
+    from workup.audit.chain import verify_all
+    from workup.audit.models import DownloadRecord
+
+    client = signed_in_as(lena)
+    client.post(
+        f"/accounts/users/{alice.pk}/",
+        {
+            "first_name": "Alice",
+            "last_name": "Test",
+            "email": "alice@clinic.example",
+            "role": "lead",
+            "is_active": "on",
+        },
+    )
+    client.post(
+        "/accounts/users/new/",
+        {
+            "username": "dora",
+            "first_name": "D",
+            "last_name": "N",
+            "email": "d@x.example",
+            "role": "coordinator",
+        },
+    )
+    records = DownloadRecord.objects.filter(kind="user_change").order_by("chain_seq")
+    assert [(r.username, r.detail) for r in records] == [
+        ("lena", {"account": "alice", "changes": ["Role: clinician → lead"]}),
+        ("lena", {"account": "dora", "changes": ["created with role coordinator"]}),
+    ]
+    listed = client.get("/audit/downloads/", {"kind": "user_change"}).content.decode()
+    assert "Role: clinician → lead" in listed
+    assert all(not report.problems for report in verify_all())

@@ -200,3 +200,12 @@ def test_the_demo_seed_verifies(loaded_catalogue):
     status, output = verify_audit()
     assert status == 0, output
     assert FINDINGS_HISTORY.objects.filter(chain_seq__isnull=True).count() == 0
+
+
+@pytest.mark.django_db
+def test_the_work_up_history_page_names_the_actor_as_they_were(trail):
+    alice, workup = trail["alice"], trail["workups"][0]
+    alice.first_name, alice.last_name = "Alicia", "Other"
+    alice.save()
+    page = trail["client"].get(f"/workups/{workup.pk}/history/").content.decode()
+    assert "Alice Test" in page and "Alicia Other" not in page.split("<main")[1].split("</main>")[0]

@@ -3,6 +3,9 @@ import secrets
 from django import forms
 from django.db import transaction
 
+from workup.audit.models import DownloadRecord
+from workup.audit.services import record_download
+
 from . import roles
 from .models import ApiToken, Colleague
 
@@ -74,11 +77,32 @@ class ColleagueForm(forms.ModelForm):
 
     @transaction.atomic
     def save(self, commit=True):
+        created = self.instance.pk is None
+        changes = self.changes(created)
         user = super().save(commit=False)
-        if user.pk is None:
+        if created:
             # A password no one knows; the user sets their own from the emailed link.
             user.set_password(secrets.token_urlsafe(32))
         user.save()
         if not self.fields["role"].disabled:
             roles.assign_role(user, self.cleaned_data["role"])
+        if changes:
+            # Who gave whom which role, and when: on the audit chain with the reads.
+            record_download(
+                user=self.by,
+                kind=DownloadRecord.Kind.USER_CHANGE,
+                detail={"account": user.get_username(), "changes": changes},
+            )
         return user
+
+    def changes(self, created) -> list[str]:
+        if created:
+            return [f"created with role {self.cleaned_data['role']}"]
+        out = []
+        for name in self.changed_data:
+            field = self.fields[name]
+            if field.disabled:
+                continue
+            before, after = self.get_initial_for_field(field, name), self.cleaned_data.get(name)
+            out.append(f"{field.label}: {before if before not in (None, '') else '—'} → {after}")
+        return out

@@ -21,6 +21,7 @@ class DownloadRecord(ChainedRecord):
         HANDOUT_PDF = "handout_pdf", "Patient sheet (PDF)"
         QUEUE_CSV = "queue_csv", "Coordinator queue (CSV)"
         AUDIT_CSV = "audit_csv", "Audit trail (CSV)"
+        USER_CHANGE = "user_change", "User account created or changed"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="downloads"
