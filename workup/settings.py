@@ -4,6 +4,8 @@ Every variable is documented in the README's configuration table. Production is 
 debug is off unless ``DJANGO_DEBUG=1``, and then a secret key must be given.
 """
 
+import hashlib
+import hmac
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -83,6 +85,14 @@ if not SECRET_KEY:
 # Rotation: the old key goes here for a while, so sessions signed with it stay valid.
 SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS", [])
 
+# The key of the audit trail's hash chain (workup.audit.chain; docs/security.md). Set it on its
+# own in production, kept like the secret key but never rotated with it: records hashed with
+# one key verify only with that key. Without it, a key derived from the secret key is used.
+AUDIT_CHAIN_KEY = (
+    os.environ.get("DJANGO_AUDIT_KEY")
+    or hmac.new(SECRET_KEY.encode(), b"rif-workup audit chain", hashlib.sha256).hexdigest()
+)
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -111,28 +121,34 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the security headers on every response, whichever layer made it (static files,
+    # the 400 for a bad Host that the HTTPS redirect below raises, refusals).
+    "workup.accounts.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Right after the user is known: every response to a signed-in user, the refusals of the
+    # middleware below (400, 413) included, is never stored by the browser.
+    "workup.accounts.middleware.NoStoreMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After the messages middleware: it says why the user was signed out.
     "workup.accounts.middleware.IdleTimeoutMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
     # Refuses an oversized body with 413 before any form or CSRF check reads it.
     "workup.accounts.middleware.RequestBodyLimitMiddleware",
     # Refuses a NUL character in the query string (PostgreSQL text cannot hold it) with 400.
     "workup.accounts.middleware.NulCharacterMiddleware",
-    # Pages for a signed-in user are never stored by the browser (Back after sign-out).
-    "workup.accounts.middleware.NoStoreMiddleware",
     # A catalogue that cannot be served (not loaded, broken with no good copy) answers 503.
     "workup.evidence.middleware.CatalogueUnavailableMiddleware",
+    # Every read of a patient's work-up page, history or API record is recorded (who, when).
+    "workup.audit.middleware.ReadRecordMiddleware",
 ]
 
 ROOT_URLCONF = "workup.urls"
@@ -209,11 +225,19 @@ CSRF_COOKIE_HTTPONLY = True
 # A refused form says what happened and that nothing was saved, in the app's own page.
 CSRF_FAILURE_VIEW = "workup.accounts.views.csrf_failure"
 
-# Login throttling (django-axes): lock a username after repeated failures.
+# Login throttling (django-axes, workup.accounts.throttle): lock a username, and the pair
+# (username, address), after repeated failures; an address alone only at a much higher count,
+# since behind a load balancer every user may share one address.
 AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
+AXES_USERNAME_FAILURE_LIMIT = env_int("DJANGO_LOGIN_USERNAME_FAILURE_LIMIT", AXES_FAILURE_LIMIT)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("DJANGO_LOGIN_ADDRESS_FAILURE_LIMIT", 50)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_COOLOFF_MINUTES", 15))
-# Lock a username tried from anywhere, and an address trying many usernames.
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "workup.accounts.throttle.ThrottleHandler"
+# The client's address: REMOTE_ADDR, or X-Forwarded-For as written by this many trusted proxies
+# (docs/deploy.md). 0 (the default) never reads the header, which any client can send.
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "workup.accounts.throttle.client_ip"
 AXES_RESET_ON_SUCCESS = True
 # The locked-out page (registration/locked_out.html) says for how long, with status 429.
 AXES_LOCKOUT_CALLABLE = "workup.accounts.views.locked_out"

@@ -17,7 +17,7 @@ from workup.accounts.roles import role_of
         (
             "clinician",
             ["clinic.record_findings", "clinic.sign_workup", "clinic.counsel_addon"],
-            ["evidence.review_catalogue", "clinic.export_queue", "auth.add_user"],
+            ["evidence.review_catalogue", "clinic.export_queue", "accounts.manage_users"],
         ),
         (
             "coordinator",
@@ -26,8 +26,9 @@ from workup.accounts.roles import role_of
         ),
         (
             "lead",
-            ["evidence.review_catalogue", "evidence.change_parameter", "auth.add_user"],
-            ["clinic.record_findings", "clinic.sign_workup"],
+            ["evidence.review_catalogue", "evidence.change_parameter", "accounts.manage_users"],
+            # Users are managed on the users page, never with Django's user permissions.
+            ["clinic.record_findings", "clinic.sign_workup", "auth.add_user", "auth.change_user"],
         ),
     ],
 )

@@ -77,7 +77,9 @@ def test_confirming_records_who_when_and_the_note_and_moves_on(lead_client, lead
     assert "/review/" in response["Location"] and "aps_repeat_weeks" not in response["Location"]
     page = lead_client.get(response["Location"]).content.decode()
     assert "Confirmed as verified" in page
-    history = lead_client.get(entry_url("parameters", "aps_repeat_weeks", show="all")).content.decode()
+    history = lead_client.get(
+        entry_url("parameters", "aps_repeat_weeks", show="all")
+    ).content.decode()
     assert "Checked against ESHRE 2023." in history
 
 
@@ -96,7 +98,9 @@ def test_a_review_of_text_changed_meanwhile_is_refused(lead_client, lead):
     entry.description = "Changed by a colleague."
     entry.save()
     response = lead_client.post(
-        entry_url("parameters", "aps_repeat_weeks"), {"status": "verified", "seen": opened}, follow=True
+        entry_url("parameters", "aps_repeat_weeks"),
+        {"status": "verified", "seen": opened},
+        follow=True,
     )
     assert "changed this entry after you opened it" in response.content.decode()
     entry.refresh_from_db()

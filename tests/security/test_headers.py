@@ -171,3 +171,35 @@ def test_the_deployment_checklist_catches_plain_http():
     result = deploy_check(DJANGO_HTTPS="0")
     assert result.returncode != 0
     assert "security.W008" in result.stderr + result.stdout  # SECURE_SSL_REDIRECT
+
+
+# --- responses made before or beside the views: static files, a bad Host, refusals ------------
+
+
+@pytest.mark.django_db
+def test_static_files_carry_the_security_headers(client):
+    for path in ("/static/css/app.css", "/static/js/app.js", "/static/favicon.svg"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert_secure_headers(response, path)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("redirect_to_https", [False, True])
+def test_a_bad_host_gets_400_with_the_security_headers(settings, redirect_to_https):
+    """In production the HTTPS redirect reads the Host first: that 400 carries them too."""
+    settings.SECURE_SSL_REDIRECT = redirect_to_https
+    response = Client(HTTP_HOST="evil.example.com").get("/patients/")
+    assert response.status_code == 400
+    assert_secure_headers(response, "bad host")
+
+
+@pytest.mark.django_db
+def test_refusals_to_a_signed_in_user_are_not_stored_by_the_browser(clinician_client, settings):
+    nul = clinician_client.get("/patients/", {"q": "a\x00b"})
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    big = clinician_client.post("/patients/new/", {"name": "x" * 200})
+    assert (nul.status_code, big.status_code) == (400, 413)
+    for response in (nul, big):
+        assert "no-store" in response["Cache-Control"], response.status_code
+        assert_secure_headers(response, response.status_code)

@@ -60,7 +60,7 @@ def test_the_lead_reads_the_audit_trail(page, live_server, people, console_error
     assert "Checklist step" in page.locator("table").inner_text()
     screenshot(page, "security-audit-changes")
     assert axe_violations(page) == []
-    page.get_by_role("link", name="Downloads").click()
+    page.get_by_role("link", name="Reads and downloads").click()
     assert axe_violations(page) == []
     assert console_errors == []
 

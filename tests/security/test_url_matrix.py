@@ -119,6 +119,43 @@ MATRIX: dict[str, Rule] = {
     ),
     "accounts:password_change": Rule(get=signed_in(), post=signed_in(OK)),
     "accounts:password_change_done": Rule(get=signed_in(), post=no_method()),
+    # A forgotten password: anyone may ask; the link goes to the account's own email.
+    "accounts:password_reset": Rule(
+        get=everyone(OK), post=everyone(DONE), data=lambda s: {"email": "nobody@example.org"}
+    ),
+    "accounts:password_reset_done": Rule(get=everyone(OK), post=everyone(NO_METHOD)),
+    # A made-up link: the page says it is not valid, and nothing changes.
+    "accounts:password_reset_confirm": Rule(
+        get=everyone(OK),
+        post=everyone(OK),
+        kwargs=lambda s: {"uidb64": "MQ", "token": "made-up-token"},
+        data=lambda s: {"new_password1": "x" * 12, "new_password2": "x" * 12},
+    ),
+    "accounts:password_reset_complete": Rule(get=everyone(OK), post=everyone(NO_METHOD)),
+    # The lead's users page: role, status and contact details only.
+    "accounts:users": Rule(get=only({LEAD}), post=no_method()),
+    "accounts:user_create": Rule(
+        get=only({LEAD}),
+        post=only({LEAD}, yes=DONE),
+        data=lambda s: {
+            "username": "matrix",
+            "first_name": "Mat",
+            "last_name": "Rix",
+            "email": "matrix@example.org",
+            "role": "clinician",
+        },
+    ),
+    "accounts:user_edit": Rule(
+        get=only({LEAD}),
+        post=only({LEAD}, yes=DONE),
+        kwargs=lambda s: {"pk": s.users[CLIN].pk},
+        data=lambda s: {
+            "first_name": "Alice",
+            "last_name": "Renamed",
+            "role": "coordinator",
+            "is_active": "on",
+        },
+    ),
     # --- the JSON API: 401, never a login redirect ---
     "api_assess": Rule(
         get=everyone(NO_METHOD), post=api(ROLES), data=lambda s: {"age": 38}, json=True
@@ -295,11 +332,16 @@ ADMIN_MODEL_ACTIONS = (
 
 # Registered admin models the lead may open (changelist 200); any other one answers 403.
 # Read-only views of the clinical record for superusers (support, benchmarks): not the lead.
-SUPERUSER_ADMIN_MODELS = {"clinic.checkliststep", "clinic.patient", "clinic.workup"}
-
-LEAD_ADMIN_MODELS = {
+# The stock user and group admin too: superuser flags, groups and passwords are no one else's.
+SUPERUSER_ADMIN_MODELS = {
+    "clinic.checkliststep",
+    "clinic.patient",
+    "clinic.workup",
     "auth.user",
     "auth.group",
+}
+
+LEAD_ADMIN_MODELS = {
     "accounts.apitoken",
     "axes.accessattempt",
     "axes.accesslog",

@@ -2,9 +2,15 @@
 
 The key's hash is never shown nor editable; a new key is shown once, on the page after "Save".
 Tokens are revoked, never deleted, so the record of who had API access stays.
+
+Django's user and group admin (superuser and staff flags, any group, setting a password) is for
+superusers only: the lead manages colleagues on the app's users page (``views.user_list``),
+which sets only role, active status and contact details.
 """
 
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -82,3 +88,35 @@ class ApiTokenAdmin(admin.ModelAdmin):
             self.log_change(request, token, f"Revoked at {timezone.now():%Y-%m-%d %H:%M}.")
             revoked += 1
         self.message_user(request, f"{revoked} token(s) revoked.", messages.SUCCESS)
+
+
+class SuperusersOnly:
+    """Every view and action of this admin needs a superuser, whatever permissions a role has."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    has_add_permission = has_module_permission
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class SuperuserUserAdmin(SuperusersOnly, UserAdmin):
+    pass
+
+
+@admin.register(Group)
+class SuperuserGroupAdmin(SuperusersOnly, GroupAdmin):
+    pass

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import JsonResponse
+from django.middleware.security import SecurityMiddleware
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
@@ -110,3 +111,16 @@ class NoStoreMiddleware:
         if user is not None and user.is_authenticated:
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class SecurityHeadersMiddleware(SecurityMiddleware):
+    """Django's security headers (nosniff, Referrer-Policy, COOP, HSTS) on the way out only.
+
+    The outermost middleware: a response made by a layer further in (whitenoise's static files,
+    the 400 that SecurityMiddleware's own HTTPS redirect raises for a bad Host) still passes
+    here. The redirect itself stays with SecurityMiddleware, further in. Headers already set
+    are left alone.
+    """
+
+    def process_request(self, request):
+        return None

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 
@@ -77,3 +78,18 @@ class ApiToken(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+
+class Colleague(User):
+    """A user as the clinical lead manages them on the users page: role, status, contact.
+
+    A proxy of Django's user: the same rows, with the permission that page needs. Superuser
+    and staff flags, groups other than the role, and passwords are never set through it.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = "colleague"
+        permissions = [
+            ("manage_users", "Can manage colleagues' roles, active status and contact details")
+        ]

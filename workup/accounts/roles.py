@@ -56,10 +56,9 @@ ROLE_PERMISSIONS = {
             for action in ("view", "add", "change", "delete")
             if (action, m) != ("add", "catalogueversion")
         ],
-        "auth.view_user",
-        "auth.add_user",
-        "auth.change_user",
-        "auth.view_group",
+        # Users: role, active status and contact details, on the app's users page. Never the
+        # stock user admin (superuser flags, groups, passwords): that is for superusers only.
+        "accounts.manage_users",
         "accounts.view_apitoken",
         "accounts.add_apitoken",
         "accounts.change_apitoken",

@@ -70,7 +70,9 @@ class ChangeFilters:
 @dataclass
 class ChangeRow:
     when: datetime
+    # The actor as they were named when the change was made (a later rename changes nothing).
     who: str
+    who_name: str
     area: str
     action: str
     subject: str
@@ -102,9 +104,11 @@ def _entries_of(area: Area, filters: ChangeFilters):
         e_id=F("history_id"),
         e_when=F("history_date"),
         e_user=F("history_user_id"),
+        e_username=F("history_username"),
+        e_fullname=F("history_user_full_name"),
         e_type=F("history_type"),
         e_workup=workup,
-    ).values("e_area", "e_id", "e_when", "e_user", "e_type", "e_workup")
+    ).values("e_area", "e_id", "e_when", "e_user", "e_username", "e_fullname", "e_type", "e_workup")
 
 
 def change_entries(filters: ChangeFilters = ChangeFilters()):
@@ -145,6 +149,12 @@ def _lines(model, record, previous, people) -> list[str]:
     return changed_lines(model, record, previous, people)
 
 
+def actor(entry) -> str:
+    if entry["e_username"]:
+        return entry["e_username"]
+    return "system" if entry["e_user"] is None else f"user {entry['e_user']}"
+
+
 def describe(entries: Iterable[dict]) -> list[ChangeRow]:
     """The rows of a page of entries, in their order, in a fixed number of queries."""
     entries = list(entries)
@@ -179,7 +189,8 @@ def describe(entries: Iterable[dict]) -> list[ChangeRow]:
         rows.append(
             ChangeRow(
                 when=entry["e_when"],
-                who=people.get(entry["e_user"], "system") if entry["e_user"] else "system",
+                who=actor(entry),
+                who_name=entry["e_fullname"] or "",
                 area=area.label,
                 action=ACTIONS.get(record.history_type, record.history_type),
                 subject=_subject(area, record, catalogue),

@@ -97,7 +97,7 @@ class DownloadFilterForm(AuditFilterForm):
     )
 
     def downloads(self, until=None):
-        records = DownloadRecord.objects.select_related("user", "workup__patient")
+        records = DownloadRecord.objects.select_related("workup__patient")
         data = self.cleaned_data
         since, end = self.time_range()
         if until is not None:

@@ -1,21 +1,34 @@
-"""Records of what left the system: every PDF, patient sheet and CSV export (who, what, when)."""
+"""Access records (every read of a patient's record and every file that leaves the system: who,
+what, when) and the heads of the audit chains (``workup.audit.chain``)."""
 
 from django.conf import settings
 from django.db import models
 
+from .chain import HEAD_TABLE, ChainedRecord, full_name
 
-class DownloadRecord(models.Model):
+
+class DownloadRecord(ChainedRecord):
+    """One read or download. Named for its first use; reads of the record on screen and over
+    the API are kept here too, on the same chain."""
+
     class Kind(models.TextChoices):
+        WORKUP_PAGE = "workup_page", "Work-up page (read)"
+        WORKUP_HISTORY = "workup_history", "Work-up history (read)"
+        API_RECORD = "api_workup", "Work-up over the API (read)"
         SUMMARY_PDF = "summary_pdf", "Consultation summary (PDF)"
         SUMMARY_PRINT = "summary_print", "Consultation summary (printable page)"
         HANDOUT = "handout", "Patient sheet (page)"
         HANDOUT_PDF = "handout_pdf", "Patient sheet (PDF)"
         QUEUE_CSV = "queue_csv", "Coordinator queue (CSV)"
         AUDIT_CSV = "audit_csv", "Audit trail (CSV)"
+        USER_CHANGE = "user_change", "User account created or changed"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="downloads"
     )
+    # The actor as they were at the time: a later rename does not move the record.
+    username = models.CharField(max_length=150, blank=True, default="", editable=False)
+    user_full_name = models.CharField(max_length=300, blank=True, default="", editable=False)
     kind = models.CharField(max_length=30, choices=Kind.choices)
     workup = models.ForeignKey(
         "clinic.WorkUp", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -27,6 +40,31 @@ class DownloadRecord(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "access record"
 
     def __str__(self):
-        return f"{self.get_kind_display()} by {self.user} at {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} by {self.who} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    def snapshot_actor(self):
+        if not self.username and self.user_id is not None:
+            self.username = self.user.get_username()
+            self.user_full_name = full_name(self.user)
+
+    @property
+    def who(self) -> str:
+        return self.username or "?"
+
+
+class ChainHead(models.Model):
+    """The newest place and hash of one audit chain."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    seq = models.BigIntegerField(default=0)
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    last_hash = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        db_table = HEAD_TABLE
+
+    def __str__(self):
+        return f"{self.name} at {self.seq}"

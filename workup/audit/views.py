@@ -67,9 +67,19 @@ def changes_csv(request):
         filters=form.as_record(),
         rows=change_entries(filters).count(),
     )
-    header = ["when", "who", "record", "action", "subject", "work-up", "MRN", "what changed"]
+    header = [
+        "when",
+        "who",
+        "name",
+        "record",
+        "action",
+        "subject",
+        "work-up",
+        "MRN",
+        "what changed",
+    ]
     rows = (
-        [local_time(c.when), c.who, c.area, c.action, c.subject, c.workup_id, c.mrn]
+        [local_time(c.when), c.who, c.who_name, c.area, c.action, c.subject, c.workup_id, c.mrn]
         + ["; ".join(c.lines)]
         for c in iter_changes(filters)
     )
@@ -86,11 +96,12 @@ def downloads_csv(request):
     record_export(
         user=request.user, what="downloads", filters=form.as_record(), rows=records.count()
     )
-    header = ["when", "who", "what", "work-up", "MRN", "detail"]
+    header = ["when", "who", "name", "what", "work-up", "MRN", "detail"]
     rows = (
         [
             local_time(r.created_at),
-            r.user.get_username(),
+            r.who,
+            r.user_full_name,
             r.get_kind_display(),
             r.workup_id,
             r.workup.patient.mrn if r.workup_id else "",

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
+from workup.audit.chain import HISTORY_AUDIT_COLUMNS, seal_unchained
 from workup.evidence import engine, store
 from workup.evidence.catalogue import Catalogue
 from workup.evidence.facts import parse_facts
@@ -165,6 +166,7 @@ HISTORY_OWN = (
     "history_change_reason",
     "history_type",
     "history_user",
+    *HISTORY_AUDIT_COLUMNS,
 )
 
 
@@ -191,6 +193,8 @@ def copy_to_history(model, key: str, ids: list[int], when) -> None:
     with connection.cursor() as cursor:
         stamp = connection.ops.adapt_datetimefield_value(when)
         cursor.execute(sql, [stamp, "synthetic demo data", *ids])
+    # Rows written by SQL are put on the audit chain (workup.audit.chain), as save() would.
+    seal_unchained(history)
 
 
 def synthetic_facts(rng: random.Random, age: int, addon_codes) -> dict:

@@ -43,6 +43,9 @@ def _name(user) -> str:
 
 
 def _who(record) -> str:
+    # The name kept with the record (workup.audit.chain): a later rename changes nothing.
+    if record.history_username:
+        return record.history_user_full_name or record.history_username
     user = record.history_user
     if user is None:
         return "system"

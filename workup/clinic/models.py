@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from workup.audit.chain import ChainedHistory
 from workup.evidence.facts import APS_RESULTS, KARYOTYPES, PROTOCOLS
 
 MRN_VALIDATOR = RegexValidator(
@@ -46,7 +47,7 @@ class Patient(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         ordering = ["name", "mrn"]
@@ -108,7 +109,7 @@ class WorkUp(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["signed_assessment"])
+    history = HistoricalRecords(excluded_fields=["signed_assessment"], bases=[ChainedHistory])
 
     class Meta:
         ordering = ["-date", "-pk"]
@@ -217,7 +218,7 @@ class Findings(models.Model):
 
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         verbose_name_plural = "findings"
@@ -239,7 +240,7 @@ class StimulationCycle(models.Model):
         choices=[(p, PROTOCOL_LABELS.get(p, p.replace("_", " ").capitalize())) for p in PROTOCOLS],
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         ordering = ["workup", "sequence"]
@@ -333,7 +334,7 @@ class ChecklistStep(models.Model):
     )
 
     objects = StepQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["in_queue", "queue_due"])
+    history = HistoricalRecords(excluded_fields=["in_queue", "queue_due"], bases=[ChainedHistory])
 
     class Meta:
         ordering = ["workup", "pk"]
@@ -412,7 +413,7 @@ class AddonRequest(models.Model):
     # The counselling form carries the version it was drawn from; a stale save is refused.
     version = models.PositiveIntegerField(default=1)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         ordering = ["workup", "pk"]
@@ -433,7 +434,7 @@ class Addendum(models.Model):
     reason = models.TextField()
     changes = models.TextField(blank=True, help_text="What changed, in words.")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         ordering = ["workup", "created_at"]
