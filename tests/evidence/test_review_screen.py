@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from tests.factories import make_workup
 from workup.evidence import store
-from workup.evidence.models import AddOn, NextStep, Parameter, ReviewRecord
+from workup.evidence.models import ENTRY_MODELS, AddOn, NextStep, Parameter, ReviewRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +153,16 @@ def test_the_admin_links_to_the_review_screen(lead_client):
 def test_the_admin_index_links_to_the_review_screen(lead_client):
     page = lead_client.get(reverse("admin:index")).content.decode()
     assert reverse("evidence:review_queue") in page
+
+
+@pytest.mark.parametrize("kind", sorted(ENTRY_MODELS))
+def test_every_kind_of_catalogue_entry_opens_on_the_review_screen(lead_client, kind):
+    entry = ENTRY_MODELS[kind].objects.filter(retired=False).first()
+    response = lead_client.get(entry_url(kind, entry.code))
+    assert response.status_code == 200
+    assert entry.name in response.content.decode()
+
+
+def test_a_statement_the_engine_says_is_marked_as_needed(lead_client):
+    page = lead_client.get(entry_url("statements", "lugano_caution")).content.decode()
+    assert "cannot work without it" in page

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.http import Http404
 
-from . import requirements
+from . import engine, requirements
 from .catalogue import PILLAR_NAMES, STANCE_NAMES
 from .models import ENTRY_MODELS, ReviewRecord, ReviewStatus, Source
 
@@ -21,6 +21,7 @@ KIND_NAMES = {
     "addons": "Add-on",
     "implantation_chances": "Implantation chance",
     "parameters": "Rule threshold",
+    "statements": "Clinical statement",
 }
 
 # Columns shown elsewhere on the screen (or bookkeeping), not in "What it says".
@@ -175,4 +176,6 @@ def readers(kind: str, code: str):
 
 
 def needed_by_engine(kind: str, code: str) -> bool:
+    if kind == "statements":
+        return code in engine.STATEMENTS
     return kind == "parameters" and code in requirements.required_parameters()
