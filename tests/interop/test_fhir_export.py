@@ -92,10 +92,11 @@ def test_the_bundle_carries_codes_values_units_and_diagnoses(clinician, clinicia
     obs = {o["code"]["text"]: o for o in resources(bundle, "Observation")}
     amh = obs["AMH"]
     assert amh["code"]["coding"] == [{"system": LOINC, "code": "38476-8"}]
-    assert amh["valueQuantity"]["code"] == "ng/mL"
-    assert amh["valueQuantity"]["value"] == pytest.approx(12.5 / 7.14, abs=0.001)
-    entered = amh["component"][0]["valueQuantity"]
-    assert (entered["value"], entered["code"]) == (12.5, "pmol/L")
+    # As entered (pmol/L), and normalised to ng/mL beside it.
+    assert (amh["valueQuantity"]["value"], amh["valueQuantity"]["code"]) == (12.5, "pmol/L")
+    normalised = amh["component"][0]["valueQuantity"]
+    assert normalised["code"] == "ng/mL"
+    assert normalised["value"] == pytest.approx(12.5 / 7.14, abs=0.0001)
     assert obs["TSH"]["valueQuantity"] == {
         "value": 2.4,
         "unit": "mIU/L",

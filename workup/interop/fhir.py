@@ -105,6 +105,10 @@ def _concept(text: str, codings=()) -> dict:
     return out
 
 
+def _amh(value: float, unit: str) -> dict:
+    return {"value": round(value, 4), "unit": unit, "system": UCUM, "code": unit}
+
+
 class BundleBuilder:
     def __init__(self, workup, catalogue=None, codes: CodeBook | None = None):
         self.workup = workup
@@ -238,23 +242,19 @@ class BundleBuilder:
                 {"coding": [{"system": OBS_CATEGORY, "code": "laboratory"}], "text": "Laboratory"}
             ]
         if column == "amh_ng_ml":
-            resource["valueQuantity"] = {
-                "value": round(value, 3),
-                "unit": "ng/mL",
-                "system": UCUM,
-                "code": "ng/mL",
-            }
-            if findings.amh_unit == "pmol/L":
+            # The value as entered (what the laboratory reported), and beside it the value
+            # normalised to ng/mL as the engine reads it.
+            # The findings keep ng/mL to 4 places and a form takes 3: 3 places give back
+            # exactly the value entered in pmol/L.
+            entered_pmol = findings.amh_unit == "pmol/L"
+            resource["valueQuantity"] = (
+                _amh(round(value * AMH_PMOL_PER_NG, 3), "pmol/L")
+                if entered_pmol
+                else _amh(value, "ng/mL")
+            )
+            if entered_pmol:
                 resource["component"] = [
-                    {
-                        "code": {"text": "AMH as entered"},
-                        "valueQuantity": {
-                            "value": round(value * AMH_PMOL_PER_NG, 2),
-                            "unit": "pmol/L",
-                            "system": UCUM,
-                            "code": "pmol/L",
-                        },
-                    }
+                    {"code": {"text": "AMH in ng/mL"}, "valueQuantity": _amh(value, "ng/mL")}
                 ]
         elif isinstance(value, bool):
             if column in POSITIVE_NEGATIVE:

@@ -334,8 +334,9 @@ def candidates_from_fhir(data, mrn_systems: set[str]) -> tuple[list[Candidate], 
         )
         if obs.valueQuantity is not None:
             q = obs.valueQuantity
+            # pydantic holds the decimal exactly as the float was; repr is the number as sent.
             cand.number = float(q.value) if q.value is not None else None
-            cand.value = str(q.value) if q.value is not None else ""
+            cand.value = repr(cand.number) if cand.number is not None else ""
             cand.unit = str(q.code or q.unit or "")
         elif obs.valueBoolean is not None:
             cand.value = "true" if obs.valueBoolean else "false"
