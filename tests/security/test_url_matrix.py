@@ -30,9 +30,12 @@ from tests.security.conftest import stored_rows
 from workup.accounts.models import ApiToken
 from workup.clinic.models import AddonRequest, ChecklistStep, WorkUp
 from workup.clinic.services import track_next_step
+from workup.interop.codes import load_codes
+from workup.interop.models import Coding, IncomingResult
 
 ANON, NOROLE, CLIN, COORD, LEAD = "anonymous", "no role", "clinician", "coordinator", "lead"
-SIGNED_IN = (NOROLE, CLIN, COORD, LEAD)
+LAB = "lab interface"
+SIGNED_IN = (NOROLE, CLIN, COORD, LEAD, LAB)
 ROLES = {CLIN, COORD, LEAD}
 
 # Outcomes: a status code, or one of these.
@@ -70,6 +73,8 @@ class Rule:
     # A POST body that makes a real write for an allowed user, so a refusal is meaningful.
     data: Callable = lambda s: {}
     json: bool = False
+    # A raw body of this content type (an HL7 v2 message), instead of form data or JSON.
+    raw: str = ""
 
 
 def workup_pk(s):
@@ -119,6 +124,32 @@ MATRIX: dict[str, Rule] = {
         json=True,
     ),
     "api_workup_detail": Rule(get=api(ROLES), post=everyone(NO_METHOD), kwargs=workup_pk),
+    "api_workup_fhir": Rule(get=api(ROLES), post=everyone(NO_METHOD), kwargs=workup_pk),
+    # Lab results in: the lab interface only (its bridge's token), never a person's role.
+    "api_results": Rule(
+        get=everyone(NO_METHOD),
+        post=api({LAB}),
+        data=lambda s: {
+            "resourceType": "Observation",
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "3016-3"}]},
+            "subject": {"identifier": {"system": "urn:rif-workup:mrn", "value": s.patient.mrn}},
+            "valueQuantity": {"value": 2.2, "unit": "mIU/L"},
+        },
+        json=True,
+    ),
+    "api_results_hl7": Rule(
+        get=everyone(NO_METHOD),
+        post=api({LAB}),
+        data=lambda s: "\r".join(
+            [
+                "MSH|^~\\&|LIS|CITYLAB|RIF|CLINIC|20261201101500||ORU^R01^ORU_R01|M1|P|2.5.1",
+                f"PID|1||{s.patient.mrn}^^^CLINIC^MR",
+                "OBX|1|NM|3016-3^TSH^LN||2.2|mIU/L|||||F",
+            ]
+        ),
+        raw="application/hl7-v2",
+    ),
     # --- the clinical record ---
     "clinic:home": Rule(get=only(ROLES), post=no_method()),
     "clinic:patient_list": Rule(get=only(ROLES), post=no_method()),
@@ -232,6 +263,19 @@ MATRIX: dict[str, Rule] = {
     "audit:downloads": Rule(get=only({LEAD}), post=no_method()),
     "audit:changes_csv": Rule(get=only({LEAD}), post=no_method()),
     "audit:downloads_csv": Rule(get=only({LEAD}), post=no_method()),
+    # --- incoming lab results: a clinician decides ---
+    "interop:accept_result": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=lambda s: {"pk": s.workup.pk, "result_pk": s.result.pk},
+        data=lambda s: {"version": s.result.version},
+    ),
+    "interop:reject_result": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=lambda s: {"pk": s.workup.pk, "result_pk": s.result.pk},
+        data=lambda s: {"version": s.result.version, "reason": "Wrong patient"},
+    ),
 }
 
 # The admin's own pages (not per model).
@@ -267,6 +311,8 @@ LEAD_ADMIN_MODELS = {
     "accounts.apitoken",
     "axes.accessattempt",
     "axes.accesslog",
+    "interop.coding",
+    "interop.labcodemapping",
     *(
         f"evidence.{name}"
         for name in (
@@ -340,6 +386,7 @@ class Sample:
     workup: object = None
     token: object = None
     addon_request: object = None
+    result: object = None
     clients: dict = field(default_factory=dict)
 
 
@@ -359,7 +406,9 @@ def sample(loaded_catalogue):
         CLIN: make_user("alice", "clinician"),
         COORD: make_user("carol", "coordinator"),
         LEAD: make_user("lena", "lead"),
+        LAB: make_user("lab", "lab_interface"),
     }
+    load_codes()
     patient = make_patient(name="Matrix Sample")
     workup = make_workup(clinician=users[CLIN], patient=patient, facts=SAMPLE_FACTS)
     track_next_step(workup=workup, code="polypectomy", user=users[CLIN])
@@ -370,6 +419,17 @@ def sample(loaded_catalogue):
         workup=workup,
         token=token,
         addon_request=AddonRequest.objects.get(workup=workup, addon_code="intralipids"),
+        result=IncomingResult.objects.create(
+            workup=workup,
+            coding=Coding.objects.get(key="loinc-tsh"),
+            source_format="hl7v2",
+            sender="CITYLAB",
+            local_code="3016-3",
+            value_sent="2.2",
+            unit_sent="mIU/L",
+            number=2.2,
+            unit="mIU/L",
+        ),
     )
 
 
@@ -389,13 +449,15 @@ def client_for(actor, sample, **options) -> Client:
 
 def first_actor(outcomes: dict, wanted) -> str | None:
     """The first visitor, clinician first, whose outcome is one of ``wanted``."""
-    return next((a for a in (CLIN, COORD, LEAD, NOROLE, ANON) if outcomes[a] in wanted), None)
+    return next((a for a in (CLIN, COORD, LEAD, LAB, NOROLE, ANON) if outcomes[a] in wanted), None)
 
 
 def send(client, method, url, sample, rule):
     if method == "get":
         return client.get(url)
     data = rule.data(sample)
+    if rule.raw:
+        return client.post(url, data, content_type=rule.raw)
     if rule.json:
         return client.post(url, json.dumps(data), content_type="application/json")
     return client.post(url, data)

@@ -162,8 +162,10 @@ class IncomingResult(models.Model):
         return self.status == self.Status.WAITING
 
     @property
-    def shown_value(self) -> str:
-        if self.positive is not None and self.number is None:
+    def recorded_as(self) -> str:
+        """How the result would be recorded, in the normalised unit."""
+        if self.number is not None:
+            return f"{round(self.number, 3):g} {self.unit}"
+        if self.positive is not None:
             return "Positive" if self.positive else "Negative"
-        sent = f"{self.value_sent} {self.unit_sent}".strip()
-        return sent
+        return ""

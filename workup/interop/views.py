@@ -158,7 +158,7 @@ def _results_hl7(request, user):
     except Refused as refused:
         code = "AR" if refused.malformed else "AE"
         return HttpResponse(
-            message.ack(code, refused.issues, note="Nothing stored"),
+            message.ack(code, refused.issues, note="Refused: nothing was saved"),
             status=400 if refused.malformed else 422,
             content_type=HL7_CONTENT_TYPE,
         )
@@ -180,7 +180,7 @@ def results_hl7(request):
             words = "Refused."
         issues = [Issue("MSH", "business-rule", words)]
         out = HttpResponse(
-            Hl7Message("").ack("AR", issues, note="Nothing stored"),
+            Hl7Message("").ack("AR", issues, note="Refused: nothing was saved"),
             status=response.status_code,
             content_type=HL7_CONTENT_TYPE,
         )
