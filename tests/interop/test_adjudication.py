@@ -211,3 +211,22 @@ def test_round_trip_export_post_back_accept_same_engine_answer(
     facts_b, answer_b = assess_workup(WorkUp.objects.get(pk=fresh.pk), catalogue)
     assert facts_b.amh.ng_ml == pytest.approx(facts_a.amh.ng_ml, abs=1e-3)
     assert answer_b == answer_a
+
+
+@pytest.mark.django_db
+def test_a_decision_on_a_stale_page_is_refused_and_changes_nothing(lab, workup, clinician_client):
+    post_results(lab, "ADJ-0001", obs("3016-3", mrn="ADJ-0001", quantity=(2.0, "mIU/L")))
+    result = IncomingResult.objects.get()
+    IncomingResult.objects.filter(pk=result.pk).update(version=2)  # someone else touched it
+    _, html = page_messages(clinician_client, accept(clinician_client, result))
+    assert "changed while you were reading" in html
+    assert Findings.objects.get(workup=workup).tsh is None
+    assert IncomingResult.objects.get().is_waiting
+
+
+@pytest.mark.django_db
+def test_the_lab_interface_sees_no_page_and_no_result(lab_user, workup):
+    client = Client()
+    client.force_login(lab_user)
+    assert client.get(workup.get_absolute_url()).status_code == 403
+    assert client.get(reverse("api_workup_fhir", args=[workup.pk])).status_code == 403
