@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "workup.coordination",
     "workup.documents",
     "workup.audit",
+    "workup.interop",
     # Last, so that every permission exists when it sets up the roles after migrate.
     "workup.accounts",
 ]
@@ -310,6 +311,8 @@ SITE_URL = os.environ.get("DJANGO_SITE_URL", "").rstrip("/")
 # The clinic named on summaries and patient sheets.
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "Demo Fertility Clinic")
 CLINIC_ADDRESS = os.environ.get("CLINIC_ADDRESS", "1 Example Street, Demo Town")
+# The identifier system of the clinic's MRNs in FHIR (Patient.identifier.system): docs/interop.md.
+INTEROP_MRN_SYSTEM = os.environ.get("INTEROP_MRN_SYSTEM", "urn:rif-workup:mrn")
 
 EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"

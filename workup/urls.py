@@ -7,6 +7,7 @@ from django.urls import include, path
 from workup.accounts.views import SignOutView
 from workup.clinic import api
 from workup.clinic.views import health
+from workup.interop import views as interop
 
 # Pages that say why and lead back; JSON under /api/.
 handler403 = "workup.clinic.views.errors.permission_denied"
@@ -27,10 +28,14 @@ urlpatterns = [
     path("api/assess", api.assess, name="api_assess"),
     path("api/workups", api.workups, name="api_workups"),
     path("api/workups/<int:pk>", api.workup_detail, name="api_workup_detail"),
+    path("api/workups/<int:pk>/fhir", interop.workup_fhir, name="api_workup_fhir"),
+    path("api/results", interop.results_fhir, name="api_results"),
+    path("api/results/hl7", interop.results_hl7, name="api_results_hl7"),
     path("admin/", admin.site.urls),
     path("", include("workup.clinic.urls")),
     path("", include("workup.coordination.urls")),
     path("", include("workup.documents.urls")),
     path("", include("workup.audit.urls")),
     path("", include("workup.evidence.urls")),
+    path("", include("workup.interop.urls")),
 ]

@@ -32,9 +32,12 @@ from workup.clinic.models import AddonRequest, ChecklistStep
 from workup.clinic.services import track_next_step
 from workup.evidence import store
 from workup.evidence.models import Parameter
+from workup.interop.codes import load_codes
+from workup.interop.models import Coding, IncomingResult
 
 ANON, NOROLE, CLIN, COORD, LEAD = "anonymous", "no role", "clinician", "coordinator", "lead"
-SIGNED_IN = (NOROLE, CLIN, COORD, LEAD)
+LAB = "lab interface"
+SIGNED_IN = (NOROLE, CLIN, COORD, LEAD, LAB)
 ROLES = {CLIN, COORD, LEAD}
 
 # Outcomes: a status code, or one of these.
@@ -72,6 +75,8 @@ class Rule:
     # A POST body that makes a real write for an allowed user, so a refusal is meaningful.
     data: Callable = lambda s: {}
     json: bool = False
+    # A raw body of this content type (an HL7 v2 message), instead of form data or JSON.
+    raw: str = ""
 
 
 def workup_pk(s):
@@ -170,6 +175,32 @@ MATRIX: dict[str, Rule] = {
         json=True,
     ),
     "api_workup_detail": Rule(get=api(ROLES), post=everyone(NO_METHOD), kwargs=workup_pk),
+    "api_workup_fhir": Rule(get=api(ROLES), post=everyone(NO_METHOD), kwargs=workup_pk),
+    # Lab results in: the lab interface only (its bridge's token), never a person's role.
+    "api_results": Rule(
+        get=everyone(NO_METHOD),
+        post=api({LAB}),
+        data=lambda s: {
+            "resourceType": "Observation",
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "3016-3"}]},
+            "subject": {"identifier": {"system": "urn:rif-workup:mrn", "value": s.patient.mrn}},
+            "valueQuantity": {"value": 2.2, "unit": "mIU/L"},
+        },
+        json=True,
+    ),
+    "api_results_hl7": Rule(
+        get=everyone(NO_METHOD),
+        post=api({LAB}),
+        data=lambda s: "\r".join(
+            [
+                "MSH|^~\\&|LIS|CITYLAB|RIF|CLINIC|20261201101500||ORU^R01^ORU_R01|M1|P|2.5.1",
+                f"PID|1||{s.patient.mrn}^^^CLINIC^MR",
+                "OBX|1|NM|3016-3^TSH^LN||2.2|mIU/L|||||F",
+            ]
+        ),
+        raw="application/hl7-v2",
+    ),
     # --- the clinical record ---
     # The start page by role; a coordinator is sent on to the coordinator queue.
     "clinic:home": Rule(get={**only({CLIN, LEAD}), COORD: DONE}, post=no_method()),
@@ -299,11 +330,24 @@ MATRIX: dict[str, Rule] = {
     "evidence:review_entry": Rule(
         get=only({LEAD}),
         post=only({LEAD}, yes=DONE),
-        kwargs=lambda s: {"kind": "parameters", "code": "bmi_upper"},
+        kwargs=lambda s: {"kind": "parameters", "code": "aps_repeat_weeks"},
         data=lambda s: {
             "status": "verified",
-            "seen": Parameter.objects.get(code="bmi_upper").updated_at.isoformat(),
+            "seen": Parameter.objects.get(code="aps_repeat_weeks").updated_at.isoformat(),
         },
+    ),
+    # --- incoming lab results: a clinician decides ---
+    "interop:accept_result": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=lambda s: {"pk": s.workup.pk, "result_pk": s.result.pk},
+        data=lambda s: {"version": s.result.version},
+    ),
+    "interop:reject_result": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=lambda s: {"pk": s.workup.pk, "result_pk": s.result.pk},
+        data=lambda s: {"version": s.result.version, "reason": "Wrong patient"},
     ),
 }
 
@@ -345,6 +389,8 @@ LEAD_ADMIN_MODELS = {
     "accounts.apitoken",
     "axes.accessattempt",
     "axes.accesslog",
+    "interop.coding",
+    "interop.labcodemapping",
     *(
         f"evidence.{name}"
         for name in (
@@ -418,6 +464,7 @@ class Sample:
     workup: object = None
     token: object = None
     addon_request: object = None
+    result: object = None
     clients: dict = field(default_factory=dict)
 
 
@@ -437,7 +484,9 @@ def sample(loaded_catalogue):
         CLIN: make_user("alice", "clinician"),
         COORD: make_user("carol", "coordinator"),
         LEAD: make_user("lena", "lead"),
+        LAB: make_user("lab", "lab_interface"),
     }
+    load_codes()
     patient = make_patient(name="Matrix Sample")
     workup = make_workup(clinician=users[CLIN], patient=patient, facts=SAMPLE_FACTS)
     track_next_step(workup=workup, code="polypectomy", user=users[CLIN])
@@ -448,6 +497,17 @@ def sample(loaded_catalogue):
         workup=workup,
         token=token,
         addon_request=AddonRequest.objects.get(workup=workup, addon_code="intralipids"),
+        result=IncomingResult.objects.create(
+            workup=workup,
+            coding=Coding.objects.get(key="loinc-tsh"),
+            source_format="hl7v2",
+            sender="CITYLAB",
+            local_code="3016-3",
+            value_sent="2.2",
+            unit_sent="mIU/L",
+            number=2.2,
+            unit="mIU/L",
+        ),
     )
 
 
@@ -467,13 +527,15 @@ def client_for(actor, sample, **options) -> Client:
 
 def first_actor(outcomes: dict, wanted) -> str | None:
     """The first visitor, clinician first, whose outcome is one of ``wanted``."""
-    return next((a for a in (CLIN, COORD, LEAD, NOROLE, ANON) if outcomes[a] in wanted), None)
+    return next((a for a in (CLIN, COORD, LEAD, LAB, NOROLE, ANON) if outcomes[a] in wanted), None)
 
 
 def send(client, method, url, sample, rule):
     if method == "get":
         return client.get(url)
     data = rule.data(sample)
+    if rule.raw:
+        return client.post(url, data, content_type=rule.raw)
     if rule.json:
         return client.post(url, json.dumps(data), content_type="application/json")
     return client.post(url, data)

@@ -9,7 +9,9 @@ from django.contrib.auth.models import Group, Permission
 CLINICIAN = "clinician"
 COORDINATOR = "coordinator"
 LEAD = "lead"
-ROLES = (CLINICIAN, COORDINATOR, LEAD)
+# A laboratory's interface (its MLLP-to-HTTP bridge): sends results, sees nothing.
+LAB_INTERFACE = "lab_interface"
+ROLES = (CLINICIAN, COORDINATOR, LEAD, LAB_INTERFACE)
 
 _CATALOGUE_MODELS = (
     "catalogueversion",
@@ -35,6 +37,7 @@ ROLE_PERMISSIONS = {
         "clinic.manage_steps",
         "evidence.run_assessment",
         *[f"evidence.view_{m}" for m in _CATALOGUE_MODELS],
+        "interop.adjudicate_results",
     ],
     COORDINATOR: [
         "clinic.view_patient",
@@ -66,7 +69,12 @@ ROLE_PERMISSIONS = {
         "axes.view_accessattempt",
         "axes.delete_accessattempt",
         "axes.view_accesslog",
+        # Standard codes (reviewed like the catalogue) and the laboratories' code table.
+        "interop.view_coding",
+        "interop.change_coding",
+        *[f"interop.{a}_labcodemapping" for a in ("view", "add", "change", "delete")],
     ],
+    LAB_INTERFACE: ["interop.submit_results"],
 }
 
 # The lead works in the Django admin (catalogue, users); the other roles never see it.

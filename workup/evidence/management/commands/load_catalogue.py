@@ -27,3 +27,13 @@ class Command(BaseCommand):
                 "The catalogue was not loaded:\n" + "\n".join(f"- {p}" for p in report.problems)
             )
         self.stdout.write(str(report))
+        # The standard codes (LOINC, ICD-10-CM) of the catalogue, same rules (workup.interop).
+        from workup.interop.codes import load_codes
+
+        codes = load_codes()
+        if codes.problems:
+            raise CommandError(
+                "The standard codes were not loaded:\n"
+                + "\n".join(f"- {p}" for p in codes.problems)
+            )
+        self.stdout.write(str(codes))

@@ -1,0 +1,547 @@
+"""A work-up as a FHIR R4 Bundle, built from the record and checked with ``fhir.resources``.
+
+An open work-up is a ``collection``; a signed one a ``document`` led by its ``Composition``, with
+the signed summary PDF as a ``DocumentReference`` and the sign-off as a ``Provenance``. The next
+steps of a signed work-up are those it was signed with (``WorkUp.signed_assessment``): a
+signature freezes what was signed. Clinical codes come only from the catalogue's verified codes
+(``codes.CodeBook``); the other codes here are FHIR's and HL7's own structural vocabularies.
+
+The models are those of ``fhir.resources.R4B`` (the library models R4B, 4.3.0, not R4 4.0.1);
+only resources whose structure R4B did not change are used, and the tests check every bundle
+with the R4 (4.0.1) models of ``fhirclient`` too (docs/interop.md says why).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from fhir.resources.R4B.bundle import Bundle
+
+from workup.clinic.assessment import assess_workup
+from workup.clinic.forms import display_value
+from workup.clinic.models import ChecklistStep
+from workup.clinic.steps import LABELS, STEP_FIELDS, UNITS
+from workup.evidence import store
+from workup.evidence.facts import AMH_PMOL_PER_NG
+
+from .codes import CodeBook
+from .models import Coding
+
+FHIR_JSON = "application/fhir+json; fhirVersion=4.0"
+UCUM = "http://unitsofmeasure.org"
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+PROVENANCE_AGENT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+DOCUMENT_COMPLETION = "http://terminology.hl7.org/CodeSystem/v3-DocumentCompletion"
+
+# Findings that are diagnoses (FHIR Condition), with the value that makes them one.
+DIAGNOSES = (
+    ("hysteroscopy_polyp", "true"),
+    ("hysteroscopy_submucosal_fibroid", "true"),
+    ("hysteroscopy_septum", "true"),
+    ("hysteroscopy_adhesions", "true"),
+    ("ce_cd138_positive", "true"),
+    ("hydrosalpinx", "true"),
+    ("adenomyosis", "true"),
+    ("aps", "confirmed"),
+    ("karyotype", "abnormal"),
+)
+# A diagnosis a later finding resolves (chronic endometritis cured on re-biopsy).
+RESOLVED_BY = {"ce_cd138_positive": ("ce_rebiopsy_negative", "ce_second_line_rebiopsy_negative")}
+# Findings kept as UCUM quantities; other numbers are counts (valueInteger).
+UCUM_UNITS = {"bmi": ("kg/m²", "kg/m2"), "tsh": ("mIU/L", "m[IU]/L")}
+LAB_FINDINGS = {"tsh", "tpo_positive", "aps", "amh_ng_ml"}
+# Findings recorded with the laboratory's positive/negative wording.
+POSITIVE_NEGATIVE = {"tpo_positive", "ce_cd138_positive"}
+SKIPPED = {"amh_unit"}  # folded into the AMH observation
+TASK_STATUS = {
+    ChecklistStep.Status.PENDING: "requested",
+    ChecklistStep.Status.SCHEDULED: "accepted",
+    ChecklistStep.Status.AWAITING_FINDINGS: "in-progress",
+    ChecklistStep.Status.DONE: "completed",
+    ChecklistStep.Status.NOT_INDICATED: "cancelled",
+}
+ACTIVITY_STATUS = {
+    "requested": "not-started",
+    "accepted": "scheduled",
+    "in-progress": "in-progress",
+    "completed": "completed",
+    "cancelled": "cancelled",
+}
+_NAMESPACE = uuid.UUID("6f1c1f2e-54d4-4b0c-9a35-2d6a0c1e7b10")
+
+
+def mrn_system() -> str:
+    return getattr(settings, "INTEROP_MRN_SYSTEM", "urn:rif-workup:mrn")
+
+
+def _uuid(*parts) -> str:
+    return str(uuid.uuid5(_NAMESPACE, "/".join(str(p) for p in parts)))
+
+
+def _instant(value: datetime) -> str:
+    return timezone.localtime(value).isoformat(timespec="seconds")
+
+
+def _ref(resource: dict, display: str | None = None) -> dict:
+    out = {"reference": f"urn:uuid:{resource['id']}"}
+    if display:
+        out["display"] = display
+    return out
+
+
+def _concept(text: str, codings=()) -> dict:
+    out = {"text": text}
+    if codings:
+        out["coding"] = [{"system": c.system, "code": c.code} for c in codings]
+    return out
+
+
+def _amh(value: float, unit: str) -> dict:
+    return {"value": round(value, 4), "unit": unit, "system": UCUM, "code": unit}
+
+
+class BundleBuilder:
+    def __init__(self, workup, catalogue=None, codes: CodeBook | None = None):
+        self.workup = workup
+        self.catalogue = catalogue or store.get_catalogue()
+        self.codes = codes or CodeBook.load()
+        self.entries: list[dict] = []
+        self.people: dict[int, dict] = {}
+        self.sections: dict[str, list[dict]] = {}
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def add(self, resource: dict, section: str | None = None) -> dict:
+        self.entries.append({"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource})
+        if section:
+            self.sections.setdefault(section, []).append(_ref(resource))
+        return resource
+
+    def practitioner(self, user) -> dict | None:
+        if user is None:
+            return None
+        if user.pk not in self.people:
+            self.people[user.pk] = self.add(
+                {
+                    "resourceType": "Practitioner",
+                    "id": _uuid("practitioner", user.pk),
+                    "name": [{"text": user.get_full_name() or user.get_username()}],
+                }
+            )
+        return self.people[user.pk]
+
+    def subject(self) -> dict:
+        ref = _ref(self.patient, self.workup.patient.name)
+        ref["identifier"] = {"system": mrn_system(), "value": self.workup.patient.mrn}
+        return ref
+
+    # --- resources ------------------------------------------------------------------------------
+
+    def build(self) -> dict:
+        workup = self.workup
+        self.patient = self.add(
+            {
+                "resourceType": "Patient",
+                "id": _uuid("patient", workup.patient.pk),
+                "identifier": [
+                    {
+                        "use": "usual",
+                        "type": {"coding": [{"system": V2_0203, "code": "MR"}], "text": "MRN"},
+                        "system": mrn_system(),
+                        "value": workup.patient.mrn,
+                    }
+                ],
+                "name": [{"text": workup.patient.name}],
+                "birthDate": workup.patient.birth_date.isoformat(),
+            }
+        )
+        self.clinician = self.practitioner(workup.clinician)
+        if workup.is_signed and workup.signed_assessment:
+            answer = workup.signed_assessment
+        else:
+            _, answer = assess_workup(workup, self.catalogue)
+        observations = self.observations()
+        self.conditions(observations)
+        self.procedures()
+        tasks = self.tasks()
+        self.care_plan(answer, tasks)
+        if workup.is_signed:
+            self.document_parts()
+        bundle = {
+            "resourceType": "Bundle",
+            "id": _uuid("bundle", workup.pk, workup.version),
+            "identifier": {
+                "system": "urn:ietf:rfc:3986",
+                "value": f"urn:uuid:{_uuid('doc', workup.pk, workup.version)}",
+            },
+            "type": "document" if workup.is_signed else "collection",
+            "timestamp": _instant(timezone.now()),
+            "entry": self.entries,
+        }
+        if workup.is_signed:
+            bundle["entry"] = [self.composition(), *self.entries]
+        return Bundle.model_validate(bundle).model_dump(mode="json", exclude_none=True)
+
+    def observations(self) -> dict[str, dict]:
+        findings = self.workup.findings
+        out = {}
+        for step, columns in STEP_FIELDS.items():
+            for column in columns:
+                value = getattr(findings, column, None)
+                if column in SKIPPED or value is None or value == "":
+                    continue
+                out[column] = self.add(self.observation(step, column, value), "findings")
+        for cycle in self.workup.cycles.all():
+            resource = {
+                "resourceType": "Observation",
+                "id": _uuid("cycle", cycle.pk),
+                "status": "final",
+                "code": {"text": f"Previous ovarian stimulation, cycle {cycle.sequence}"},
+                "subject": self.subject(),
+                "valueInteger": cycle.oocytes,
+                "note": [{"text": f"Oocytes retrieved: {cycle.oocytes}"}],
+            }
+            if cycle.daily_dose_iu is not None:
+                resource["component"] = [
+                    {
+                        "code": {"text": "Daily FSH dose"},
+                        "valueQuantity": {
+                            "value": cycle.daily_dose_iu,
+                            "unit": "IU",
+                            "system": UCUM,
+                            "code": "[IU]",
+                        },
+                    }
+                ]
+            self.add(resource, "findings")
+        return out
+
+    def observation(self, step: str, column: str, value) -> dict:
+        findings = self.workup.findings
+        codings = self.codes.observations.get(column, [])
+        resource = {
+            "resourceType": "Observation",
+            "id": _uuid("finding", self.workup.pk, column),
+            "status": "final",
+            "code": _concept(LABELS.get(column, column), codings),
+            "subject": self.subject(),
+            "issued": _instant(findings.updated_at),
+            "performer": [_ref(self.clinician)],
+        }
+        if column in LAB_FINDINGS:
+            resource["category"] = [
+                {"coding": [{"system": OBS_CATEGORY, "code": "laboratory"}], "text": "Laboratory"}
+            ]
+        if column == "amh_ng_ml":
+            # The value as entered (what the laboratory reported), and beside it the value
+            # normalised to ng/mL as the engine reads it.
+            # The findings keep ng/mL to 4 places and a form takes 3: 3 places give back
+            # exactly the value entered in pmol/L.
+            entered_pmol = findings.amh_unit == "pmol/L"
+            resource["valueQuantity"] = (
+                _amh(round(value * AMH_PMOL_PER_NG, 3), "pmol/L")
+                if entered_pmol
+                else _amh(value, "ng/mL")
+            )
+            if entered_pmol:
+                resource["component"] = [
+                    {"code": {"text": "AMH in ng/mL"}, "valueQuantity": _amh(value, "ng/mL")}
+                ]
+        elif isinstance(value, bool):
+            if column in POSITIVE_NEGATIVE:
+                resource["valueCodeableConcept"] = {"text": display_value(findings, column)}
+                code = "POS" if value else "NEG"
+                resource["interpretation"] = [
+                    {"coding": [{"system": INTERPRETATION, "code": code}], "text": code.title()}
+                ]
+            else:
+                resource["valueBoolean"] = value
+        elif isinstance(value, date):
+            resource["valueDateTime"] = value.isoformat()
+        elif isinstance(value, str):
+            resource["valueCodeableConcept"] = {"text": display_value(findings, column)}
+        elif column in UCUM_UNITS:
+            shown, code = UCUM_UNITS[column]
+            resource["valueQuantity"] = {
+                "value": value,
+                "unit": shown,
+                "system": UCUM,
+                "code": code,
+            }
+        elif column in UNITS:
+            resource["valueQuantity"] = {"value": value, "unit": UNITS[column]}
+        else:
+            resource["valueInteger"] = int(value)
+        return resource
+
+    def conditions(self, observations: dict) -> None:
+        findings = self.workup.findings
+        texts = {
+            (c.target, c.when): c.text
+            for c in Coding.objects.filter(applies_to=Coding.AppliesTo.CONDITION, retired=False)
+        }
+        for column, when in DIAGNOSES:
+            value = getattr(findings, column, None)
+            shown = "true" if value is True else str(value)
+            if shown != when:
+                continue
+            coding = self.codes.conditions.get((column, when))
+            text = texts.get((column, when)) or LABELS.get(column, column)
+            if column == "karyotype":
+                text = f"{LABELS[column]}: {display_value(findings, column)}"
+            resolved = any(getattr(findings, c, None) is True for c in RESOLVED_BY.get(column, ()))
+            clinical = "resolved" if resolved else "active"
+            resource = {
+                "resourceType": "Condition",
+                "id": _uuid("condition", self.workup.pk, column),
+                "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": clinical}]},
+                "verificationStatus": {
+                    "coding": [{"system": CONDITION_VERIFICATION, "code": "confirmed"}]
+                },
+                "category": [
+                    {"coding": [{"system": CONDITION_CATEGORY, "code": "encounter-diagnosis"}]}
+                ],
+                "code": _concept(text, [coding] if coding else ()),
+                "subject": self.subject(),
+                "recorder": _ref(self.clinician),
+                "evidence": [{"detail": [_ref(observations[column])]}],
+            }
+            self.add(resource, "conditions")
+
+    def procedures(self) -> None:
+        findings = self.workup.findings
+        done = (
+            (
+                "hysteroscopy",
+                findings.hysteroscopy_done,
+                findings.hysteroscopy_date,
+                "Hysteroscopy",
+            ),
+            (
+                "ce_biopsy",
+                findings.ce_biopsy_done,
+                findings.ce_biopsy_date,
+                "Endometrial biopsy (CD138 staining for chronic endometritis)",
+            ),
+        )
+        for key, was_done, when, text in done:
+            if was_done is not True:
+                continue
+            resource = {
+                "resourceType": "Procedure",
+                "id": _uuid("procedure", self.workup.pk, key),
+                "status": "completed",
+                "code": {"text": text},
+                "subject": self.subject(),
+            }
+            if when:
+                resource["performedDateTime"] = when.isoformat()
+            self.add(resource, "procedures")
+        failed = findings.failed_transfers or 0
+        euploid = findings.euploid_failed_transfers
+        for number in range(1, failed + 1):
+            note = "Recorded as a count in the transfer history; the date is not recorded."
+            if euploid is not None:
+                note += f" {euploid} of the {failed} failed transfers were of euploid embryos."
+            self.add(
+                {
+                    "resourceType": "Procedure",
+                    "id": _uuid("transfer", self.workup.pk, number),
+                    "status": "completed",
+                    "code": {"text": f"Embryo transfer {number} of {failed}"},
+                    "subject": self.subject(),
+                    "outcome": {"text": "No positive pregnancy test"},
+                    "note": [{"text": note}],
+                },
+                "procedures",
+            )
+
+    def step_name(self, step) -> str:
+        entry = self.catalogue.investigations.get(step.code) or self.catalogue.next_steps.get(
+            step.code
+        )
+        return entry.name if entry else step.code
+
+    def tasks(self) -> dict[str, dict]:
+        out = {}
+        for step in self.workup.steps.all():
+            status = TASK_STATUS[step.status]
+            resource = {
+                "resourceType": "Task",
+                "id": _uuid("task", step.pk),
+                "identifier": [{"system": "urn:rif-workup:step", "value": str(step.pk)}],
+                "status": status,
+                "intent": "order",
+                "code": {"text": self.step_name(step)},
+                "description": step.get_kind_display(),
+                "for": self.subject(),
+                "authoredOn": _instant(step.created_at),
+                "lastModified": _instant(step.updated_at),
+                "requester": _ref(self.clinician),
+            }
+            owner = self.practitioner(step.assignee)
+            if owner:
+                resource["owner"] = _ref(owner)
+            if step.due_date:
+                resource["restriction"] = {"period": {"end": step.due_date.isoformat()}}
+            if step.scheduled_for:
+                resource["executionPeriod"] = {"start": step.scheduled_for.isoformat()}
+            if step.status == ChecklistStep.Status.NOT_INDICATED and step.not_indicated_reason:
+                resource["statusReason"] = {"text": step.not_indicated_reason}
+            out[step.code] = self.add(resource, "plan")
+        return out
+
+    def care_plan(self, answer: dict, tasks: dict) -> None:
+        sources = self.catalogue.sources
+        activities = []
+        for step in answer.get("next_steps", []):
+            notes = []
+            for key in step.get("sources", []):
+                source = sources.get(key)
+                if source is None:
+                    continue
+                text = f"Source: {source.citation}"
+                if getattr(source, "doi", ""):
+                    text += f" doi:{source.doi}"
+                notes.append({"text": text})
+            if not notes:
+                notes.append({"text": "No source in the catalogue yet."})
+            review = (
+                "Verified by the clinical lead"
+                if step.get("review") == "verified"
+                else "Pending clinical review"
+            )
+            notes.append({"text": f"Catalogue review status: {review}."})
+            task = tasks.get(step["code"])
+            detail_status = ACTIVITY_STATUS[task["status"]] if task else "not-started"
+            activity = {
+                "progress": notes,
+                "detail": {
+                    "code": {"text": step["name"]},
+                    "status": detail_status,
+                    "description": step.get("summary") or step["name"],
+                },
+            }
+            if step.get("trigger"):
+                activity["detail"]["reasonCode"] = [{"text": step["trigger"]}]
+            if task:
+                activity["reference"] = _ref(task)
+            activities.append(activity)
+        self.careplan = self.add(
+            {
+                "resourceType": "CarePlan",
+                "id": _uuid("careplan", self.workup.pk, self.workup.version),
+                "status": "active",
+                "intent": "plan",
+                "title": "Next steps of the RIF work-up",
+                "subject": self.subject(),
+                "created": _instant(self.workup.created_at),
+                "author": _ref(self.clinician),
+                "activity": activities,
+                "note": [
+                    {
+                        "text": "Decision support from the evidence catalogue "
+                        f"{answer.get('catalogue', {}).get('version', '')}: the clinician decides."
+                    }
+                ],
+            },
+            "plan",
+        )
+
+    def document_parts(self) -> None:
+        workup = self.workup
+        signer = self.practitioner(workup.signed_by)
+        path = reverse("documents:summary_pdf", args=[workup.pk])
+        site = getattr(settings, "SITE_URL", "")
+        self.document = self.add(
+            {
+                "resourceType": "DocumentReference",
+                "id": _uuid("pdf", workup.pk, workup.version),
+                "status": "current",
+                "docStatus": "final",
+                "type": {"text": "RIF work-up consultation summary"},
+                "subject": self.subject(),
+                "date": _instant(workup.signed_at),
+                "author": [_ref(signer)],
+                "authenticator": _ref(signer),
+                "content": [
+                    {
+                        "attachment": {
+                            "contentType": "application/pdf",
+                            "url": f"{site}{path}",
+                            "title": f"Consultation summary, work-up of {workup.date:%d %b %Y}",
+                            "creation": _instant(workup.signed_at),
+                        }
+                    }
+                ],
+            },
+            "document",
+        )
+        self.signer = signer
+
+    def composition(self) -> dict:
+        workup = self.workup
+        comp_id = _uuid("composition", workup.pk, workup.version)
+        titles = {
+            "findings": "Findings",
+            "conditions": "Diagnoses",
+            "procedures": "Procedures",
+            "plan": "Plan: checklist and next steps",
+            "document": "Signed summary",
+        }
+        composition = {
+            "resourceType": "Composition",
+            "id": comp_id,
+            "status": "final",
+            "type": {"text": "RIF work-up consultation summary"},
+            "subject": self.subject(),
+            "date": _instant(workup.signed_at),
+            "author": [_ref(self.signer)],
+            "title": f"RIF work-up of {workup.date:%d %b %Y}",
+            "attester": [
+                {"mode": "legal", "time": _instant(workup.signed_at), "party": _ref(self.signer)}
+            ],
+            "section": [
+                {"title": titles[key], "entry": refs} for key, refs in self.sections.items() if refs
+            ],
+        }
+        self.add(
+            {
+                "resourceType": "Provenance",
+                "id": _uuid("provenance", workup.pk, workup.version),
+                "target": [{"reference": f"urn:uuid:{comp_id}"}, _ref(self.careplan)],
+                "recorded": _instant(workup.signed_at),
+                "activity": {
+                    "coding": [{"system": DOCUMENT_COMPLETION, "code": "LA"}],
+                    "text": "Signed (legally authenticated)",
+                },
+                "agent": [
+                    {
+                        "type": {"coding": [{"system": PROVENANCE_AGENT, "code": "attester"}]},
+                        "who": _ref(self.signer),
+                    }
+                ],
+                "entity": [
+                    {
+                        "role": "source",
+                        "what": {
+                            "display": f"Evidence catalogue {workup.signed_catalogue_version}"
+                        },
+                    }
+                ],
+            }
+        )
+        return {"fullUrl": f"urn:uuid:{comp_id}", "resource": composition}
+
+
+def workup_bundle(workup, catalogue=None) -> dict:
+    return BundleBuilder(workup, catalogue).build()

@@ -1,0 +1,171 @@
+"""Standard codes on the catalogue, the lab's local codes, and lab results waiting for a clinician.
+
+- :class:`Coding`: a LOINC or ICD-10-CM code for a finding (an observation) or a diagnosis (a
+  condition), catalogue data with verification tags and a review status, loaded from
+  ``fixtures/codes.json`` by ``manage.py load_catalogue``. Only verified codes are used.
+- :class:`LabCodeMapping`: the clinical lead's table from a laboratory's own test codes to
+  catalogue codes.
+- :class:`IncomingResult`: a result a laboratory sent, waiting until a clinician accepts it (it
+  is then recorded through the findings form's validation) or rejects it with a reason.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from workup.evidence.models import ReviewStatus
+
+
+class CodeSystem(models.TextChoices):
+    LOINC = "http://loinc.org", "LOINC"
+    ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm", "ICD-10-CM"
+
+
+class Coding(models.Model):
+    class AppliesTo(models.TextChoices):
+        OBSERVATION = "observation", "A finding (FHIR Observation)"
+        CONDITION = "condition", "A diagnosis (FHIR Condition)"
+
+    key = models.SlugField(max_length=64, unique=True)
+    applies_to = models.CharField(max_length=20, choices=AppliesTo.choices)
+    target = models.CharField(
+        max_length=64, help_text="The findings column the code stands for (see clinic.steps)."
+    )
+    when = models.CharField(
+        max_length=30,
+        blank=True,
+        help_text="For a diagnosis: the finding's value that makes it one (true, confirmed).",
+    )
+    system = models.CharField(max_length=100, choices=CodeSystem.choices)
+    code = models.CharField(max_length=20)
+    text = models.CharField(max_length=200, help_text="Our words for what the code stands for.")
+    unit = models.CharField(
+        max_length=20, blank=True, help_text="UCUM unit of the normalised value, if any."
+    )
+    note = models.CharField(max_length=500, blank=True)
+    tags = models.JSONField(
+        default=dict, blank=True, help_text="Verification tags: V (primary source), S, U."
+    )
+    review_status = models.CharField(
+        max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+    retired = models.BooleanField(default=False)
+    fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    REVIEW_FIELDS = ("review_status", "reviewed_by", "reviewed_at", "review_note")
+
+    class Meta:
+        ordering = ["applies_to", "target", "key"]
+        verbose_name = "standard code"
+        constraints = [
+            models.UniqueConstraint(fields=["system", "code", "target"], name="coding_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.get_system_display()} {self.code} ({self.text})"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.review_status == ReviewStatus.VERIFIED and not self.retired
+
+
+class LabCodeMapping(models.Model):
+    """A laboratory's own test code, and the catalogue code it stands for."""
+
+    sender = models.CharField(
+        max_length=100,
+        help_text="Who sends the code: the HL7 sending facility (MSH-4) or the FHIR coding "
+        "system URI of the laboratory's codes.",
+    )
+    local_code = models.CharField(max_length=50)
+    local_name = models.CharField(max_length=200, blank=True)
+    coding = models.ForeignKey(Coding, on_delete=models.PROTECT, related_name="lab_mappings")
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["sender", "local_code"]
+        verbose_name = "laboratory code mapping"
+        constraints = [
+            models.UniqueConstraint(fields=["sender", "local_code"], name="lab_code_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.sender} {self.local_code} → {self.coding.code}"
+
+
+class IncomingResult(models.Model):
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting for a clinician"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    class Format(models.TextChoices):
+        FHIR = "fhir", "FHIR R4"
+        HL7V2 = "hl7v2", "HL7 v2"
+
+    workup = models.ForeignKey(
+        "clinic.WorkUp", on_delete=models.CASCADE, related_name="incoming_results"
+    )
+    coding = models.ForeignKey(Coding, on_delete=models.PROTECT, related_name="+")
+    source_format = models.CharField(max_length=10, choices=Format.choices)
+    sender = models.CharField(max_length=100)
+    message_id = models.CharField(max_length=100, blank=True)
+    dedup_key = models.CharField(max_length=250, null=True, blank=True, unique=True)
+    local_code = models.CharField(max_length=50)
+    local_name = models.CharField(max_length=200, blank=True)
+    value_sent = models.CharField(max_length=100, help_text="The value as the laboratory sent it.")
+    unit_sent = models.CharField(max_length=30, blank=True)
+    number = models.FloatField(null=True, blank=True, help_text="In the normalised unit.")
+    unit = models.CharField(max_length=30, blank=True, help_text="The normalised unit.")
+    positive = models.BooleanField(null=True, blank=True)
+    observed_on = models.DateField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reject_reason = models.CharField(max_length=500, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["workup", "received_at", "pk"]
+        indexes = [models.Index(fields=["status", "workup"], name="incoming_status_idx")]
+        permissions = [
+            ("submit_results", "Can send laboratory results (the lab interface)"),
+            ("adjudicate_results", "Can accept or reject incoming laboratory results"),
+        ]
+
+    def __str__(self):
+        return f"Result {self.local_code} for work-up {self.workup_id} ({self.status})"
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == self.Status.WAITING
+
+    @property
+    def recorded_as(self) -> str:
+        """How the result would be recorded, in the normalised unit."""
+        if self.number is not None:
+            return f"{round(self.number, 3):g} {self.unit}"
+        if self.positive is not None:
+            return "Positive" if self.positive else "Negative"
+        return ""
