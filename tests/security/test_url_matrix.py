@@ -401,6 +401,7 @@ LEAD_ADMIN_MODELS = {
             "addon",
             "implantationchance",
             "parameter",
+            "statement",
             "reviewrecord",
         )
     ),

@@ -21,6 +21,7 @@ _CATALOGUE_MODELS = (
     "addon",
     "implantationchance",
     "parameter",
+    "statement",
 )
 
 ROLE_PERMISSIONS = {

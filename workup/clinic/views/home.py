@@ -23,7 +23,7 @@ from workup.evidence.models import CatalogueVersion
 
 from ..assessment import assess_workup
 from ..models import ChecklistStep, WorkUp
-from ..presenters import pillar_groups
+from ..presenters import pillar_groups, step_names
 
 PAGE_SIZE = 20
 AUDIT_ON_HOME = 6
@@ -43,10 +43,11 @@ def _name(code, catalogue) -> str:
 def workup_rows(workups, catalogue) -> list[dict]:
     """Each work-up of a page with the engine's RIF label and the checklist's progress."""
     rows = []
+    names = step_names(catalogue)
     for workup in workups:
         _, answer = assess_workup(workup, catalogue)
         steps = {s.code: s for s in workup.steps.all()}
-        groups = pillar_groups(answer["checklist"], steps, catalogue)
+        groups = pillar_groups(answer["checklist"], steps, names)
         awaiting = [
             _name(s.code, catalogue)
             for s in steps.values()
