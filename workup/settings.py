@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "workup.coordination",
     "workup.documents",
     "workup.audit",
+    "workup.guardrail",
     # Last, so that every permission exists when it sets up the roles after migrate.
     "workup.accounts",
 ]

@@ -28,4 +28,5 @@ urlpatterns = [
     path("", include("workup.coordination.urls")),
     path("", include("workup.documents.urls")),
     path("", include("workup.audit.urls")),
+    path("", include("workup.guardrail.urls")),
 ]

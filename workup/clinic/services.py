@@ -356,7 +356,13 @@ def add_addon_request(
 
 @transaction.atomic
 def record_counselling(
-    *, request: AddonRequest, outcome: str, reason: str, user, addendum_reason: str | None = None
+    *,
+    request: AddonRequest,
+    outcome: str,
+    reason: str,
+    user,
+    addendum_reason: str | None = None,
+    override_reason: str = "",
 ) -> None:
     workup = request.workup
     label = dict(AddonRequest.Outcome.choices)[outcome]
@@ -370,7 +376,14 @@ def record_counselling(
     request.outcome_reason = reason.strip()
     request.counselled_by = user
     request.counselled_at = timezone.now()
+    against_advice = outcome == AddonRequest.Outcome.AGAINST_ADVICE
+    request.override_reason = override_reason if against_advice else ""
     request.save()
+    if against_advice:
+        # What the patient read before deciding: the sheet's exact PDF, kept with the reason.
+        from workup.guardrail.sheets import keep_patient_sheet
+
+        keep_patient_sheet(request=request, user=user)
 
 
 @transaction.atomic

@@ -353,6 +353,7 @@ def counsel_addon(request, pk, request_pk):
                 reason=form.cleaned_data["outcome_reason"],
                 user=request.user,
                 addendum_reason=form.cleaned_data.get("addendum_reason"),
+                override_reason=form.cleaned_data.get("override_reason", ""),
             )
         except SignedWorkUp as signed:
             form.add_error(None, str(signed))
