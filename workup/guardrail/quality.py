@@ -52,8 +52,8 @@ class Figure:
     columns: list[str]
     rows: list[list] = field(default_factory=list)
     chart_column: int = 1  # which column the bars show
-    unit: str = ""
     note: str = ""
+    empty: str = "Nothing in the period."
 
     @property
     def total(self):
@@ -86,7 +86,7 @@ class Figure:
     def chart_summary(self):
         """The chart in words (its SVG description): the largest and the total."""
         if not self.rows or not self.total:
-            return f"{self.title}: nothing in the period."
+            return f"{self.title}: {self.empty}"
         top = max(self.rows, key=lambda r: r[self.chart_column] or 0)
         return (
             f"{self.title}: total {self.total}; largest {top[0]} ({top[self.chart_column]}). "
@@ -267,9 +267,9 @@ def summaries(filters: Filters, field_name: str):
 
 def sign_off_time(filters: Filters) -> Figure:
     buckets = {}
-    for low, high, label in SIGN_OFF_BUCKETS:
+    for n, (low, high, _) in enumerate(SIGN_OFF_BUCKETS):
         condition = Q(days_to_sign__gte=low) & (Q(days_to_sign__lte=high) if high else Q())
-        buckets[label] = Count("pk", filter=condition)
+        buckets[f"b{n}"] = Count("pk", filter=condition)
     figures = summaries(filters, "signed_on").aggregate(mean=Avg("days_to_sign"), **buckets)
     mean = figures.pop("mean")
     figure = Figure(
@@ -280,8 +280,9 @@ def sign_off_time(filters: Filters) -> Figure:
         note=f"Mean {mean:.1f} days." if mean is not None else "No work-up signed in the period.",
     )
     total = sum(figures.values())
-    for _, _, label in SIGN_OFF_BUCKETS:
-        figure.rows.append([label, figures[label], _share(figures[label], total)])
+    for n, (_, _, label) in enumerate(SIGN_OFF_BUCKETS):
+        count = figures[f"b{n}"]
+        figure.rows.append([label, count, _share(count, total)])
     return figure
 
 
@@ -295,6 +296,7 @@ def overdue(filters: Filters, catalogue: Catalogue, today: date | None = None) -
         "Overdue steps by step",
         "Open checklist steps past their due date today, whatever the period.",
         ["Step", "Overdue"],
+        empty="No step is overdue.",
     )
     for row in counts:
         entry = catalogue.investigations.get(row["code"]) or catalogue.next_steps.get(row["code"])
