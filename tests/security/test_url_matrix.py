@@ -88,6 +88,51 @@ def version(s, code):
     return step_row(s, code).version
 
 
+def emr_card(s):
+    """A CDS card sent to the clinician's EMR account, made before the rows are compared."""
+    from workup.guardrail.models import CdsCard
+
+    card, _ = CdsCard.objects.get_or_create(
+        uuid="6f1d2c3b-0000-4000-8000-00000000feed",
+        defaults={
+            "service": "rif-addon-order-sign",
+            "hook": "order-sign",
+            "hook_instance": "matrix",
+            "indicator": "warning",
+            "summary": "Matrix card",
+            "addon_code": "intralipids",
+            "emr_user": "Practitioner/alice",
+            "emr_patient": "matrix",
+            "requested_by": s.users[CLIN],
+        },
+    )
+    return {"service_id": card.service}
+
+
+CDS_ORDER = {
+    "hook": "order-sign",
+    "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+    "context": {
+        "userId": "Practitioner/alice",
+        "patientId": "matrix",
+        "draftOrders": {
+            "resourceType": "Bundle",
+            "entry": [
+                {
+                    "resource": {
+                        "resourceType": "MedicationRequest",
+                        "id": "m1",
+                        "status": "draft",
+                        "medicationCodeableConcept": {"text": "Intralipid 20%"},
+                    }
+                }
+            ],
+        },
+    },
+    "prefetch": {"patient": {"resourceType": "Patient", "birthDate": "1988-05-01"}},
+}
+
+
 MATRIX: dict[str, Rule] = {
     # --- public and account pages ---
     "healthz": Rule(get=everyone(OK), post=everyone(NO_METHOD)),
@@ -226,6 +271,41 @@ MATRIX: dict[str, Rule] = {
         get=only(ROLES),
         post=no_method(),
         kwargs=lambda s: {"pk": s.workup.pk, "kind": "summary"},
+    ),
+    # --- CDS Hooks (an EMR with a clinician account's token): 401, never a login redirect ---
+    "guardrail:cds_discovery": Rule(get=api({CLIN}), post=everyone(NO_METHOD)),
+    "guardrail:cds_service": Rule(
+        get=everyone(NO_METHOD),
+        post=api({CLIN}),
+        kwargs=lambda s: {"service_id": "rif-addon-order-sign"},
+        data=lambda s: CDS_ORDER,
+        json=True,
+    ),
+    "guardrail:cds_feedback": Rule(
+        get=everyone(NO_METHOD),
+        post=api({CLIN}),
+        kwargs=emr_card,
+        data=lambda s: {
+            "feedback": [
+                {
+                    "card": "6f1d2c3b-0000-4000-8000-00000000feed",
+                    "outcome": "overridden",
+                    "outcomeTimestamp": "2026-11-30T10:00:00Z",
+                }
+            ]
+        },
+        json=True,
+    ),
+    # --- the lead's quality dashboard; a kept patient sheet for whoever sees work-ups ---
+    "guardrail:quality": Rule(get=only({LEAD}), post=no_method()),
+    "guardrail:quality_csv": Rule(
+        get=only({LEAD}), post=no_method(), kwargs=lambda s: {"key": "addons"}
+    ),
+    # No sheet is kept in the sample (no override recorded): 404 for those who may see it.
+    "guardrail:kept_sheet": Rule(
+        get=only(ROLES, yes=NOT_FOUND),
+        post=no_method(),
+        kwargs=lambda s: {"pk": s.addon_request.pk},
     ),
     # --- the audit trail: the clinical lead only ---
     "audit:changes": Rule(get=only({LEAD}), post=no_method()),
