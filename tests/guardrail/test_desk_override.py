@@ -113,3 +113,24 @@ def test_kept_sheet_access(client, coordinator, lead, stranger, request_row, cli
         assert visitor.get(url).status_code == status
     anonymous = Client().get(url)
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+
+
+def test_the_register_of_overrides_shows_the_kept_sheet_and_its_hash(
+    clinician_client, request_row, lead
+):
+    _post(
+        clinician_client,
+        request_row,
+        outcome="proceeding_against_advice",
+        override_reason="informed_choice",
+        outcome_reason="Counselled twice; wishes to go ahead",
+    )
+    sheet = KeptPatientSheet.objects.get()
+    visitor = Client()
+    visitor.force_login(lead)
+    page = visitor.get(reverse("guardrail:overrides")).content.decode()
+    assert sheet.sha256 in page
+    assert reverse("guardrail:kept_sheet", args=[request_row.pk]) in page
+    assert request_row.workup.patient.mrn in page
+    assert "Counselled twice; wishes to go ahead" in page
+    assert clinician_client.get(reverse("guardrail:overrides")).status_code == 403

@@ -298,6 +298,7 @@ MATRIX: dict[str, Rule] = {
     ),
     # --- the lead's quality dashboard; a kept patient sheet for whoever sees work-ups ---
     "guardrail:quality": Rule(get=only({LEAD}), post=no_method()),
+    "guardrail:overrides": Rule(get=only({LEAD}), post=no_method()),
     "guardrail:quality_csv": Rule(
         get=only({LEAD}), post=no_method(), kwargs=lambda s: {"key": "addons"}
     ),

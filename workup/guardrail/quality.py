@@ -360,3 +360,102 @@ FIGURE_KEYS = (
     "overdue",
     "rif",
 )
+
+
+# --- the register of overrides: each one, with the sheet the patient was given ---------------
+
+
+@dataclass(frozen=True)
+class OverrideEntry:
+    when: datetime
+    where: str  # "desk" or "EMR"
+    clinician: str
+    addon: str
+    mrn: str
+    workup_id: int | None
+    reason: str
+    text: str
+    request_id: int | None = None
+    sheet_at: datetime | None = None
+    sheet_sha256: str = ""
+
+
+def override_register(filters: Filters, catalogue: Catalogue, *, limit: int) -> list[OverrideEntry]:
+    """The newest ``limit`` overrides of the period, desk and EMR merged, newest first."""
+    from django.db.models import OuterRef, Subquery
+
+    from .models import KeptPatientSheet
+
+    start, end = filters.moments()
+    latest_sheet = KeptPatientSheet.objects.filter(addon_request=OuterRef("pk")).order_by(
+        "-created_at", "-pk"
+    )
+    desk = (
+        AddonRequest.objects.filter(
+            outcome=AddonRequest.Outcome.AGAINST_ADVICE,
+            counselled_at__gte=start,
+            counselled_at__lt=end,
+        )
+        .select_related("counselled_by", "workup__patient")
+        .annotate(
+            sheet_at=Subquery(latest_sheet.values("created_at")[:1]),
+            sheet_sha256=Subquery(latest_sheet.values("sha256")[:1]),
+        )
+        .order_by("-counselled_at", "-pk")
+    )
+    emr = (
+        CdsFeedback.objects.filter(
+            outcome=CdsFeedback.Outcome.OVERRIDDEN, outcome_at__gte=start, outcome_at__lt=end
+        )
+        .select_related("card__clinician", "card__workup")
+        .order_by("-outcome_at", "-pk")
+    )
+    if filters.clinician is not None:
+        desk = desk.filter(counselled_by=filters.clinician)
+        emr = emr.filter(card__clinician=filters.clinician)
+
+    def name(user):
+        return (user.get_full_name() or user.username) if user else ""
+
+    def addon_name(code):
+        entry = catalogue.addons.get(code)
+        return entry.name if entry else code
+
+    entries = [
+        OverrideEntry(
+            when=r.counselled_at,
+            where="desk",
+            clinician=name(r.counselled_by) or "unknown",
+            addon=addon_name(r.addon_code),
+            mrn=r.workup.patient.mrn,
+            workup_id=r.workup_id,
+            reason=REASON_LABELS.get(r.override_reason, NO_REASON),
+            text=r.outcome_reason,
+            request_id=r.pk,
+            sheet_at=r.sheet_at,
+            sheet_sha256=r.sheet_sha256 or "",
+        )
+        for r in desk[:limit]
+    ]
+    for f in emr[:limit]:
+        card = f.card
+        if f.override_reason:
+            reason = REASON_LABELS[f.override_reason]
+        elif f.other_reason_code:
+            reason = f"{EMR_OWN}: {f.other_reason_display or f.other_reason_code}"
+        else:
+            reason = NO_REASON
+        entries.append(
+            OverrideEntry(
+                when=f.outcome_at,
+                where="EMR",
+                clinician=name(card.clinician) or f"EMR user {card.emr_user}",
+                addon=addon_name(card.addon_code) if card.addon_code else card.summary,
+                mrn=card.mrn,
+                workup_id=card.workup_id,
+                reason=reason,
+                text=f.user_comment,
+            )
+        )
+    entries.sort(key=lambda e: e.when, reverse=True)
+    return entries[:limit]

@@ -51,3 +51,35 @@ def figure_csv(request, key):
     for row in figure.rows:
         writer.writerow([safe_cell(c) for c in row])
     return response
+
+
+PAGE_SIZE = 50
+
+
+@require_safe
+@permission_required(PERMISSION, raise_exception=True)
+def overrides(request):
+    """Every override of the period, newest first, with the patient sheet kept at the desk."""
+    form = QualityFilterForm(request.GET or None)
+    filters = form.filters()
+    try:
+        number = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        number = 1
+    number = min(number, 200)  # 10,000 rows back is the CSV's job, not a page's
+    entries = quality.override_register(filters, store.get_catalogue(), limit=number * PAGE_SIZE)
+    rows = entries[(number - 1) * PAGE_SIZE :]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "guardrail/overrides.html",
+        {
+            "form": form,
+            "filters": filters,
+            "rows": rows,
+            "number": number,
+            "has_next": len(entries) == number * PAGE_SIZE,
+            "query": query.urlencode(),
+        },
+    )
