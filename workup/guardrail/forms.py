@@ -23,16 +23,22 @@ def default_period():
 
 class QualityFilterForm(LabelledErrors, forms.Form):
     start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     end = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="To",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     clinician = forms.ModelChoiceField(
         label="Clinician", required=False, queryset=None, empty_label="Every clinician"
     )
 
     def __init__(self, *args, **kwargs):
+        start, end = default_period()
+        kwargs.setdefault("initial", {"start": start, "end": end})
         super().__init__(*args, **kwargs)
         self.fields["clinician"].queryset = people_with("clinic.sign_workup")
         self.fields["clinician"].label_from_instance = lambda u: u.get_full_name() or u.username

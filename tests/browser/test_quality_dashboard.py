@@ -6,9 +6,10 @@ import contextlib
 
 import pytest
 
-from tests.browser.conftest import axe_violations, log_in, screenshot
 from tests.conftest import PASSWORD, make_user
 from tests.guardrail.test_quality import build
+
+from .conftest import axe_violations, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
