@@ -41,8 +41,8 @@ def dashboard(request):
 def figure_csv(request, key):
     if key not in quality.FIGURE_KEYS:
         raise Http404("No such figure.")
-    _, filters, figures = _figures(request)
-    figure = next(f for f in figures if f.key == key)
+    filters = QualityFilterForm(request.GET or None).filters()
+    figure = quality.figure(key, filters, store.get_catalogue())
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"quality-{key}-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
