@@ -88,25 +88,25 @@ def version(s, code):
     return step_row(s, code).version
 
 
-def emr_card(s):
-    """A CDS card sent to the clinician's EMR account, made before the rows are compared."""
+EMR_CARD = "6f1d2c3b-0000-4000-8000-00000000feed"
+
+
+def make_emr_card(user):
+    """A CDS card sent to the clinician's EMR account (for the feedback endpoint's row)."""
     from workup.guardrail.models import CdsCard
 
-    card, _ = CdsCard.objects.get_or_create(
-        uuid="6f1d2c3b-0000-4000-8000-00000000feed",
-        defaults={
-            "service": "rif-addon-order-sign",
-            "hook": "order-sign",
-            "hook_instance": "matrix",
-            "indicator": "warning",
-            "summary": "Matrix card",
-            "addon_code": "intralipids",
-            "emr_user": "Practitioner/alice",
-            "emr_patient": "matrix",
-            "requested_by": s.users[CLIN],
-        },
+    return CdsCard.objects.create(
+        uuid=EMR_CARD,
+        service="rif-addon-order-sign",
+        hook="order-sign",
+        hook_instance="matrix",
+        indicator="warning",
+        summary="Matrix card",
+        addon_code="intralipids",
+        emr_user="Practitioner/alice",
+        emr_patient="matrix",
+        requested_by=user,
     )
-    return {"service_id": card.service}
 
 
 CDS_ORDER = {
@@ -284,11 +284,11 @@ MATRIX: dict[str, Rule] = {
     "guardrail:cds_feedback": Rule(
         get=everyone(NO_METHOD),
         post=api({CLIN}),
-        kwargs=emr_card,
+        kwargs=lambda s: {"service_id": "rif-addon-order-sign"},
         data=lambda s: {
             "feedback": [
                 {
-                    "card": "6f1d2c3b-0000-4000-8000-00000000feed",
+                    "card": EMR_CARD,
                     "outcome": "overridden",
                     "outcomeTimestamp": "2026-11-30T10:00:00Z",
                 }
@@ -445,6 +445,7 @@ def sample(loaded_catalogue):
     workup = make_workup(clinician=users[CLIN], patient=patient, facts=SAMPLE_FACTS)
     track_next_step(workup=workup, code="polypectomy", user=users[CLIN])
     token, _ = ApiToken.issue(user=users[CLIN], name="lab")
+    make_emr_card(users[CLIN])
     return Sample(
         users=users,
         patient=patient,
