@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "workup.documents",
     "workup.audit",
     "workup.interop",
+    "workup.guardrail",
     # Last, so that every permission exists when it sets up the roles after migrate.
     "workup.accounts",
 ]

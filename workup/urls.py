@@ -38,4 +38,5 @@ urlpatterns = [
     path("", include("workup.audit.urls")),
     path("", include("workup.evidence.urls")),
     path("", include("workup.interop.urls")),
+    path("", include("workup.guardrail.urls")),
 ]

@@ -107,6 +107,51 @@ def sign_fields(s):
     return {f"sign-{k}": v for k, v in sign_initial(workup, catalogue, answer).items()}
 
 
+EMR_CARD = "6f1d2c3b-0000-4000-8000-00000000feed"
+
+
+def make_emr_card(user):
+    """A CDS card sent to the clinician's EMR account (for the feedback endpoint's row)."""
+    from workup.guardrail.models import CdsCard
+
+    return CdsCard.objects.create(
+        uuid=EMR_CARD,
+        service="rif-addon-order-sign",
+        hook="order-sign",
+        hook_instance="matrix",
+        indicator="warning",
+        summary="Matrix card",
+        addon_code="intralipids",
+        emr_user="Practitioner/alice",
+        emr_patient="matrix",
+        requested_by=user,
+    )
+
+
+CDS_ORDER = {
+    "hook": "order-sign",
+    "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+    "context": {
+        "userId": "Practitioner/alice",
+        "patientId": "matrix",
+        "draftOrders": {
+            "resourceType": "Bundle",
+            "entry": [
+                {
+                    "resource": {
+                        "resourceType": "MedicationRequest",
+                        "id": "m1",
+                        "status": "draft",
+                        "medicationCodeableConcept": {"text": "Intralipid 20%"},
+                    }
+                }
+            ],
+        },
+    },
+    "prefetch": {"patient": {"resourceType": "Patient", "birthDate": "1988-05-01"}},
+}
+
+
 MATRIX: dict[str, Rule] = {
     # --- public and account pages ---
     "healthz": Rule(get=everyone(OK), post=everyone(NO_METHOD)),
@@ -320,6 +365,42 @@ MATRIX: dict[str, Rule] = {
         post=no_method(),
         kwargs=lambda s: {"pk": s.workup.pk, "kind": "summary"},
     ),
+    # --- CDS Hooks (an EMR with a clinician account's token): 401, never a login redirect ---
+    "guardrail:cds_discovery": Rule(get=api({CLIN}), post=everyone(NO_METHOD)),
+    "guardrail:cds_service": Rule(
+        get=everyone(NO_METHOD),
+        post=api({CLIN}),
+        kwargs=lambda s: {"service_id": "rif-addon-order-sign"},
+        data=lambda s: CDS_ORDER,
+        json=True,
+    ),
+    "guardrail:cds_feedback": Rule(
+        get=everyone(NO_METHOD),
+        post=api({CLIN}),
+        kwargs=lambda s: {"service_id": "rif-addon-order-sign"},
+        data=lambda s: {
+            "feedback": [
+                {
+                    "card": EMR_CARD,
+                    "outcome": "overridden",
+                    "outcomeTimestamp": "2026-11-30T10:00:00Z",
+                }
+            ]
+        },
+        json=True,
+    ),
+    # --- the lead's quality dashboard; a kept patient sheet for whoever sees work-ups ---
+    "guardrail:quality": Rule(get=only({LEAD}), post=no_method()),
+    "guardrail:overrides": Rule(get=only({LEAD}), post=no_method()),
+    "guardrail:quality_csv": Rule(
+        get=only({LEAD}), post=no_method(), kwargs=lambda s: {"key": "addons"}
+    ),
+    # No sheet is kept in the sample (no override recorded): 404 for those who may see it.
+    "guardrail:kept_sheet": Rule(
+        get=only(ROLES, yes=NOT_FOUND),
+        post=no_method(),
+        kwargs=lambda s: {"pk": s.addon_request.pk},
+    ),
     # --- the audit trail: the clinical lead only ---
     "audit:changes": Rule(get=only({LEAD}), post=no_method()),
     "audit:downloads": Rule(get=only({LEAD}), post=no_method()),
@@ -492,6 +573,7 @@ def sample(loaded_catalogue):
     workup = make_workup(clinician=users[CLIN], patient=patient, facts=SAMPLE_FACTS)
     track_next_step(workup=workup, code="polypectomy", user=users[CLIN])
     token, _ = ApiToken.issue(user=users[CLIN], name="lab")
+    make_emr_card(users[CLIN])
     return Sample(
         users=users,
         patient=patient,

@@ -39,6 +39,8 @@ ROLE_PERMISSIONS = {
         "evidence.run_assessment",
         *[f"evidence.view_{m}" for m in _CATALOGUE_MODELS],
         "interop.adjudicate_results",
+        # An EMR calls the CDS Hooks services with a clinician account's API token.
+        "guardrail.use_cds_hooks",
     ],
     COORDINATOR: [
         "clinic.view_patient",
@@ -51,6 +53,7 @@ ROLE_PERMISSIONS = {
         "clinic.view_patient",
         "clinic.view_workup",
         "clinic.view_audit",
+        "guardrail.view_quality",
         "evidence.run_assessment",
         "evidence.review_catalogue",
         "evidence.view_reviewrecord",

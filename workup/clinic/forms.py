@@ -507,8 +507,16 @@ class CounsellingForm(AddendumMixin, forms.ModelForm):
 
     class Meta:
         model = AddonRequest
-        fields = ["outcome", "outcome_reason"]
-        labels = {"outcome": "Counselling outcome", "outcome_reason": "Reason or note"}
+        fields = ["outcome", "override_reason", "outcome_reason"]
+        labels = {
+            "outcome": "Counselling outcome",
+            "override_reason": "Reason for proceeding against advice",
+            "outcome_reason": "Reason or note",
+        }
+        help_texts = {
+            "override_reason": "Only when proceeding against advice; the patient sheet is kept "
+            "with it."
+        }
         widgets = {"outcome_reason": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, workup, **kwargs):
@@ -521,6 +529,14 @@ class CounsellingForm(AddendumMixin, forms.ModelForm):
         outcome = data.get("outcome")
         if outcome in AddonRequest.NEEDS_REASON and not (data.get("outcome_reason") or "").strip():
             self.add_error("outcome_reason", "Give the reason for proceeding against advice.")
+        override = data.get("override_reason")
+        if outcome in AddonRequest.NEEDS_REASON:
+            if not override:
+                self.add_error(
+                    "override_reason", "Choose the reason for proceeding against advice."
+                )
+        elif override:
+            data["override_reason"] = ""  # a coded reason belongs to "against advice" only
         if outcome == AddonRequest.Outcome.NOT_COUNSELLED:
             self.add_error("outcome", "Choose the outcome of the counselling.")
         return data

@@ -20,6 +20,7 @@ from simple_history.models import HistoricalRecords
 
 from workup.audit.chain import ChainedHistory
 from workup.evidence.facts import APS_RESULTS, KARYOTYPES, PROTOCOLS
+from workup.guardrail.reasons import OverrideReason
 
 MRN_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$",
@@ -402,6 +403,10 @@ class AddonRequest(models.Model):
         max_length=30, choices=Outcome.choices, default=Outcome.NOT_COUNSELLED
     )
     outcome_reason = models.TextField(blank=True)
+    # Proceeding against advice: why, from the coded list shared with the CDS Hooks cards.
+    override_reason = models.CharField(
+        "reason for proceeding", max_length=30, choices=OverrideReason.choices, blank=True
+    )
     counselled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

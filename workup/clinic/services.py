@@ -518,8 +518,11 @@ def record_counselling(
     version: int,
     user,
     addendum_reason: str | None = None,
+    override_reason: str = "",
 ) -> None:
-    """Record the counselling outcome on an add-on request, refusing a stale form."""
+    """Record the counselling outcome on an add-on request, refusing a stale form.
+
+    "Proceeding against advice" keeps its coded reason and the patient sheet the patient read."""
     catalogue = store.get_catalogue()
     entry = catalogue.addons.get(request.addon_code)
     name = entry.name if entry else request.addon_code
@@ -548,8 +551,15 @@ def record_counselling(
     locked.outcome_reason = reason.strip()
     locked.counselled_by = user
     locked.counselled_at = timezone.now()
+    against_advice = outcome == AddonRequest.Outcome.AGAINST_ADVICE
+    locked.override_reason = override_reason if against_advice else ""
     locked.version += 1
     locked.save()
+    if against_advice:
+        # What the patient read before deciding: the sheet's exact PDF, kept with the reason.
+        from workup.guardrail.sheets import keep_patient_sheet
+
+        keep_patient_sheet(request=locked, user=user)
 
 
 def signing_changes(*, workup: WorkUp, since, catalogue, seen_revision) -> list[str]:

@@ -460,6 +460,7 @@ def counsel_addon(request, pk, request_pk):
             version=data["version"],
             user=request.user,
             addendum_reason=data.get("addendum_reason"),
+            override_reason=data.get("override_reason", ""),
         ),
         done=lambda data: "Counselling outcome recorded.",
         anchor=f"addon-{request_row.addon_code}",

@@ -5,6 +5,7 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from workup.clinic import demo
@@ -38,6 +39,8 @@ class Command(BaseCommand):
             except ValidationError as exc:
                 raise CommandError("Password refused: " + " ".join(exc.messages)) from None
         report = demo.seed(workups, password=password, seed_value=seed)
+        # Bulk inserts send no signals: the dashboard's summary rows of the new work-ups.
+        call_command("refresh_quality_summary", "--missing", stdout=self.stdout)
         self.stdout.write(
             f"Demo work-ups: {report.created} created, {report.existing} already there "
             f"({report.seconds:.1f} s)."

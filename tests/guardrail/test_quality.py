@@ -1,0 +1,239 @@
+"""The lead's dashboard: figures checked against counts made directly from the database, on
+demo data with known proportions; the query count does not grow with the work-ups."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from django.db.models import Count
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import make_workup
+from workup.clinic.models import AddonRequest, ChecklistStep, WorkUp
+from workup.clinic.services import sign_workup
+from workup.guardrail import summary
+from workup.guardrail.models import CdsCard, CdsFeedback, WorkupSummary
+
+URL = "/quality/"
+ADDONS = ("intralipids", "ivig", "corticosteroids")
+
+
+def build(n, clinicians, *, capture):
+    """``n`` work-ups with known proportions:
+
+    - even-numbered ones have 3 failed transfers at 36 (the engine labels RIF), odd ones 1;
+    - each asks for one add-on, in turn intralipid, IVIG, corticosteroids;
+    - every third request is "proceeding against advice" for the informed-choice reason, every
+      fifth declined; the rest stay not counselled;
+    - every fourth work-up is signed, opened 10 days ago; the others were opened today;
+    - each work-up's clinician alternates; each EMR card override is by the first clinician.
+    """
+    today = timezone.localdate()
+    lead_user = clinicians[0]
+    with capture(execute=True):
+        for i in range(n):
+            clinician = clinicians[i % len(clinicians)]
+            facts = {
+                "age": 36,
+                "failed_transfers": 3 if i % 2 == 0 else 1,
+                "addons_requested": [ADDONS[i % 3]],
+            }
+            opened = today - timedelta(days=10) if i % 4 == 0 else today
+            workup = make_workup(clinician=clinician, facts=facts, workup_date=opened)
+            row = AddonRequest.objects.get(workup=workup)
+            if i % 3 == 0:
+                AddonRequest.objects.filter(pk=row.pk).update(
+                    outcome="proceeding_against_advice",
+                    override_reason="informed_choice",
+                    counselled_by=clinician,
+                    counselled_at=timezone.now(),
+                )
+            elif i % 5 == 0:
+                AddonRequest.objects.filter(pk=row.pk).update(
+                    outcome="discussed_declined",
+                    counselled_by=clinician,
+                    counselled_at=timezone.now(),
+                )
+            if i % 4 == 0:
+                sign_workup(workup=workup, user=clinician, version=workup.version)
+    for i in range(n // 4):
+        card = CdsCard.objects.create(
+            service="rif-addon-order-sign",
+            hook="order-sign",
+            hook_instance=f"h{i}",
+            indicator="warning",
+            summary="x",
+            addon_code="intralipids",
+            emr_user=f"Practitioner/{lead_user.username}",
+            emr_patient="p",
+            clinician=lead_user,
+            requested_by=lead_user,
+        )
+        CdsFeedback.objects.create(
+            card=card,
+            outcome="overridden",
+            override_reason="registered_trial" if i % 2 else "",
+            other_reason_code="" if i % 2 else "emr-code",
+            outcome_at=timezone.now(),
+            received_by=lead_user,
+        )
+
+
+def table(page, key):
+    """The rows of a figure's table, from the page."""
+    start = page.index(f'id="table-{key}"')
+    body = page[start : page.index("</table>", start)]
+
+    rows = []
+    for tr in re.findall(r"<tr>(.*?)</tr>", body[body.index("<tbody>") :], re.S):
+        rows.append(
+            [
+                html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+                for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)
+            ]
+        )
+    return rows
+
+
+@pytest.fixture
+def demo(db, clinician, other_clinician, loaded_catalogue, django_capture_on_commit_callbacks):
+    build(24, [clinician, other_clinician], capture=django_capture_on_commit_callbacks)
+
+
+def test_figures_agree_with_counts_made_from_the_database(lead_client, demo, loaded_catalogue):
+    page = lead_client.get(URL).content.decode()
+    # Add-on requests by add-on: 8 of each.
+    direct = dict(AddonRequest.objects.values_list("addon_code").annotate(n=Count("pk")))
+    assert direct == {"intralipids": 8, "ivig": 8, "corticosteroids": 8}
+    shown = {r[0]: int(r[1]) for r in table(page, "addons")}
+    assert shown == {loaded_catalogue.addons[c].name: n for c, n in direct.items()}
+    # Outcomes: a third against advice (8); declined where i % 5 == 0 and not i % 3 == 0.
+    outcomes = {r[0]: int(r[1]) for r in table(page, "outcomes")}
+    assert outcomes["Proceeding against advice"] == 8
+    declined = AddonRequest.objects.filter(outcome="discussed_declined").count()
+    assert outcomes["Discussed; patient declined"] == declined == 3
+    assert sum(outcomes.values()) == 24
+    # Overrides by clinician: desk 4 each (alternating), EMR 6 for alice.
+    people = {r[0]: [int(x) for x in r[1:]] for r in table(page, "overrides-clinician")}
+    assert people == {"Alice Test": [10, 4, 6], "Bianca Test": [4, 4, 0]}
+    reasons = {r[0]: [int(x) for x in r[1:]] for r in table(page, "overrides-reason")}
+    assert reasons["Patient's informed choice after counselling"] == [8, 8, 0]
+    assert reasons["Part of a registered trial"] == [3, 0, 3]
+    assert reasons["The EMR's own reason code"] == [3, 0, 3]
+    # Sign-off: 6 signed, each 10 days after opening.
+    signed = WorkUp.objects.filter(status="signed").count()
+    sign_off = {r[0]: int(r[1]) for r in table(page, "sign-off")}
+    assert sign_off["8–30 days"] == signed == 6 and sum(sign_off.values()) == 6
+    assert "Mean 10.0 days." in page
+    # RIF by transfers: half at 3 transfers, all labelled RIF; none at 1.
+    rif = {r[0]: r[1:] for r in table(page, "rif")}
+    assert rif == {"1": ["0", "12", "0%"], "3": ["12", "12", "100%"]}
+    assert "Overall 12 of 24 work-ups labelled RIF (50%)." in page
+    # Overdue steps by step, against the queue's own definition of overdue.
+    overdue = dict(ChecklistStep.objects.overdue().values_list("code").annotate(n=Count("pk")))
+    shown = {r[0]: int(r[1]) for r in table(page, "overdue") if len(r) > 1}
+    assert sum(shown.values()) == sum(overdue.values())
+
+
+def test_overdue_steps_are_counted_by_step(lead_client, demo, loaded_catalogue):
+    past = timezone.localdate() - timedelta(days=3)
+    ChecklistStep.objects.filter(code="thyroid").update(due_date=past)
+    n = ChecklistStep.objects.filter(code="thyroid", in_queue=True).count()
+    page = lead_client.get(URL).content.decode()
+    shown = {r[0]: int(r[1]) for r in table(page, "overdue")}
+    assert shown[loaded_catalogue.investigations["thyroid"].name] == n > 0
+
+
+def test_filter_by_clinician_and_period(lead_client, demo, other_clinician):
+    page = lead_client.get(URL, {"clinician": other_clinician.pk}).content.decode()
+    people = {r[0] for r in table(page, "overrides-clinician")}
+    assert people == {"Bianca Test"}
+    rif = {r[0]: r[1:] for r in table(page, "rif")}
+    assert sum(int(v[1]) for v in rif.values()) == 12
+    # A period that ended before the work-ups were opened: nothing.
+    long_ago = timezone.localdate() - timedelta(days=400)
+    page = lead_client.get(
+        URL, {"start": (long_ago - timedelta(days=30)).isoformat(), "end": long_ago.isoformat()}
+    ).content.decode()
+    assert table(page, "rif") == [["Nothing in the period."]]
+
+
+def test_a_bad_period_is_named_and_the_default_shown(lead_client, demo):
+    today = timezone.localdate()
+    response = lead_client.get(
+        URL, {"start": today.isoformat(), "end": (today - timedelta(days=5)).isoformat()}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "To: The end of the period is before its start." in page
+    assert "Showing the default period instead." in page
+
+
+def test_charts_are_accessible_svg_with_their_table_and_csv(lead_client, demo):
+    page = lead_client.get(URL).content.decode()
+    assert page.count('<svg class="quality-chart"') == 8
+    assert page.count('role="img"') >= 8 and "<desc id=" in page
+    assert "style=" not in page.split("<main", 1)[1]  # CSP: no inline styles
+    response = lead_client.get(reverse("guardrail:quality_csv", args=["addons"]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["Add-on", "Requests"]
+    assert sorted(int(r[1]) for r in rows[1:]) == [8, 8, 8]
+    assert lead_client.get("/quality/nonesuch.csv").status_code == 404
+
+
+def test_query_count_does_not_grow_with_the_work_ups(
+    lead_client,
+    clinician,
+    other_clinician,
+    django_assert_max_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    build(4, [clinician, other_clinician], capture=django_capture_on_commit_callbacks)
+    lead_client.get(URL)  # the first request after signing in also writes the session
+    with django_assert_max_num_queries(13) as small:
+        lead_client.get(URL)
+    build(16, [clinician, other_clinician], capture=django_capture_on_commit_callbacks)
+    with django_assert_max_num_queries(13) as large:
+        assert lead_client.get(URL).status_code == 200
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_the_summary_follows_the_writes(
+    clinician, django_capture_on_commit_callbacks, loaded_catalogue
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        workup = make_workup(clinician=clinician, facts={"age": 36, "failed_transfers": 1})
+    assert WorkupSummary.objects.get(workup=workup).rif_label == "not_yet"
+    with django_capture_on_commit_callbacks(execute=True):
+        findings = workup.findings
+        findings.failed_transfers = 3
+        findings.save()
+    row = WorkupSummary.objects.get(workup=workup)
+    assert (row.rif_label, row.failed_transfers) == ("rif", 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_workup(workup=workup, user=clinician, version=WorkUp.objects.get(pk=workup.pk).version)
+    row.refresh_from_db()
+    assert row.signed_on == timezone.localdate() and row.days_to_sign == 0
+    # The rebuild command gives the same rows.
+    WorkupSummary.objects.all().delete()
+    assert summary.refresh([workup.pk]) == 1
+    assert WorkupSummary.objects.get(workup=workup).rif_label == "rif"
+
+
+def test_access_three_ways(client, clinician, coordinator, lead, loaded_catalogue):
+    assert client.get(URL).status_code == 302
+    assert "/accounts/login/" in client.get("/quality/addons.csv")["Location"]
+    for user, status in ((clinician, 403), (coordinator, 403), (lead, 200)):
+        visitor = Client()
+        visitor.force_login(user)
+        assert visitor.get(URL).status_code == status
+        assert visitor.get("/quality/addons.csv").status_code == status
+        assert visitor.post(URL).status_code in (403, 405)

@@ -1,0 +1,45 @@
+"""Keep the patient sheet a patient was given when going ahead against advice.
+
+The sheet is the documents app's own patient sheet (``handout_context`` and its template, made
+a PDF by ``render_pdf``): the same bytes a download would give at that moment, kept with their
+SHA-256, so the clinic can later show exactly what the patient read before deciding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from workup.clinic.presenters import load_workup
+from workup.documents.pdf import render_pdf
+from workup.documents.presenters import handout_context
+from workup.documents.views import HANDOUT_TEMPLATE
+
+from .models import KeptPatientSheet
+
+
+def base_url() -> str:
+    """Where the sheet's ``/static/...`` links resolve (read from disk; never fetched)."""
+    return (settings.SITE_URL or "http://localhost") + "/"
+
+
+def keep_patient_sheet(*, request, user) -> KeptPatientSheet:
+    """Render the work-up's patient sheet now and keep it with the counselling's reason."""
+    workup = load_workup(request.workup_id)
+    context = handout_context(workup, pdf=True)
+    html = render_to_string(HANDOUT_TEMPLATE, context)
+    pdf = render_pdf(html, base_url=base_url())
+    return KeptPatientSheet.objects.create(
+        addon_request=request,
+        workup_id=request.workup_id,
+        created_by=user,
+        override_reason=request.override_reason,
+        reason_text=request.outcome_reason,
+        file_name=context["file_name"].replace("rif-handout-", "rif-handout-kept-"),
+        pdf=pdf,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size=len(pdf),
+        catalogue_version=context["answer"]["catalogue"]["version"],
+    )

@@ -1,0 +1,108 @@
+"""The dashboard's summary rows, kept current by the writes.
+
+Saving a work-up or its findings refreshes that work-up's row once the transaction commits
+(the label is the engine's answer through ``assess_workup``, or the signed answer once signed).
+Bulk inserts (the demo seeder) send no signals: ``manage.py refresh_quality_summary`` fills
+the rows in batches.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.db.models.signals import post_save
+from django.utils import timezone
+
+from workup.clinic.assessment import assess_workup
+from workup.clinic.models import AddonRequest, ChecklistStep, Findings, WorkUp
+from workup.evidence import store
+
+from .models import WorkupSummary
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+def summary_row(workup: WorkUp, catalogue) -> WorkupSummary:
+    if workup.is_signed and workup.signed_assessment:
+        answer = workup.signed_assessment
+    else:
+        _, answer = assess_workup(workup, catalogue)
+    findings = getattr(workup, "findings", None)
+    signed_on = timezone.localdate(workup.signed_at) if workup.signed_at else None
+    return WorkupSummary(
+        workup_id=workup.pk,
+        clinician_id=workup.clinician_id,
+        opened_on=workup.date,
+        signed_on=signed_on,
+        days_to_sign=max(0, (signed_on - workup.date).days) if signed_on else None,
+        rif_label=answer["rif"]["label"],
+        failed_transfers=findings.failed_transfers if findings else None,
+    )
+
+
+def _workups(ids):
+    return (
+        WorkUp.objects.filter(pk__in=ids)
+        .select_related("findings")
+        .prefetch_related(
+            "cycles",
+            Prefetch("addon_requests", queryset=AddonRequest.objects.order_by("pk")),
+            Prefetch("steps", queryset=ChecklistStep.objects.order_by("pk")),
+        )
+    )
+
+
+def refresh(ids) -> int:
+    """Recompute the summary rows of these work-ups (in batches); returns how many."""
+    ids = list(ids)
+    catalogue = store.get_catalogue()
+    done = 0
+    for start in range(0, len(ids), BATCH):
+        rows = [summary_row(w, catalogue) for w in _workups(ids[start : start + BATCH])]
+        WorkupSummary.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["workup"],
+            update_fields=[
+                "clinician",
+                "opened_on",
+                "signed_on",
+                "days_to_sign",
+                "rif_label",
+                "failed_transfers",
+                "updated_at",
+            ],
+        )
+        done += len(rows)
+    return done
+
+
+def _refresh_after_commit(workup_id):
+    def run():
+        try:
+            refresh([workup_id])
+        except Exception:  # the write is saved; the nightly refresh will catch up
+            log.exception("Could not refresh the quality summary of work-up %s", workup_id)
+
+    transaction.on_commit(run)
+
+
+def _on_workup_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        _refresh_after_commit(instance.pk)
+
+
+def _on_findings_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        _refresh_after_commit(instance.workup_id)
+
+
+def connect():
+    post_save.connect(_on_workup_saved, sender=WorkUp, dispatch_uid="guardrail-summary-workup")
+    post_save.connect(
+        _on_findings_saved, sender=Findings, dispatch_uid="guardrail-summary-findings"
+    )
