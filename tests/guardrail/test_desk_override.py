@@ -25,6 +25,8 @@ def request_row(clinician, loaded_catalogue):
 
 
 def _post(client, row, **fields):
+    """The counselling form as the page draws it: with the version it was drawn from."""
+    fields.setdefault("version", row.version)
     prefix = f"counsel-{row.pk}"
     data = {f"{prefix}-{name}": value for name, value in fields.items()}
     return client.post(reverse("clinic:counsel_addon", args=[row.workup_id, row.pk]), data)
@@ -91,6 +93,7 @@ def test_a_later_outcome_clears_the_coded_reason_but_keeps_the_sheet(clinician_c
         override_reason="informed_choice",
         outcome_reason="Informed, wishes to go ahead",
     )
+    request_row.refresh_from_db()  # the page drawn again, at the new version
     _post(clinician_client, request_row, outcome="discussed_declined", override_reason="other")
     request_row.refresh_from_db()
     assert (request_row.outcome, request_row.override_reason) == ("discussed_declined", "")

@@ -15,9 +15,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import make_workup
+from tests.factories import make_workup, sign_as_seen
 from workup.clinic.models import AddonRequest, ChecklistStep, WorkUp
-from workup.clinic.services import sign_workup
 from workup.guardrail import summary
 from workup.guardrail.models import CdsCard, CdsFeedback, WorkupSummary
 
@@ -62,7 +61,7 @@ def build(n, clinicians, *, capture):
                     counselled_at=timezone.now(),
                 )
             if i % 4 == 0:
-                sign_workup(workup=workup, user=clinician, version=workup.version)
+                sign_as_seen(workup, clinician)
     for i in range(n // 4):
         card = CdsCard.objects.create(
             service="rif-addon-order-sign",
@@ -219,7 +218,7 @@ def test_the_summary_follows_the_writes(
     row = WorkupSummary.objects.get(workup=workup)
     assert (row.rif_label, row.failed_transfers) == ("rif", 3)
     with django_capture_on_commit_callbacks(execute=True):
-        sign_workup(workup=workup, user=clinician, version=WorkUp.objects.get(pk=workup.pk).version)
+        sign_as_seen(workup, clinician)
     row.refresh_from_db()
     assert row.signed_on == timezone.localdate() and row.days_to_sign == 0
     # The rebuild command gives the same rows.

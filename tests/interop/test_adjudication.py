@@ -9,9 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import make_patient, make_workup
+from tests.factories import make_patient, make_workup, sign_as_seen
 from workup.clinic.models import ChecklistStep, Findings, WorkUp
-from workup.clinic.services import sign_workup
 from workup.evidence import store
 from workup.interop.models import IncomingResult
 
@@ -119,7 +118,7 @@ def test_rejecting_needs_a_reason_and_records_nothing(lab, workup, clinician, cl
 
 @pytest.mark.django_db
 def test_a_signed_work_up_takes_a_result_as_an_addendum(lab, workup, clinician, clinician_client):
-    sign_workup(workup=workup, user=clinician, version=WorkUp.objects.get(pk=workup.pk).version)
+    sign_as_seen(workup, clinician)
     post_results(lab, "ADJ-0001", obs("3016-3", mrn="ADJ-0001", quantity=(2.0, "mIU/L")))
     result = IncomingResult.objects.get()
     _, html = page_messages(clinician_client, accept(clinician_client, result))

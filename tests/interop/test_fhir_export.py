@@ -9,10 +9,10 @@ import pytest
 from django.urls import reverse
 from fhirclient.models.bundle import Bundle as R4Bundle
 
-from tests.factories import make_workup
+from tests.factories import make_workup, sign_as_seen
 from workup.audit.models import DownloadRecord
 from workup.clinic.models import WorkUp
-from workup.clinic.services import sign_workup, track_next_step
+from workup.clinic.services import track_next_step
 
 LOINC = "http://loinc.org"
 ICD = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -72,7 +72,7 @@ def test_every_exported_bundle_validates(case, signed, clinician, clinician_clie
     workup = make_workup(clinician=clinician, facts=VARIED[case])
     track_next_step(workup=workup, code="stimulation_plan", user=clinician)
     if signed:
-        sign_workup(workup=workup, user=clinician, version=WorkUp.objects.get(pk=workup.pk).version)
+        sign_as_seen(workup, clinician)
     bundle = export(clinician_client, workup)
     assert_valid_r4(bundle)
     assert bundle["type"] == ("document" if signed else "collection")
@@ -154,7 +154,7 @@ def test_a_signed_bundle_is_what_was_signed_and_the_download_is_recorded(
     clinician, clinician_client, codes
 ):
     workup = make_workup(clinician=clinician, facts=VARIED["rif with uterine findings"])
-    sign_workup(workup=workup, user=clinician, version=WorkUp.objects.get(pk=workup.pk).version)
+    sign_as_seen(workup, clinician)
     response = clinician_client.get(reverse("api_workup_fhir", args=[workup.pk]) + "?download=1")
     assert "attachment" in response["Content-Disposition"]
     bundle = json.loads(response.content)
