@@ -13,6 +13,7 @@ from tests.factories import make_workup, sign_as_seen
 from workup.audit.models import DownloadRecord
 from workup.clinic.models import WorkUp
 from workup.clinic.services import track_next_step
+from workup.clinic.signed import signed_record
 
 LOINC = "http://loinc.org"
 ICD = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -145,7 +146,9 @@ def test_tasks_and_care_plan_say_status_owner_due_date_and_sources(
     )
     assert polypectomy["reference"]["reference"] == f"urn:uuid:{task['id']}"
     notes = [n["text"] for n in polypectomy["progress"]]
-    assert any(n.startswith("Source: ") for n in notes)
+    # Polypectomy cites no source in the reference: the plan says so, in the catalogue's words.
+    assert not any(n.startswith("Source: ") for n in notes)
+    assert "Standard practice; no source in the catalogue yet." in notes
     assert "Catalogue review status: Pending clinical review." in notes
 
 
@@ -166,9 +169,8 @@ def test_a_signed_bundle_is_what_was_signed_and_the_download_is_recorded(
     )
     provenance = resources(bundle, "Provenance")[0]
     assert provenance["target"][0]["reference"] == bundle["entry"][0]["fullUrl"]
-    signed_steps = [
-        s["name"] for s in WorkUp.objects.get(pk=workup.pk).signed_assessment["next_steps"]
-    ]
+    signed = signed_record(WorkUp.objects.get(pk=workup.pk))
+    signed_steps = [s["name"] for s in signed.answer["next_steps"]]
     plan = resources(bundle, "CarePlan")[0]
     assert [a["detail"]["code"]["text"] for a in plan["activity"]] == signed_steps
     record = DownloadRecord.objects.get(workup=workup)

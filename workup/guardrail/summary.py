@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from workup.clinic.assessment import assess_workup
 from workup.clinic.models import AddonRequest, ChecklistStep, Findings, WorkUp
+from workup.clinic.signed import signed_record
 from workup.evidence import store
 
 from .models import WorkupSummary
@@ -27,9 +28,9 @@ BATCH = 500
 
 
 def summary_row(workup: WorkUp, catalogue) -> WorkupSummary:
-    if workup.is_signed and workup.signed_assessment:
-        answer = workup.signed_assessment
-    else:
+    record = signed_record(workup)
+    answer = record.answer if record is not None else None
+    if answer is None:
         _, answer = assess_workup(workup, catalogue)
     findings = getattr(workup, "findings", None)
     signed_on = timezone.localdate(workup.signed_at) if workup.signed_at else None

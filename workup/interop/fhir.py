@@ -24,6 +24,7 @@ from fhir.resources.R4B.bundle import Bundle
 from workup.clinic.assessment import assess_workup
 from workup.clinic.forms import display_value
 from workup.clinic.models import ChecklistStep
+from workup.clinic.signed import signed_record
 from workup.clinic.steps import LABELS, STEP_FIELDS, UNITS
 from workup.evidence import store
 from workup.evidence.facts import AMH_PMOL_PER_NG
@@ -165,9 +166,9 @@ class BundleBuilder:
             }
         )
         self.clinician = self.practitioner(workup.clinician)
-        if workup.is_signed and workup.signed_assessment:
-            answer = workup.signed_assessment
-        else:
+        record = signed_record(workup)
+        answer = record.answer if record is not None else None
+        if answer is None:
             _, answer = assess_workup(workup, self.catalogue)
         observations = self.observations()
         self.conditions(observations)
@@ -414,7 +415,9 @@ class BundleBuilder:
                     text += f" doi:{source.doi}"
                 notes.append({"text": text})
             if not notes:
-                notes.append({"text": "No source in the catalogue yet."})
+                # The catalogue's own words for advice that cites no source (never a borrowed key).
+                note = step.get("source_note") or "No source in the catalogue yet."
+                notes.append({"text": note[:1].upper() + note[1:] + "."})
             review = (
                 "Verified by the clinical lead"
                 if step.get("review") == "verified"
