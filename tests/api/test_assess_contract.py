@@ -54,7 +54,7 @@ def test_the_command_line_prints_the_contract(loaded_catalogue, monkeypatch, tmp
     assert status == 0, err
     answer = json.loads(out)
     assert answer["contract"] == 1
-    assert answer["catalogue"]["version"] == "2026.1"
+    assert answer["catalogue"]["version"] == loaded_catalogue.version == "2026.2"
     assert set(answer) >= {
         "rif",
         "classification",

@@ -229,12 +229,27 @@ def test_an_oversized_json_body_gets_413_and_stores_nothing(url, clinician_clien
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("raw", [b"{", b'{"age": 38,}', b"\xff\xfe", b"NaN", b'{"age": Infinity}'])
+@pytest.mark.parametrize("raw", [b"{", b'{"age": 38,}', b"\xff\xfe"])
 def test_malformed_json_gets_400_naming_the_body(raw, clinician_client):
     for url in ("/api/assess", "/api/workups"):
         response = post_json(clinician_client, url, raw)
         assert response.status_code == 400
         assert list(response.json()["errors"]) == ["json"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "raw, assess_path, workups_path",
+    [(b"NaN", "facts", "json"), (b'{"age": Infinity}', "age", "patient")],
+)
+def test_non_finite_numbers_get_400_naming_where_they_were(
+    raw, assess_path, workups_path, clinician_client
+):
+    # NaN and Infinity are not JSON; they are read as numbers so the field can be named.
+    for url, path in (("/api/assess", assess_path), ("/api/workups", workups_path)):
+        response = post_json(clinician_client, url, raw)
+        assert response.status_code == 400
+        assert path in response.json()["errors"]
 
 
 # --- (c) the findings forms -----------------------------------------------------------------
