@@ -1,10 +1,12 @@
 """Patients: search, create, edit, their work-ups, a new work-up."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count, Max, Q, Window
+from django.db.models import Count, Max, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -19,19 +21,45 @@ from ..steps import HISTORY, STEP_FIELDS
 PAGE_SIZE = 25
 
 
-def one_query_page(rows, number, size):
-    """A page of ``rows`` (annotated with ``matches``, the total) read in one query."""
+# Matches are counted up to this many: past it the page says "more than 1,000" and asks for a
+# narrower search, so no request ever counts every patient of a large clinic.
+COUNT_BOUND = 1000
+
+
+def patient_search(q: str):
+    """The patient list's query, in its order. On PostgreSQL a search is served by the trigram
+    indexes on UPPER(mrn) and UPPER(name) (clinic.0003), the plain list by the index on name."""
+    patients = Patient.objects.all()
+    if q:
+        patients = patients.filter(Q(mrn__icontains=q) | Q(name__icontains=q))
+    return patients.order_by("name", "mrn")
+
+
+def bounded_count(rows, bound: int = COUNT_BOUND) -> int:
+    """How many rows match, counting no further than ``bound + 1``."""
+    return rows.order_by()[: bound + 1].count()
+
+
+def bounded_page(rows, number, size, bound: int = COUNT_BOUND) -> Page:
+    """A page of ``rows`` whose paginator counts at most ``bound`` rows (``paginator.more``:
+    there are more). A first page that is not full is its own count: one query."""
     try:
         number = max(1, int(number))
     except (TypeError, ValueError):
         number = 1
+    last = max(1, -(-bound // size))
+    number = min(number, last)
     items = list(rows[(number - 1) * size : number * size])
-    if not items and number > 1:  # past the end: the last page, as Paginator.get_page does
-        total = rows.count()
-        number = max(1, -(-total // size))
-        items = list(rows[(number - 1) * size : number * size])
+    if number == 1 and len(items) < size:
+        count = len(items)
+    else:
+        count = bounded_count(rows, bound)
+        if not items and count:  # past the end: the last page, as Paginator.get_page does
+            number = max(1, -(-min(count, bound) // size))
+            items = list(rows[(number - 1) * size : number * size])
     paginator = Paginator(rows, size)
-    paginator.count = items[0].matches if items else 0
+    paginator.count = min(count, bound)
+    paginator.more = count > bound
     return Page(items, number, paginator)
 
 
@@ -39,13 +67,7 @@ def one_query_page(rows, number, size):
 @permission_required("clinic.view_patient", raise_exception=True)
 def patient_list(request):
     q = request.GET.get("q", "").strip()[:100]
-    patients = Patient.objects.all()
-    if q:
-        patients = patients.filter(Q(mrn__icontains=q) | Q(name__icontains=q))
-    # The number of matches rides along with the page: a substring search cannot use an index
-    # on SQLite, so it is read once, not twice (for the page and for its count).
-    patients = patients.annotate(matches=Window(Count("pk"))).order_by("name", "mrn")
-    page = one_query_page(patients, request.GET.get("page"), PAGE_SIZE)
+    page = bounded_page(patient_search(q), request.GET.get("page"), PAGE_SIZE)
     # Work-up counts for the page's patients only, whatever the number of matches.
     workups = (
         WorkUp.objects.filter(patient__in=page.object_list)
@@ -59,7 +81,12 @@ def patient_list(request):
     return render(
         request,
         "clinic/patient_list.html",
-        {"page": page, "q": q, "query_string": f"q={q}" if q else ""},
+        {
+            "page": page,
+            "q": q,
+            "query_string": urlencode({"q": q}) if q else "",
+            "count_bound": f"{COUNT_BOUND:,}",
+        },
     )
 
 
