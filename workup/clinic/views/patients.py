@@ -35,14 +35,15 @@ def patient_search(q: str):
     return patients.order_by("name", "mrn")
 
 
-def bounded_count(rows, bound: int = COUNT_BOUND) -> int:
+def bounded_count(rows, bound: int) -> int:
     """How many rows match, counting no further than ``bound + 1``."""
     return rows.order_by()[: bound + 1].count()
 
 
-def bounded_page(rows, number, size, bound: int = COUNT_BOUND) -> Page:
+def bounded_page(rows, number, size, bound: int | None = None) -> Page:
     """A page of ``rows`` whose paginator counts at most ``bound`` rows (``paginator.more``:
     there are more). A first page that is not full is its own count: one query."""
+    bound = COUNT_BOUND if bound is None else bound
     try:
         number = max(1, int(number))
     except (TypeError, ValueError):
@@ -85,7 +86,7 @@ def patient_list(request):
             "page": page,
             "q": q,
             "query_string": urlencode({"q": q}) if q else "",
-            "count_bound": f"{COUNT_BOUND:,}",
+            "count_bound": f"{page.paginator.count:,}",
         },
     )
 
