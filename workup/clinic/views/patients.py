@@ -21,11 +21,6 @@ from ..steps import HISTORY, STEP_FIELDS
 PAGE_SIZE = 25
 
 
-# Matches are counted up to this many: past it the page says "more than 1,000" and asks for a
-# narrower search, so no request ever counts every patient of a large clinic.
-COUNT_BOUND = 1000
-
-
 def patient_search(q: str):
     """The patient list's query, in its order. On PostgreSQL a search is served by the trigram
     indexes on UPPER(mrn) and UPPER(name) (clinic.0003), the plain list by the index on name."""
@@ -35,40 +30,61 @@ def patient_search(q: str):
     return patients.order_by("name", "mrn")
 
 
-def bounded_count(rows, bound: int) -> int:
-    """How many rows match, counting no further than ``bound + 1``."""
-    return rows.order_by()[: bound + 1].count()
+class UncountedPaginator(Paginator):
+    """A paginator that never counts every match: ``count`` is known only when the matches
+    end on the page shown (or a link asked past the end), else None."""
+
+    def __init__(self, rows, size, *, count=None):
+        super().__init__(rows, size)
+        self.known_count = count
+
+    @property
+    def count(self):
+        return self.known_count
 
 
-def bounded_page(rows, number, size, bound: int | None = None) -> Page:
-    """A page of ``rows`` whose paginator counts at most ``bound`` rows (``paginator.more``:
-    there are more). A first page that is not full is its own count: one query."""
-    bound = COUNT_BOUND if bound is None else bound
+class UncountedPage(Page):
+    def __init__(self, items, number, paginator, *, more: bool):
+        super().__init__(items, number, paginator)
+        self.more = more
+
+    def has_next(self):
+        return self.more
+
+    def next_page_number(self):
+        return self.number + 1
+
+    def has_previous(self):
+        return self.number > 1
+
+    def previous_page_number(self):
+        return self.number - 1
+
+
+def page_without_count(rows, number, size) -> UncountedPage:
+    """A page of ``rows`` read with one row more than it shows, which tells whether there is a
+    next page: one query, whatever the number of matches, and no COUNT of every match (which
+    costs time in proportion to the matches, the whole table for a common name)."""
     try:
         number = max(1, int(number))
     except (TypeError, ValueError):
         number = 1
-    last = max(1, -(-bound // size))
-    number = min(number, last)
-    items = list(rows[(number - 1) * size : number * size])
-    if number == 1 and len(items) < size:
-        count = len(items)
-    else:
-        count = bounded_count(rows, bound)
-        if not items and count:  # past the end: the last page, as Paginator.get_page does
-            number = max(1, -(-min(count, bound) // size))
-            items = list(rows[(number - 1) * size : number * size])
-    paginator = Paginator(rows, size)
-    paginator.count = min(count, bound)
-    paginator.more = count > bound
-    return Page(items, number, paginator)
+    items = list(rows[(number - 1) * size : number * size + 1])
+    if not items and number > 1:  # a link past the end (a stale bookmark): the last page
+        total = rows.count()
+        number = max(1, -(-total // size))
+        items = list(rows[(number - 1) * size : number * size + 1])
+    more = len(items) > size
+    items = items[:size]
+    count = None if more else (number - 1) * size + len(items)
+    return UncountedPage(items, number, UncountedPaginator(rows, size, count=count), more=more)
 
 
 @require_safe
 @permission_required("clinic.view_patient", raise_exception=True)
 def patient_list(request):
     q = request.GET.get("q", "").strip()[:100]
-    page = bounded_page(patient_search(q), request.GET.get("page"), PAGE_SIZE)
+    page = page_without_count(patient_search(q), request.GET.get("page"), PAGE_SIZE)
     # Work-up counts for the page's patients only, whatever the number of matches.
     workups = (
         WorkUp.objects.filter(patient__in=page.object_list)
@@ -86,7 +102,8 @@ def patient_list(request):
             "page": page,
             "q": q,
             "query_string": urlencode({"q": q}) if q else "",
-            "count_bound": f"{page.paginator.count:,}",
+            "first_shown": (page.number - 1) * PAGE_SIZE + 1,
+            "last_shown": (page.number - 1) * PAGE_SIZE + len(page.object_list),
         },
     )
 
