@@ -185,6 +185,10 @@ def prepare(target: Target, pg_url: str, reuse: bool) -> None:
         )
     else:
         manage(env, "migrate", "--noinput", "-v0")
+        # The demo users get the bench's password (a top-up to the same size creates nothing).
+        manage(
+            env, "seed_demo", "--workups", str(target.size), "--password", PASSWORD, capture=True
+        )
         print(f"{target.label}: reused", flush=True)
     manage(env, "createcachetable")
     shell(
@@ -549,8 +553,8 @@ def main():
         print("pages...", flush=True)
         run_pages(targets, args.rounds)
         for name, step in (
-            ("PDF misses", lambda: run_pdf_misses(targets, 5)),
-            ("signing", lambda: run_signing(targets, 5, offset=10)),
+            ("PDF misses", lambda: run_pdf_misses(targets, 4)),
+            ("signing", lambda: run_signing(targets, 4, offset=10)),
             ("export", lambda: run_export(targets, 3)),
         ):
             print(f"{name}...", flush=True)
