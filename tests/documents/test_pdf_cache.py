@@ -67,7 +67,7 @@ def test_every_reader_gets_the_same_pdf_and_each_download_is_recorded_under_the_
 @pytest.mark.django_db
 def test_the_pdf_is_the_same_the_next_day(clinician_client, workup):
     first = pdf(clinician_client, workup)
-    tomorrow = timezone.now() + timedelta(days=1)
-    with mock.patch("django.utils.timezone.now", return_value=tomorrow):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with mock.patch("django.utils.timezone.localdate", return_value=tomorrow):
         assert pdf(clinician_client, workup) == first
     assert RenderedPdf.objects.count() == 1
