@@ -23,15 +23,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 install: $(VENV)/.installed .env
 
+# The task worker (PDFs rendered ahead) runs beside the app and stops with it.
+WITH_WORKER = $(BIN)/python manage.py worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM;
+
 run: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py load_catalogue
 	$(BIN)/python manage.py seed_demo --workups $(DEMO_WORKUPS) --password '$(DEMO_PASSWORD)'
 	@echo ""
 	@echo "  RIF Work-up on http://$(HOST):$(PORT)/"
 	@echo "  Demo logins: clinician, coordinator, lead; password: $(DEMO_PASSWORD)"
 	@echo ""
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(WITH_WORKER) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # A production-like local run: debug off, collected static files, gunicorn. Plain HTTP on the
 # loopback (DJANGO_HTTPS=0); a random secret key is kept in the git-ignored .secret-key.
@@ -44,14 +48,18 @@ SERVE_ENV = DJANGO_DEBUG=0 DJANGO_HTTPS=0 DJANGO_SECRET_KEY="$$(cat .secret-key)
 serve: install .secret-key
 	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
 	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput
+	$(SERVE_ENV) $(BIN)/python manage.py createcachetable
 	$(SERVE_ENV) $(BIN)/python manage.py load_catalogue
 	$(SERVE_ENV) $(BIN)/python manage.py seed_demo --workups $(DEMO_WORKUPS) --password '$(DEMO_PASSWORD)'
 	@echo "  RIF Work-up (gunicorn, debug off) on http://$(HOST):$(PORT)/"
-	$(SERVE_ENV) GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py workup.wsgi
+	export $(SERVE_ENV); $(WITH_WORKER) GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py workup.wsgi
 
-# Benchmarks print figures (see docs/performance.md); they are not pass/fail tests.
+# Benchmarks print figures (see docs/performance.md); they are not pass/fail tests. PostgreSQL at
+# 1,000, 10,000 and 100,000 work-ups (BENCH_PG_URL: a server where databases perf_bench_* may be
+# created), SQLite at the first two; BENCH_ARGS="--sizes 1000 10000" for a shorter run.
+BENCH_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 bench: install
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	BENCH_PG_URL=$(BENCH_PG_URL) $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 $(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt

@@ -22,25 +22,20 @@ from run import ASSESS_BODY, PAGES  # noqa: E402
 def main():
     workup = int(sys.argv[1])
     User = get_user_model()
-    users = {
-        "clinician": User.objects.get(username="clinician"),
-        "coordinator": User.objects.get(username="coordinator"),
-        "benchadmin": User.objects.get(username="benchadmin"),
-    }
     counts = {}
-    for name, method, template, _ in PAGES:
-        who = {"coordinator queue": "coordinator", "admin changelist": "benchadmin"}.get(
-            name, "clinician"
-        )
+    for name, who, template in PAGES:
         client = Client()
-        client.force_login(users[who])
-        path = template.format(workup=workup)
+        client.force_login(User.objects.get(username=who))
+        method, _, path = template.format(workup=workup).rpartition(" ")
         client.get("/healthz")  # settle the session
-        send = client.post if method == "POST" else client.get
-        kwargs = (
-            {"data": ASSESS_BODY, "content_type": "application/json"} if method == "POST" else {}
-        )
-        send(path, **kwargs)  # the first request may touch the session: count the second
+        if method == "POST":
+            kwargs = {"data": ASSESS_BODY, "content_type": "application/json"}
+            send = client.post
+        else:
+            kwargs, send = {}, client.get
+        send(
+            path, **kwargs
+        )  # the first request may touch the session (and render a PDF): count the second
         with CaptureQueriesContext(connection) as captured:
             send(path, **kwargs)
         counts[name] = len(captured)

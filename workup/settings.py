@@ -111,6 +111,9 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    # Background tasks (the PDFs rendered ahead): django-tasks with its ORM or RQ backend.
+    "django_tasks",
+    "django_tasks_db",
     "workup.evidence",
     "workup.clinic",
     "workup.coordination",
@@ -194,6 +197,64 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def cache_from_url(url):
+    """Django's cache framework from one URL (docs/deploy.md, "Cache"):
+
+    - ``redis://host:6379/1`` (or ``rediss://``): Redis, shared by every app server;
+    - ``db://table_name``: a table in the app's database (``manage.py createcachetable``);
+    - ``file:///path/to/folder``: files on this server's disk;
+    - ``locmem://`` or ``dummy://``: this process only, or nothing (tests, benchmarks).
+    """
+    scheme, _, rest = url.partition("://")
+    if scheme in ("redis", "rediss"):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if scheme == "db":
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": rest or "workup_cache",
+        }
+    if scheme == "file" and rest.startswith("/"):
+        return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": rest}
+    if scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": rest}
+    if scheme == "dummy":
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    raise ImproperlyConfigured(
+        f"CACHE_URL must start with redis://, rediss://, db://, file:/// , locmem:// or dummy:// "
+        f"(got {scheme or url!r})."
+    )
+
+
+# No state in process memory that several app servers would disagree on: the cache is shared.
+# CACHE_URL wins; else REDIS_URL (several servers); else a table in the app's database.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+CACHE_URL = os.environ.get("CACHE_URL", "").strip() or REDIS_URL or "db://workup_cache"
+CACHES = {"default": {**cache_from_url(CACHE_URL), "KEY_PREFIX": "workup"}}
+
+# Background tasks (django-tasks). The embedded default keeps the queue in the app's database
+# (django-tasks-db), worked by `manage.py db_worker`; with REDIS_URL (several servers) it is RQ
+# on Redis (django-tasks-rq), worked by `manage.py rqworker --job-class django_tasks_rq.Job`.
+# TASKS_BACKEND=immediate runs each task at once in the request (tests, a one-off command).
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "rq" if REDIS_URL else "db").strip().lower()
+_TASK_BACKENDS = {
+    "db": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "dummy": "django_tasks.backends.dummy.DummyBackend",
+}
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)} (got {TASKS_BACKEND!r})."
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+if TASKS_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL (redis://host:6379/0).")
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("django_tasks_db") + 1, "django_rq")
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("django_rq") + 1, "django_tasks_rq")
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}}
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -7,6 +7,11 @@ os.environ["DJANGO_DEBUG"] = "0"
 os.environ["DJANGO_HTTPS"] = "0"
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+# Each test process its own cache; background tasks are recorded, not run (a test that needs
+# them run overrides TASKS with the immediate backend, or runs the database worker).
+os.environ["CACHE_URL"] = "locmem://"
+os.environ["TASKS_BACKEND"] = "dummy"
+os.environ.pop("REDIS_URL", None)
 
 from .settings import *  # noqa: E402,F403
 from .settings import STORAGES  # noqa: E402

@@ -512,7 +512,7 @@ def test_the_patient_list_is_paginated(clinician_client, django_assert_max_num_q
     with django_assert_max_num_queries(10):  # session, user, permissions, count, page
         response = clinician_client.get(reverse("clinic:patient_list"))
     assert len(response.context["page"].object_list) == 25
-    assert "Page 1 of 2" in response.content.decode()
+    assert "Page 1" in response.content.decode() and "page=2" in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -650,10 +650,12 @@ def test_a_confirmed_aps_result_needs_a_repeat_far_enough_apart(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "asked, shown, count", [("2", 2, 5), ("99", 2, 5), ("x", 1, 25), ("0", 1, 25)]
+    "asked, shown, count, total",
+    [("2", 2, 5, 30), ("99", 2, 5, 30), ("x", 1, 25, None), ("0", 1, 25, None)],
 )
-def test_a_page_past_the_end_shows_the_last_one(clinician_client, asked, shown, count):
+def test_a_page_past_the_end_shows_the_last_one(clinician_client, asked, shown, count, total):
+    """The number of matches is known on the last page, not counted on the others."""
     for n in range(30):
         make_patient(mrn=f"SYN-{n:04d}", name=f"Patient {n:02d}")
     page = clinician_client.get(reverse("clinic:patient_list"), {"page": asked}).context["page"]
-    assert (page.number, len(page.object_list), page.paginator.count) == (shown, count, 30)
+    assert (page.number, len(page.object_list), page.paginator.count) == (shown, count, total)

@@ -187,3 +187,27 @@ def test_seeing_the_queue_is_not_enough_to_export_it(client, rows):
     client.force_login(user)
     assert client.get("/coordinator/").status_code == 200
     assert client.get(EXPORT).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_reference_in_the_file_is_the_work_up_s_keyed_hash(coordinator_client, rows):
+    from workup.coordination.export import pseudonym
+
+    exported = read_csv(coordinator_client.get(f"{EXPORT}?deidentified=1&q=SYN-0001"))
+    workup_id = ChecklistStep.objects.filter(workup__patient__mrn="SYN-0001").first().workup_id
+    assert {r["Reference"] for r in exported} == {pseudonym(workup_id)}
+
+
+@pytest.mark.django_db
+def test_a_long_export_is_streamed_in_chunks_of_rows_not_row_by_row(
+    coordinator_client, clinician, coordinator, monkeypatch
+):
+    from workup.coordination import export
+
+    monkeypatch.setattr(export, "ROWS_PER_CHUNK", 10)
+    _make_open_steps(clinician, coordinator, 25)
+    response = coordinator_client.get(EXPORT)
+    chunks = list(response.streaming_content)
+    assert len(chunks) == 3  # header and rows 1-10, rows 11-20, rows 21-25
+    text = b"".join(chunks).decode("utf-8-sig")
+    assert len(list(csv.DictReader(io.StringIO(text)))) == 25

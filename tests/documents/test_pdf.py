@@ -179,7 +179,7 @@ def test_rendering_never_reaches_the_network(monkeypatch, workup):
         '<body><p class="doc-identity">DEMO-1 · Test</p>'
         '<img src="http://example.org/pixel.png" alt=""></body></html>'
     )
-    content = pdf_module.render_pdf(html, base_url="http://testserver/")
+    content = pdf_module.render_pdf(html)
     assert content.startswith(b"%PDF-")
     assert "DEMO-1" in pdf_text(content)
 

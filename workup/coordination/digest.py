@@ -12,14 +12,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils.formats import date_format
 
+from workup.accounts.roles import people_with
 from workup.evidence import store
 
 from .presenters import QueueRow, queue_rows
-from .queries import MODEL_BACKEND, overdue_steps, person_name
+from .queries import overdue_steps, person_name
 
 # A longer list helps nobody by email: the rest is one click away in the queue.
 MAX_LINES = 100
@@ -43,9 +43,7 @@ class DigestPlan:
 
 def coordinators():
     """Active people who look after the whole queue (those who may export it)."""
-    return get_user_model().objects.with_perm(
-        "clinic.export_queue", include_superusers=False, backend=MODEL_BACKEND
-    )
+    return people_with("clinic.export_queue")
 
 
 def plan_digest(*, today: date, base_url: str = "") -> DigestPlan:

@@ -12,15 +12,25 @@ pillar, status, dates, staff names) is the clinic's workload, not the patient's 
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
+import io
 from collections.abc import Iterator
 from datetime import date
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.crypto import salted_hmac
+from django.utils.encoding import force_bytes
 
 from workup.audit.exports import cell
+from workup.clinic.models import ChecklistStep
+from workup.evidence.catalogue import PILLAR_NAMES
 
-from .presenters import QueueRow, iter_queue_rows
+from .presenters import step_name
+from .queries import person_name
 
 PSEUDONYM_SALT = "workup.coordination.export.reference"
 
@@ -49,6 +59,24 @@ def pseudonym(workup_id: int) -> str:
     return f"R-{digest[:12].upper()}"
 
 
+def _pseudonyms():
+    """``pseudonym`` for many work-ups: the key derived once (as ``salted_hmac`` derives it),
+    each reference computed once per work-up."""
+    key = hashlib.sha256(force_bytes(PSEUDONYM_SALT) + force_bytes(settings.SECRET_KEY)).digest()
+    base = hmac.new(key, digestmod=hashlib.sha256)
+    known: dict[int, str] = {}
+
+    def reference(workup_id: int) -> str:
+        found = known.get(workup_id)
+        if found is None:
+            mac = base.copy()
+            mac.update(str(workup_id).encode())
+            found = known[workup_id] = f"R-{mac.hexdigest()[:12].upper()}"
+        return found
+
+    return reference
+
+
 def safe_cell(value) -> str:
     """Text a spreadsheet shows as text (dates as ISO dates; formulas defused as in the audit
     exports)."""
@@ -61,37 +89,77 @@ def header(*, deidentified: bool) -> list[str]:
     return IDENTIFIED_HEADER + COMMON_HEADER + ["Work-up"]
 
 
-def row_cells(row: QueueRow, *, deidentified: bool, base_url: str) -> list:
-    step = row.step
-    common = [
-        row.name,
-        row.pillar,
-        step.get_status_display(),
-        step.due_date,
-        row.days_overdue,
-        step.scheduled_for,
-        row.assignee,
-        row.clinician,
-    ]
-    if deidentified:
-        return [pseudonym(step.workup_id), *common]
-    return [row.patient.mrn, row.patient.name, *common, base_url.rstrip("/") + row.url]
+# The columns an exported row is made of: plain values, no model objects.
+COLUMNS = (
+    "workup_id",
+    "code",
+    "kind",
+    "pillar",
+    "status",
+    "due_date",
+    "scheduled_for",
+    "assignee_id",
+    "workup__clinician_id",
+    "workup__patient__mrn",
+    "workup__patient__name",
+)
 
-
-class _Echo:
-    """A file-like object whose write returns the line, for streaming with csv.writer."""
-
-    def write(self, value):
-        return value
+# Rows are written to the response this many at a time (one write per row would be one
+# system call per row under gunicorn).
+ROWS_PER_CHUNK = 1000
 
 
 def csv_lines(
     steps: QuerySet, *, catalogue, today: date, deidentified: bool, base_url: str
 ) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    """The CSV, streamed in chunks: the rows are read as tuples of values through the queue's
+    index, and everything that repeats (step names, staff names, the link's address, each
+    work-up's reference) is worked out once, not once a row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
     # The byte-order mark makes spreadsheet programs read the names as UTF-8.
-    yield "\ufeff" + writer.writerow(header(deidentified=deidentified))
-    rows = iter_queue_rows(steps.iterator(chunk_size=1000), catalogue=catalogue, today=today)
-    for row in rows:
-        cells = row_cells(row, deidentified=deidentified, base_url=base_url)
-        yield writer.writerow([safe_cell(c) for c in cells])
+    buffer.write("\ufeff")
+    writer.writerow(header(deidentified=deidentified))
+
+    people = {
+        pk: cell(person_name(user))
+        for pk, user in get_user_model().objects.in_bulk().items()  # the staff: a small table
+    }
+    people[None] = ""
+    names = {}
+    pillars = {code: cell(name) for code, name in PILLAR_NAMES.items()}
+    statuses = {code: cell(label) for code, label in ChecklistStep.Status.choices}
+    marker = 987654321
+    link = base_url.rstrip("/") + reverse("clinic:workup_detail", args=[marker])
+    link_prefix, link_suffix = link.split(str(marker))
+    reference = _pseudonyms()
+    investigation = ChecklistStep.Kind.INVESTIGATION
+
+    rows = steps.values_list(*COLUMNS).iterator(chunk_size=2000)
+    for number, values in enumerate(rows, start=1):
+        workup, code, kind, pillar, status, due, booked, assignee, clinician, mrn, name = values
+        step = names.get((kind, code))
+        if step is None:
+            step = names[(kind, code)] = cell(step_name(catalogue, code=code, kind=kind))
+        overdue = (today - due).days if due is not None and due < today else 0
+        common = [
+            step,
+            pillars.get(pillar) or cell(pillar),
+            statuses.get(status) or cell(status),
+            due.isoformat() if due else "",
+            overdue,
+            booked.isoformat() if booked else "",
+            people.get(assignee, ""),
+            people.get(clinician, ""),
+        ]
+        if deidentified:
+            writer.writerow([reference(workup), *common])
+        else:
+            anchor = f"#step-{code}" if kind == investigation else ""
+            url = f"{link_prefix}{workup}{link_suffix}{anchor}"
+            writer.writerow([cell(mrn), cell(name), *common, url])
+        if number % ROWS_PER_CHUNK == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

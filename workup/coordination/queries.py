@@ -8,26 +8,20 @@ statuses first, so PostgreSQL can walk the partial index ``step_open_due_idx`` i
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
-from django.db.models import (
-    BooleanField,
-    Count,
-    Exists,
-    ExpressionWrapper,
-    Max,
-    OuterRef,
-    Q,
-    QuerySet,
-)
+from django.db import transaction
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
-from workup.accounts.roles import PERMISSION_BACKEND, people_with
-from workup.clinic.models import ChecklistStep, WorkUp
+from workup.accounts.roles import people_with
+from workup.clinic.forms import clinicians
+from workup.clinic.models import ChecklistStep
 from workup.evidence.catalogue import PILLARS
+
+from .models import QueueCount
 
 Status = ChecklistStep.Status
 
@@ -37,7 +31,6 @@ DUE_SOON_DAYS = 6
 # Overdue first (the oldest due date is the most overdue), then by due date, undated last.
 QUEUE_ORDER = ("queue_due", "workup_id", "pk")  # the order of the index step_queue_idx
 
-MODEL_BACKEND = PERMISSION_BACKEND
 
 ASSIGNEE_ME = "me"
 ASSIGNEE_NOBODY = "unassigned"
@@ -113,32 +106,77 @@ def overdue_steps(today: date) -> QuerySet:
     return open_steps().filter(due_date__lt=today).order_by(*QUEUE_ORDER)
 
 
-# Counts are kept this long, and only while no step has changed (see count_queue).
-COUNTS_KEPT_SECONDS = 600
+def counts_by_summary(filters: QueueFilters) -> bool:
+    """Whether the summary table can count these filters: it is keyed by status, pillar,
+    assignee and due date. A search, a step or a clinician narrows the rows to a few (or to one
+    step of the catalogue), which are counted directly through their indexes."""
+    return not (filters.q or filters.step or filters.clinician)
 
 
-def queue_stamp() -> str:
-    """Changes whenever any checklist step is saved or created: the newest update time, one
-    look-up in the index on ``updated_at``. (Steps are never updated in bulk; a step is only
-    deleted with its work-up, which the app never does.)"""
-    return str(ChecklistStep.objects.aggregate(latest=Max("updated_at"))["latest"])
+def count_queue(steps: QuerySet, filters: QueueFilters, *, user, today: date) -> dict:
+    """Counts over exactly the rows these filters select, always exact.
 
-
-def count_queue(steps: QuerySet, *, today: date) -> dict:
-    """Counts over exactly these rows.
-
-    Counting every open step costs time in proportion to the open steps, so the counts are
-    kept in the cache under the filter's SQL, the day and the stamp of the last change to any
-    step: exact, and computed again as soon as anything changed.
+    From the summary table kept by the database (``QueueCount``, a few thousand rows) when it is
+    keyed by everything the filters name; otherwise counted over the filtered steps.
     """
-    sql, params = steps.order_by().query.sql_with_params()
-    digest = hashlib.sha256(f"{sql}|{params}|{today}|{queue_stamp()}".encode()).hexdigest()
-    key = f"queue-counts:{digest}"
-    counts = cache.get(key)
-    if counts is None:
-        counts = count_steps(steps, today=today)
-        cache.set(key, counts, COUNTS_KEPT_SECONDS)
-    return counts
+    if not counts_by_summary(filters):
+        return count_steps(steps, today=today)
+    rows = QueueCount.objects.filter(n__gt=0)
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.pillar:
+        rows = rows.filter(pillar=filters.pillar)
+    if filters.assignee == ASSIGNEE_ME:
+        rows = rows.filter(assignee_key=user.pk)
+    elif filters.assignee == ASSIGNEE_NOBODY:
+        rows = rows.filter(assignee_key=QueueCount.NOBODY)
+    elif filters.assignee:
+        rows = rows.filter(assignee_key=int(filters.assignee))
+    if filters.overdue:
+        rows = rows.filter(due__lt=today)
+    if filters.due_week:
+        rows = rows.filter(due__gte=today, due__lte=due_week_end(today))
+    week_end = due_week_end(today)
+
+    def total(condition=None):
+        return Coalesce(Sum("n", filter=condition), 0)
+
+    aggregates = {
+        "total": total(),
+        "overdue": total(Q(due__lt=today)),
+        "due_week": total(Q(due__gte=today, due__lte=week_end)),
+        "no_due_date": total(Q(due=QueueCount.NO_DUE_DATE)),
+        "unassigned": total(Q(assignee_key=QueueCount.NOBODY)),
+    }
+    for status in ChecklistStep.OPEN_STATUSES:
+        aggregates[f"status_{status}"] = total(Q(status=status))
+    for pillar in PILLARS:
+        aggregates[f"pillar_{pillar}"] = total(Q(pillar=pillar))
+    return _shape(rows.aggregate(**aggregates))
+
+
+def rebuild_queue_counts() -> int:
+    """The summary table recomputed from the steps (the triggers keep it; this repairs a
+    database restored without it). Returns the number of open steps counted."""
+    with transaction.atomic():
+        QueueCount.objects.all().delete()
+        groups = (
+            ChecklistStep.objects.open()
+            .values("status", "pillar", "assignee_id", "queue_due")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        QueueCount.objects.bulk_create(
+            QueueCount(
+                status=g["status"],
+                pillar=g["pillar"],
+                assignee_key=g["assignee_id"] or QueueCount.NOBODY,
+                due=g["queue_due"],
+                n=g["n"],
+            )
+            for g in groups
+        )
+    return QueueCount.objects.aggregate(n=Coalesce(Sum("n"), 0))["n"]
 
 
 def count_steps(steps: QuerySet, *, today: date) -> dict:
@@ -155,7 +193,10 @@ def count_steps(steps: QuerySet, *, today: date) -> dict:
         aggregates[f"status_{status}"] = Count("pk", filter=Q(status=status))
     for pillar in PILLARS:
         aggregates[f"pillar_{pillar}"] = Count("pk", filter=Q(pillar=pillar))
-    counts = steps.order_by().aggregate(**aggregates)
+    return _shape(steps.order_by().aggregate(**aggregates))
+
+
+def _shape(counts: dict) -> dict:
     return {
         "total": counts["total"],
         "overdue": counts["overdue"],
@@ -173,28 +214,24 @@ def step_takers() -> QuerySet:
 
 
 def filter_people() -> QuerySet:
-    """Everyone a filter can name: step takers, responsible clinicians, current assignees.
+    """Everyone a filter can name, from the staff list (a small table), never from the steps.
 
-    A person who has left keeps the rows assigned to them until someone reassigns them; the
-    coordinator must be able to find those rows. ``is_responsible`` marks the people who are
-    the responsible clinician of a work-up (the choices of the clinician filter).
+    The people who may take steps (``is_taker``), the clinicians who may be responsible for a
+    work-up (``is_responsible``), and anyone still holding open steps though no longer staff
+    (read from the queue's summary table): a person who has left keeps the rows assigned to
+    them until someone reassigns them, and the coordinator must be able to find those rows.
     """
-    users = get_user_model().objects
-    takers = users.with_perm(
-        "clinic.manage_steps", include_superusers=False, backend=MODEL_BACKEND
-    ).values("pk")
-    # Per-person EXISTS probes use the indexes on (assignee, status, ...) and (clinician,
-    # status): a few index look-ups per member of staff, however many steps there are.
-    holds = Exists(
-        ChecklistStep.objects.filter(
-            assignee=OuterRef("pk"), status__in=ChecklistStep.OPEN_STATUSES
-        )
-    )
-    responsible = Exists(WorkUp.objects.filter(clinician=OuterRef("pk")))
-    is_taker = ExpressionWrapper(Q(pk__in=takers), output_field=BooleanField())
+    takers = Q(pk__in=people_with("clinic.manage_steps").values("pk"))
+    responsible = Q(pk__in=clinicians().values("pk"))
+    holders = Q(pk__in=QueueCount.objects.filter(n__gt=0).values("assignee_key"))
+    flag = {"output_field": BooleanField()}
     return (
-        users.annotate(holds_steps=holds, is_responsible=responsible, is_taker=is_taker)
-        .filter(Q(is_taker=True) | Q(holds_steps=True) | Q(is_responsible=True))
+        get_user_model()
+        .objects.filter(takers | responsible | holders)
+        .annotate(
+            is_taker=ExpressionWrapper(takers, **flag),
+            is_responsible=ExpressionWrapper(responsible, **flag),
+        )
         .order_by("first_name", "last_name", "username")
     )
 

@@ -71,7 +71,7 @@ class QueueView(PermissionRequiredMixin, View):
     def get(self, request, action_form=None):
         today = timezone.localdate()
         form, filters, steps, catalogue, people = _filtered(request, today)
-        counts = count_queue(steps, today=today)
+        counts = count_queue(steps, filters, user=request.user, today=today)
         page = _paginate(steps, request, total=counts["total"])
         can_manage = request.user.has_perm("clinic.manage_steps")
         if can_manage and action_form is None:
@@ -126,7 +126,7 @@ def export_csv(request):
     today = timezone.localdate()
     _, filters, steps, catalogue, _ = _filtered(request, today)
     deidentified = request.GET.get("deidentified") == "1"
-    count = steps.count()
+    count = count_queue(steps, filters, user=request.user, today=today)["total"]
     filename = export.filename(today=today, deidentified=deidentified)
     record_download(
         user=request.user,

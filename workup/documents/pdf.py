@@ -5,8 +5,15 @@ stylesheet is linked as ``/static/...`` as on screen; the fetcher reads such URL
 staticfiles finders in development and tests, the collected files in a deployment) and refuses
 every other URL, so a document can never make the server call out, whatever its HTML says.
 
-WeasyPrint takes most of a second to import, so it is imported on the first PDF, not with the
-URL configuration: ``manage.py`` commands and the pages that never make a PDF don't pay for it.
+WeasyPrint takes most of a second to import (and grows a process by about 50 MB), so it is
+loaded once when a process that makes PDFs starts (``preload``: the gunicorn master before it forks
+its workers, and the task worker), never on a reader's first request; other ``manage.py``
+commands don't pay for it.
+
+A PDF is a pure function of its HTML, and the HTML of a document is the same for every reader
+(no name, no day of reading in it): PDFs are kept under the hash of their HTML, rendered ahead by
+the task worker when a work-up changes (``documents.tasks``), and rendered in the request only
+when one is asked for before the worker got to it.
 """
 
 from __future__ import annotations
@@ -71,35 +78,59 @@ def _weasyprint():
     return weasyprint.HTML, FontConfiguration, StaticFilesFetcher
 
 
+def preload() -> None:
+    """Load WeasyPrint and its fonts now, in a process that will make PDFs (see the module)."""
+    html_class, font_configuration, fetcher = _weasyprint()
+    font_configuration()
+
+
 @dataclass(frozen=True)
-class RenderedPdf:
+class Rendering:
     content: bytes
     pages: int
 
 
-def render(html: str, *, base_url: str) -> RenderedPdf:
+# Relative links (``/static/...``) resolve against this address: the fetcher reads them from
+# disk whatever the host, so the PDF does not depend on the address a reader used.
+BASE_URL = "http://localhost/"
+
+
+def render(html: str, *, base_url: str = BASE_URL) -> Rendering:
     """The PDF of an HTML document; ``base_url`` resolves its relative links (``/static/...``)."""
     html_class, font_configuration, fetcher = _weasyprint()
     source = html_class(string=html, base_url=base_url, url_fetcher=fetcher())
     document = source.render(font_config=font_configuration())
-    return RenderedPdf(content=document.write_pdf(), pages=len(document.pages))
+    return Rendering(content=document.write_pdf(), pages=len(document.pages))
 
 
-# How long a rendered PDF is kept for reuse; the documents change daily anyway (see models).
-KEEP_FOR = timedelta(days=2)
+# How long a rendered PDF is kept after it was last written; a work-up left alone has its PDFs
+# rendered again on the next request after that.
+KEEP_FOR = timedelta(days=30)
 
 
-def render_pdf(html: str, *, base_url: str) -> bytes:
-    """The PDF of this HTML: from the cache when the same HTML was rendered before."""
+def pdf_key(html: str) -> str:
+    return hashlib.sha256(html.encode()).hexdigest()
+
+
+def cached_pdf(html: str) -> bytes | None:
+    """The PDF of this HTML if it was rendered already (ahead, or for an earlier reader)."""
     from .models import RenderedPdf
 
-    key = hashlib.sha256(f"{base_url}\n{html}".encode()).hexdigest()
-    cached = RenderedPdf.objects.filter(key=key).values_list("content", flat=True).first()
-    if cached is not None:
-        return bytes(cached)
-    rendered = render(html, base_url=base_url)
+    found = RenderedPdf.objects.filter(key=pdf_key(html)).values_list("content", flat=True)
+    content = found.first()
+    return None if content is None else bytes(content)
+
+
+def render_pdf(html: str) -> bytes:
+    """The PDF of this HTML: the one kept under its hash, else rendered now and kept."""
+    from .models import RenderedPdf
+
+    content = cached_pdf(html)
+    if content is not None:
+        return content
+    rendered = render(html)
     RenderedPdf.objects.filter(created_at__lt=timezone.now() - KEEP_FOR).delete()
     RenderedPdf.objects.get_or_create(
-        key=key, defaults={"content": rendered.content, "pages": rendered.pages}
+        key=pdf_key(html), defaults={"content": rendered.content, "pages": rendered.pages}
     )
     return rendered.content

@@ -93,9 +93,12 @@ def _document(workup: WorkUp, context: dict, *, kind: str, title: str, pdf: bool
         "author": person_name(workup.clinician),
         "clinician_name": person_name(workup.clinician),
         "signed_by_name": person_name(workup.signed_by) if signed else "",
-        # The day, not the minute: the exact time of each download is in the audit record, and
-        # a document that only changes with its content can be cached by its content.
-        "generated_at": timezone.localdate(),
+        # The day, not the minute: the exact time of each download is in the audit record. A PDF
+        # is dated by its content (the work-up's last change), not by the day it is read, so
+        # that it can be rendered ahead and kept by the hash of its content.
+        "generated_at": timezone.localtime(workup.updated_at).date()
+        if pdf and workup.updated_at
+        else timezone.localdate(),
     }
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -21,6 +20,7 @@ from workup.clinic.presenters import load_workup
 
 from .pdf import render_pdf
 from .presenters import handout_context, page_context, summary_context
+from .tasks import document
 
 Kind = DownloadRecord.Kind
 
@@ -55,11 +55,12 @@ def _page(request, pk, build, template, kind):
     return render(request, template, context)
 
 
-def _pdf(request, pk, build, template, kind):
+def _pdf(request, pk, document_kind, kind):
+    """The PDF kept under the hash of its HTML (rendered ahead by the task worker), else
+    rendered now; the same bytes for every reader, the download recorded under the reader."""
     workup = load_workup(pk)
-    context = build(workup, pdf=True)
-    html = render_to_string(template, context, request=request)
-    pdf = render_pdf(html, base_url=request.build_absolute_uri("/"))
+    context, html = document(workup, document_kind, pdf=True)
+    pdf = render_pdf(html)
     _record(request, kind, workup, context)
     disposition = "attachment" if request.GET.get("download") else "inline"
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -74,7 +75,7 @@ def summary(request, pk):
 
 @document_view
 def summary_pdf(request, pk):
-    return _pdf(request, pk, summary_context, SUMMARY_TEMPLATE, Kind.SUMMARY_PDF)
+    return _pdf(request, pk, "summary", Kind.SUMMARY_PDF)
 
 
 @document_view
@@ -84,7 +85,7 @@ def handout(request, pk):
 
 @document_view
 def handout_pdf(request, pk):
-    return _pdf(request, pk, handout_context, HANDOUT_TEMPLATE, Kind.HANDOUT_PDF)
+    return _pdf(request, pk, "handout", Kind.HANDOUT_PDF)
 
 
 @document_view

@@ -1,10 +1,12 @@
 """Patients: search, create, edit, their work-ups, a new work-up."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count, Max, Q, Window
+from django.db.models import Count, Max, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -19,33 +21,70 @@ from ..steps import HISTORY, STEP_FIELDS
 PAGE_SIZE = 25
 
 
-def one_query_page(rows, number, size):
-    """A page of ``rows`` (annotated with ``matches``, the total) read in one query."""
+def patient_search(q: str):
+    """The patient list's query, in its order. On PostgreSQL a search is served by the trigram
+    indexes on UPPER(mrn) and UPPER(name) (clinic.0003), the plain list by the index on name."""
+    patients = Patient.objects.all()
+    if q:
+        patients = patients.filter(Q(mrn__icontains=q) | Q(name__icontains=q))
+    return patients.order_by("name", "mrn")
+
+
+class UncountedPaginator(Paginator):
+    """A paginator that never counts every match: ``count`` is known only when the matches
+    end on the page shown (or a link asked past the end), else None."""
+
+    def __init__(self, rows, size, *, count=None):
+        super().__init__(rows, size)
+        self.known_count = count
+
+    @property
+    def count(self):
+        return self.known_count
+
+
+class UncountedPage(Page):
+    def __init__(self, items, number, paginator, *, more: bool):
+        super().__init__(items, number, paginator)
+        self.more = more
+
+    def has_next(self):
+        return self.more
+
+    def next_page_number(self):
+        return self.number + 1
+
+    def has_previous(self):
+        return self.number > 1
+
+    def previous_page_number(self):
+        return self.number - 1
+
+
+def page_without_count(rows, number, size) -> UncountedPage:
+    """A page of ``rows`` read with one row more than it shows, which tells whether there is a
+    next page: one query, whatever the number of matches, and no COUNT of every match (which
+    costs time in proportion to the matches, the whole table for a common name)."""
     try:
         number = max(1, int(number))
     except (TypeError, ValueError):
         number = 1
-    items = list(rows[(number - 1) * size : number * size])
-    if not items and number > 1:  # past the end: the last page, as Paginator.get_page does
+    items = list(rows[(number - 1) * size : number * size + 1])
+    if not items and number > 1:  # a link past the end (a stale bookmark): the last page
         total = rows.count()
         number = max(1, -(-total // size))
-        items = list(rows[(number - 1) * size : number * size])
-    paginator = Paginator(rows, size)
-    paginator.count = items[0].matches if items else 0
-    return Page(items, number, paginator)
+        items = list(rows[(number - 1) * size : number * size + 1])
+    more = len(items) > size
+    items = items[:size]
+    count = None if more else (number - 1) * size + len(items)
+    return UncountedPage(items, number, UncountedPaginator(rows, size, count=count), more=more)
 
 
 @require_safe
 @permission_required("clinic.view_patient", raise_exception=True)
 def patient_list(request):
     q = request.GET.get("q", "").strip()[:100]
-    patients = Patient.objects.all()
-    if q:
-        patients = patients.filter(Q(mrn__icontains=q) | Q(name__icontains=q))
-    # The number of matches rides along with the page: a substring search cannot use an index
-    # on SQLite, so it is read once, not twice (for the page and for its count).
-    patients = patients.annotate(matches=Window(Count("pk"))).order_by("name", "mrn")
-    page = one_query_page(patients, request.GET.get("page"), PAGE_SIZE)
+    page = page_without_count(patient_search(q), request.GET.get("page"), PAGE_SIZE)
     # Work-up counts for the page's patients only, whatever the number of matches.
     workups = (
         WorkUp.objects.filter(patient__in=page.object_list)
@@ -59,7 +98,13 @@ def patient_list(request):
     return render(
         request,
         "clinic/patient_list.html",
-        {"page": page, "q": q, "query_string": f"q={q}" if q else ""},
+        {
+            "page": page,
+            "q": q,
+            "query_string": urlencode({"q": q}) if q else "",
+            "first_shown": (page.number - 1) * PAGE_SIZE + 1,
+            "last_shown": (page.number - 1) * PAGE_SIZE + len(page.object_list),
+        },
     )
 
 
