@@ -21,7 +21,7 @@ from workup.evidence import engine, store
 from workup.evidence.catalogue import Catalogue
 from workup.evidence.facts import parse_facts
 
-from .assessment import cycle_rows, findings_from_facts
+from .assessment import assess_workup, cycle_rows, findings_from_facts
 from .models import AddonRequest, ChecklistStep, Findings, Patient, StimulationCycle, WorkUp
 from .services import plan_step_changes
 
@@ -427,7 +427,9 @@ def seed(count: int, *, password: str | None = None, seed_value: int = 2026) -> 
                     status=WorkUp.Status.SIGNED if signed else WorkUp.Status.OPEN,
                     signed_by=clinician if signed else None,
                     signed_at=now if signed else None,
-                    signed_catalogue_version=catalogue.version if signed else "",
+                    signed_catalogue_version=(
+                        f"{catalogue.version} (revision {catalogue.revision})" if signed else ""
+                    ),
                 )
             )
         workups = insert_rows(WorkUp, workups)
@@ -467,6 +469,40 @@ def seed(count: int, *, password: str | None = None, seed_value: int = 2026) -> 
         ):
             insert_rows(model, rows)
             copy_to_history(model, "workup_id", workup_ids, now)
+        freeze_signed([w.pk for w in workups if w.status == WorkUp.Status.SIGNED], catalogue, now)
 
     seconds = (timezone.now() - started).total_seconds()
     return SeedReport(created=number - existing, existing=existing, seconds=seconds)
+
+
+def freeze_signed(ids: list[int], catalogue, now) -> None:
+    """Signed demo work-ups keep their signed record, as a real sign-off does
+    (``services.sign_workup``), so their pages and documents render as signed, not as a row
+    signed before signed records were kept."""
+    from django.db.models import Prefetch
+
+    from .signed import freeze
+
+    if not ids:
+        return
+    rows = (
+        WorkUp.objects.filter(pk__in=ids)
+        .select_related("patient", "findings")
+        .prefetch_related(
+            "cycles",
+            Prefetch(
+                "addon_requests", queryset=AddonRequest.objects.select_related("counselled_by")
+            ),
+            "steps",
+        )
+    )
+    changed = []
+    for workup in rows:
+        facts, answer = assess_workup(workup, catalogue)
+        workup.signed_assessment = freeze(
+            workup=workup, facts=facts, answer=answer, catalogue=catalogue, now=now
+        )
+        changed.append(workup)
+    # A bulk update writes no history row: the sign-off is in the work-up's history already, and
+    # the signed record is not a history column (``signed_assessment`` is excluded there).
+    WorkUp.objects.bulk_update(changed, ["signed_assessment"], batch_size=500)
