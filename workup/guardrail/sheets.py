@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 
-from django.conf import settings
 from django.template.loader import render_to_string
 
 from workup.clinic.presenters import load_workup
@@ -20,17 +19,12 @@ from workup.documents.views import HANDOUT_TEMPLATE
 from .models import KeptPatientSheet
 
 
-def base_url() -> str:
-    """Where the sheet's ``/static/...`` links resolve (read from disk; never fetched)."""
-    return (settings.SITE_URL or "http://localhost") + "/"
-
-
 def keep_patient_sheet(*, request, user) -> KeptPatientSheet:
     """Render the work-up's patient sheet now and keep it with the counselling's reason."""
     workup = load_workup(request.workup_id)
     context = handout_context(workup, pdf=True)
     html = render_to_string(HANDOUT_TEMPLATE, context)
-    pdf = render_pdf(html, base_url=base_url())
+    pdf = render_pdf(html)  # static files are read from disk; nothing is fetched
     return KeptPatientSheet.objects.create(
         addon_request=request,
         workup_id=request.workup_id,
