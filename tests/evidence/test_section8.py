@@ -136,14 +136,14 @@ def test_the_bmi_range_is_nice_s_and_verified(catalogue):
             1,
             None,
             "Discuss with a specialist",
-            "Antiphospholipid syndrome confirmed, with 1 pregnancy losses: discuss with a "
+            "Antiphospholipid syndrome confirmed, with 1 pregnancy loss: discuss with a "
             "specialist; no recommendation in the catalogue.",
         ),
         (
             0,
             None,
             "Discuss with a specialist",
-            "Antiphospholipid syndrome confirmed, with 0 pregnancy losses: discuss with a "
+            "Antiphospholipid syndrome confirmed, with no pregnancy losses: discuss with a "
             "specialist; no recommendation in the catalogue.",
         ),
         (

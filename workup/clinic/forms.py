@@ -14,6 +14,7 @@ from datetime import date
 from django import forms
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from workup.accounts.roles import people_with
 from workup.evidence.facts import AMH_PMOL_PER_NG, AMH_UNITS, FactsError, parse_facts
@@ -73,8 +74,8 @@ class PatientForm(forms.ModelForm):
         if clash is not None:
             raise forms.ValidationError(
                 f"MRN {clash.mrn} is already on record (for {clash.name}, born "
-                f"{clash.birth_date:%d %b %Y}). Open that patient rather than creating a second "
-                "record."
+                f"{date_format(clash.birth_date, 'j M Y')}). Open that patient rather than "
+                "creating a second record."
             )
         return mrn
 
@@ -213,11 +214,11 @@ def display_value(findings, name) -> str:
         yes, no = BOOLEAN_WORDS.get(name, ("Yes", "No"))
         return yes if value else no
     if isinstance(value, date):
-        return value.strftime("%d %b %Y")
+        return date_format(value, "j M Y")
     if name == "amh_ng_ml":
         unit = getattr(findings, "amh_unit", "ng/mL") or "ng/mL"
         shown = value * AMH_PMOL_PER_NG if unit == "pmol/L" else value
-        return f"{shown:.2f} {unit}".replace(".00 ", " ")
+        return f"{round(shown, 2):g} {unit}"
     unit = UNITS.get(name)
     if name in ("aps", "karyotype"):
         return str(value).replace("_", " ")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from django.utils.formats import date_format
 
+from workup.clinic.models import StimulationCycle
 from workup.evidence.facts import AMH_PMOL_PER_NG, Facts
 
 NOT_RECORDED = "not recorded"
@@ -199,9 +200,12 @@ def _ovarian_reserve(facts: Facts, row) -> str:
     else:
         amh = f"AMH {_number(round(facts.amh.ng_ml, 2))} ng/mL"
         if row is not None and row.amh_unit == "pmol/L":
-            amh += f" ({_number(round(facts.amh.ng_ml * AMH_PMOL_PER_NG, 1))} pmol/L as entered)"
+            amh += f" ({_number(round(facts.amh.ng_ml * AMH_PMOL_PER_NG, 2))} pmol/L as entered)"
     afc = f"AFC {facts.afc}" if facts.afc is not None else f"AFC {NOT_RECORDED}"
     return _join([amh, afc])
+
+
+PROTOCOL_NAMES = dict(StimulationCycle._meta.get_field("protocol").choices)
 
 
 def _cycle(number: int, cycle) -> str:
@@ -209,7 +213,8 @@ def _cycle(number: int, cycle) -> str:
     if cycle.daily_dose_iu:
         words.append(f"{cycle.daily_dose_iu} IU a day")
     if cycle.protocol:
-        words.append(cycle.protocol.replace("_", " "))
+        name = PROTOCOL_NAMES.get(cycle.protocol, cycle.protocol.replace("_", " "))
+        words.append(name if name.isupper() else name.lower())
     if cycle.maximal_stimulation:
         words.append("maximal stimulation")
     if cycle.ohss:

@@ -344,7 +344,7 @@ def bologna_poor_responder(facts: Facts, catalogue: Catalogue) -> dict:
     if facts.amh is not None:
         used["amh_ng_ml"] = facts.amh.ng_ml
         if facts.amh.ng_ml < amh_limit:
-            abnormal.append(f"AMH {_fmt(facts.amh.ng_ml)} ng/mL below {_fmt(amh_limit)}")
+            abnormal.append(f"AMH {_fmt(round(facts.amh.ng_ml, 2))} ng/mL below {_fmt(amh_limit)}")
     if facts.afc is not None:
         used["afc"] = facts.afc
         if facts.afc < afc_limit:
@@ -389,7 +389,7 @@ def hyper_response_risk(facts: Facts, catalogue: Catalogue) -> dict:
     else:
         used["amh_ng_ml"] = facts.amh.ng_ml
         if facts.amh.ng_ml > amh_limit:
-            markers.append(f"AMH {_fmt(facts.amh.ng_ml)} ng/mL above {_fmt(amh_limit)}")
+            markers.append(f"AMH {_fmt(round(facts.amh.ng_ml, 2))} ng/mL above {_fmt(amh_limit)}")
     if facts.afc is None:
         unknown.append("AFC")
     else:
@@ -622,6 +622,15 @@ def adenomyosis_needs_plan(facts: Facts, trace: Trace):
         return Suggestion("adenomyosis_plan", "Adenomyosis found on imaging.")
 
 
+def _losses_words(losses: int | None) -> str:
+    """The losses counted in words for the APS statements: "1 pregnancy loss", "no ..."."""
+    if losses is None:
+        return "an unknown number of pregnancy losses"
+    if losses == 0:
+        return "no pregnancy losses"
+    return f"{losses} pregnancy loss{'' if losses == 1 else 'es'}"
+
+
 def aps_treatment_strength(facts: Facts, trace: Trace) -> tuple[str | None, str, dict]:
     """How strongly aspirin plus heparin is advised with confirmed APS, by pregnancy losses:
     recommended with 3 or more (conditional, very low quality evidence), only within research
@@ -633,6 +642,7 @@ def aps_treatment_strength(facts: Facts, trace: Trace) -> tuple[str | None, str,
     losses = facts.miscarriages
     values = {
         "losses": "an unknown number of" if losses is None else str(losses),
+        "losses_words": _losses_words(losses),
         "recommended_losses": _fmt(recommended),
         "research_losses": _fmt(research),
     }
@@ -991,7 +1001,9 @@ def warnings_for(facts: Facts, catalogue: Catalogue, cautions: list[dict]) -> li
     """The contract's warnings: plain strings (the cautions' texts, and what is missing)."""
     out = []
     if facts.failed_transfers is None:
-        out.append("failed_transfers is not recorded: the RIF label cannot be assessed yet.")
+        out.append(
+            "The number of failed transfers is not recorded: the RIF label cannot be assessed yet."
+        )
     out.extend(c["text"] for c in cautions)
     missing = [code for code in STATEMENTS if code not in catalogue.statements]
     if missing:

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from fhir.resources.R4B.bundle import Bundle
 
 from workup.clinic.assessment import assess_workup
@@ -481,7 +482,8 @@ class BundleBuilder:
                         "attachment": {
                             "contentType": "application/pdf",
                             "url": f"{site}{path}",
-                            "title": f"Consultation summary, work-up of {workup.date:%d %b %Y}",
+                            "title": "Consultation summary, work-up of "
+                            + date_format(workup.date, "j M Y"),
                             "creation": _instant(workup.signed_at),
                         }
                     }
@@ -509,7 +511,7 @@ class BundleBuilder:
             "subject": self.subject(),
             "date": _instant(workup.signed_at),
             "author": [_ref(self.signer)],
-            "title": f"RIF work-up of {workup.date:%d %b %Y}",
+            "title": f"RIF work-up of {date_format(workup.date, 'j M Y')}",
             "attester": [
                 {"mode": "legal", "time": _instant(workup.signed_at), "party": _ref(self.signer)}
             ],

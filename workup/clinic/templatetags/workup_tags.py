@@ -115,7 +115,7 @@ def fact_label(key):
 @register.filter
 def fact_value(value):
     if isinstance(value, float):
-        return f"{value:g}"
+        return f"{round(value, 2):g}"  # at most 2 decimals, as the findings read
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value) or "none"
     return value
