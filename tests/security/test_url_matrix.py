@@ -464,6 +464,8 @@ SUPERUSER_ADMIN_MODELS = {
     "clinic.workup",
     "auth.user",
     "auth.group",
+    # Background task results (PDF rendering): the server's business, not the lead's.
+    "django_tasks_database.dbtaskresult",
 }
 
 LEAD_ADMIN_MODELS = {
