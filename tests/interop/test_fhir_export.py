@@ -175,6 +175,7 @@ def test_a_signed_bundle_is_what_was_signed_and_the_download_is_recorded(
     assert [a["detail"]["code"]["text"] for a in plan["activity"]] == signed_steps
     record = DownloadRecord.objects.get(workup=workup)
     assert record.kind == "fhir_bundle" and record.user == clinician
+    assert record.get_kind_display() == "Work-up as FHIR R4 (export)"
 
 
 @pytest.mark.django_db

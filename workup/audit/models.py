@@ -22,6 +22,7 @@ class DownloadRecord(ChainedRecord):
         QUEUE_CSV = "queue_csv", "Coordinator queue (CSV)"
         AUDIT_CSV = "audit_csv", "Audit trail (CSV)"
         USER_CHANGE = "user_change", "User account created or changed"
+        FHIR_BUNDLE = "fhir_bundle", "Work-up as FHIR R4 (export)"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="downloads"

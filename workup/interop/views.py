@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from workup.accounts.api import api_endpoint
+from workup.audit.models import DownloadRecord
 from workup.audit.services import record_download
 from workup.clinic.models import WorkUp
 from workup.clinic.services import StaleEdit
@@ -50,7 +51,7 @@ def workup_fhir(request, user, pk):
     response["Cache-Control"] = "no-store"
     record_download(
         user=user,
-        kind="fhir_bundle",
+        kind=DownloadRecord.Kind.FHIR_BUNDLE,
         workup=workup,
         detail={"file_name": name, "signed": workup.is_signed, "type": bundle["type"]},
     )
