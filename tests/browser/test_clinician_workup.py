@@ -33,10 +33,10 @@ def test_a_clinician_works_up_a_patient_from_start_to_sign_off(
     log_in(page, live_server, "clara", PASSWORD)
 
     # A new patient.
-    page.get_by_role("link", name="Patients").click()
+    page.get_by_role("link", name="Patients", exact=True).click()
     check(page, "clinician-01-patients")
     page.get_by_role("link", name="New patient").click()
-    page.get_by_label("MRN").fill("SYN-0042")
+    page.get_by_role("textbox", name="MRN").fill("SYN-0042")
     page.get_by_label("Full name").fill("Ada Synthetic")
     page.get_by_label("Date of birth").fill("1988-03-14")
     check(page, "clinician-02-patient-form")

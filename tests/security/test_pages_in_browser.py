@@ -53,7 +53,7 @@ def test_a_clinician_creates_a_token_sees_it_once_and_revokes_it(
 
 def test_the_lead_reads_the_audit_trail(page, live_server, people, console_errors):  # noqa: F811
     log_in(page, live_server, "leah", PASSWORD)
-    page.get_by_role("link", name="Audit").click()
+    page.get_by_role("link", name="Audit", exact=True).click()
     assert page.get_by_role("heading", name="Audit trail").is_visible()
     page.get_by_label("Record").select_option("step")
     page.get_by_role("button", name="Filter").click()
