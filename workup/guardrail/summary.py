@@ -125,7 +125,8 @@ def _on_findings_saved(sender, instance, raw=False, **kwargs):
 
 def _on_summary_deleted(sender, instance, **kwargs):
     old = {(instance.clinician_id, instance.opened_on, instance.signed_on)}
-    transaction.on_commit(lambda: counts.recount(counts.buckets_of(old)))
+    # robust: the deletion is saved whatever happens here (the command mends the counts).
+    transaction.on_commit(lambda: counts.recount(counts.buckets_of(old)), robust=True)
 
 
 def connect():
