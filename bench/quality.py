@@ -1,6 +1,7 @@
 """How fast the lead's dashboard is at scale: bulk-insert N synthetic work-ups with their summary
 rows, add-on requests and checklist steps (no engine run: the figures read only these tables),
-then time the dashboard page and one CSV in process and count their queries.
+rebuild the pre-aggregated counts (as ``manage.py refresh_quality_summary`` does after a bulk
+import), then time each figure, the dashboard page and one CSV in process and count queries.
 
     DATABASE_URL=sqlite:////tmp/quality-bench.sqlite3 .venv/bin/python manage.py migrate
     DATABASE_URL=sqlite:////tmp/quality-bench.sqlite3 .venv/bin/python bench/quality.py 100000
@@ -21,13 +22,15 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from workup.accounts.roles import assign_role  # noqa: E402
 from workup.clinic.models import AddonRequest, ChecklistStep, Patient, WorkUp  # noqa: E402
 from workup.evidence import store  # noqa: E402
-from workup.guardrail.models import WorkupSummary  # noqa: E402
+from workup.guardrail import counts, quality  # noqa: E402
+from workup.guardrail.forms import QualityFilterForm  # noqa: E402
+from workup.guardrail.models import QualityCount, WorkupSummary  # noqa: E402
 
 BATCH = 5000
 ADDONS = ("intralipids", "ivig", "corticosteroids", "g_csf", "heparin", "era")
@@ -128,8 +131,22 @@ def timed(client, path, runs=7):
 def main():
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     fill(count)
+    began = time.perf_counter()
+    made = counts.rebuild()
+    print(f"rebuilt {made} pre-aggregated rows in {time.perf_counter() - began:.1f} s")
+    rows, summaries = QualityCount.objects.count(), WorkupSummary.objects.count()
+    print(f"{rows} count rows for {summaries} summaries")
+    filters, catalogue = QualityFilterForm(None).filters(), store.get_catalogue()
+    for key, build in quality.FIGURES.items():
+        times = []
+        for _ in range(5):
+            began = time.perf_counter()
+            build(filters, catalogue)
+            times.append((time.perf_counter() - began) * 1000)
+        print(f"figure {key}: median {statistics.median(times):.0f} ms")
     from django.contrib.auth import get_user_model
 
+    setup_test_environment()  # the test client's host ("testserver") is allowed
     client = Client()
     client.force_login(get_user_model().objects.get(username="benchlead"))
     clinician = get_user_model().objects.get(username="benchclin1")

@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
@@ -17,8 +18,8 @@ from django.utils import timezone
 
 from tests.factories import make_workup, sign_as_seen
 from workup.clinic.models import AddonRequest, ChecklistStep, WorkUp
-from workup.guardrail import summary
-from workup.guardrail.models import CdsCard, CdsFeedback, WorkupSummary
+from workup.guardrail import quality, summary
+from workup.guardrail.models import CdsCard, CdsFeedback, QualityCount, WorkupSummary
 
 URL = "/quality/"
 ADDONS = ("intralipids", "ivig", "corticosteroids")
@@ -236,3 +237,99 @@ def test_access_three_ways(client, clinician, coordinator, lead, loaded_catalogu
         assert visitor.get(URL).status_code == status
         assert visitor.get("/quality/addons.csv").status_code == status
         assert visitor.post(URL).status_code in (403, 405)
+
+
+def _counts():
+    return set(
+        QualityCount.objects.values_list(
+            "kind", "grain", "day", "clinician", "key_a", "key_b", "n", "total"
+        )
+    )
+
+
+def _direct_rif(start, end):
+    """The RIF figure's rows, counted straight from the work-ups and their findings."""
+    rows = {}
+    for workup in WorkUp.objects.filter(date__gte=start, date__lte=end).select_related("findings"):
+        transfers = str(workup.findings.failed_transfers)
+        label = WorkupSummary.objects.get(workup=workup).rif_label
+        entry = rows.setdefault(transfers, [0, 0])
+        entry[0] += label == "rif"
+        entry[1] += 1
+    return {k: [str(a), str(n), f"{round(100 * a / n)}%"] for k, (a, n) in rows.items()}
+
+
+def test_the_counts_stay_exact_after_an_update_a_sign_off_and_a_bulk_refresh(
+    clinician, other_clinician, django_capture_on_commit_callbacks, loaded_catalogue
+):
+    today = timezone.localdate()
+    # A period of whole months and two partial ones at its edges.
+    filters = quality.Filters(start=today - timedelta(days=100), end=today)
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = make_workup(
+            clinician=clinician,
+            facts={"age": 36, "failed_transfers": 1},
+            workup_date=today - timedelta(days=45),
+        )
+        signed = make_workup(
+            clinician=clinician, facts={"age": 36, "failed_transfers": 3}, workup_date=today
+        )
+        make_workup(
+            clinician=other_clinician,
+            facts={"age": 36, "failed_transfers": 3},
+            workup_date=today - timedelta(days=99),
+        )
+
+    def shown():
+        return {r[0]: [str(x) for x in r[1:]] for r in quality.rif_by_transfers(filters).rows}
+
+    assert (
+        shown()
+        == _direct_rif(filters.start, filters.end)
+        == {
+            "1": ["0", "1", "0%"],
+            "3": ["2", "2", "100%"],
+        }
+    )
+    # An update: more failed transfers, and the work-up's date moved to another month.
+    with django_capture_on_commit_callbacks(execute=True):
+        findings = moved.findings
+        findings.failed_transfers = 3
+        findings.save()
+        WorkUp.objects.get(pk=moved.pk).save()  # nothing changed: the buckets stay as they are
+        moved.refresh_from_db()
+        moved.date = today - timedelta(days=2)
+        moved.save()
+    assert shown() == _direct_rif(filters.start, filters.end) == {"3": ["3", "3", "100%"]}
+    before_month = quality.Filters(
+        start=today - timedelta(days=100), end=today - timedelta(days=30)
+    )
+    assert {r[0]: r[2] for r in quality.rif_by_transfers(before_month).rows} == {"3": 1}
+    # A sign-off: the sign-off figure counts it, whoever's filter.
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_as_seen(signed, clinician)
+    figure = quality.sign_off_time(quality.Filters(today, today, clinician))
+    assert {r[0]: r[1] for r in figure.rows}["0–7 days"] == 1 == sum(r[1] for r in figure.rows)
+    assert figure.note == "Mean 0.0 days."
+    assert (
+        sum(
+            r[1] for r in quality.sign_off_time(quality.Filters(today, today, other_clinician)).rows
+        )
+        == 0
+    )
+    # A bulk refresh gives exactly the rows the writes kept.
+    kept = _counts()
+    QualityCount.objects.all().delete()
+    WorkupSummary.objects.all().delete()
+    call_command("refresh_quality_summary", stdout=io.StringIO())
+    assert _counts() == kept and kept
+    assert shown() == _direct_rif(filters.start, filters.end)
+
+
+def test_a_deleted_work_up_leaves_the_counts(clinician, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        workup = make_workup(clinician=clinician, facts={"age": 36, "failed_transfers": 3})
+    assert QualityCount.objects.filter(kind="rif").count() == 2  # its day and its month
+    with django_capture_on_commit_callbacks(execute=True):
+        WorkupSummary.objects.filter(workup=workup).delete()
+    assert not QualityCount.objects.exists()

@@ -158,3 +158,44 @@ class WorkupSummary(models.Model):
 
     def __str__(self):
         return f"Summary of work-up {self.workup_id}"
+
+
+class QualityCount(models.Model):
+    """Pre-aggregated work-up counts for the dashboard: one row per (figure, grain, day,
+    clinician, key), recomputed for the affected buckets whenever a summary row changes.
+
+    ``grain`` "m" rows hold a whole month (``day`` its first day), "d" rows a single day, so
+    that any period is whole months plus at most two partial months of days: the dashboard
+    reads a few hundred rows, whatever the number of work-ups.
+    """
+
+    class Kind(models.TextChoices):
+        RIF = "rif", "Opened: RIF label by failed transfers"
+        SIGNED = "signed", "Signed: days to sign-off bucket"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    grain = models.CharField(max_length=1, choices=[("d", "day"), ("m", "month")])
+    day = models.DateField()
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    key_a = models.CharField(max_length=20, blank=True)  # the RIF label; the sign-off bucket
+    key_b = models.CharField(max_length=10, blank=True)  # failed transfers ("" not recorded)
+    n = models.PositiveIntegerField()
+    total = models.BigIntegerField(default=0)  # the sum of days to sign-off (for the mean)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "grain", "day", "clinician", "key_a", "key_b"],
+                name="quality_count_bucket",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["clinician", "kind", "grain", "day"], name="quality_count_clin_idx"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.grain} {self.day} {self.clinician_id}: {self.n}"

@@ -1,8 +1,10 @@
 """The lead's dashboard: each figure one aggregate query, whatever the number of work-ups.
 
 Add-on requests, overrides and overdue steps are grouped straight from their indexed tables;
-the work-up figures (time to sign-off, the RIF label by transfers) come from the summary rows
-kept current by the writes (``summary``), so nothing is assessed and no work-up is read here.
+the work-up figures (time to sign-off, the RIF label by transfers) add up pre-aggregated
+buckets (``counts``: per clinician and day or month) kept exact by the writes, so nothing is
+assessed, no work-up or summary row is read here, and the rows read depend on the period's
+length and the number of clinicians, not on the number of work-ups.
 """
 
 from __future__ import annotations
@@ -10,22 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from workup.clinic.models import AddonRequest, ChecklistStep
 from workup.evidence.catalogue import Catalogue
 
-from .models import CdsFeedback, WorkupSummary
+from . import counts as buckets
+from .counts import SIGN_OFF_BUCKETS
+from .models import CdsFeedback, QualityCount
 from .reasons import OverrideReason
-
-SIGN_OFF_BUCKETS = (
-    (0, 7, "0–7 days"),
-    (8, 30, "8–30 days"),
-    (31, 90, "31–90 days"),
-    (91, 180, "91–180 days"),
-    (181, None, "over 180 days"),
-)
 
 
 @dataclass(frozen=True)
@@ -261,33 +257,33 @@ def overrides(filters: Filters) -> tuple[Figure, Figure]:
     return by_person, by_reason
 
 
-def summaries(filters: Filters, field_name: str):
-    rows = WorkupSummary.objects.filter(
-        **{f"{field_name}__gte": filters.start, f"{field_name}__lte": filters.end}
-    )
+def counted(filters: Filters, kind):
+    """The pre-aggregated rows of a figure for the period (whole months and edge days)."""
+    rows = QualityCount.objects.filter(buckets.period(filters.start, filters.end), kind=kind)
     if filters.clinician is not None:
         rows = rows.filter(clinician=filters.clinician)
     return rows
 
 
 def sign_off_time(filters: Filters) -> Figure:
-    buckets = {}
-    for n, (low, high, _) in enumerate(SIGN_OFF_BUCKETS):
-        condition = Q(days_to_sign__gte=low) & (Q(days_to_sign__lte=high) if high else Q())
-        buckets[f"b{n}"] = Count("pk", filter=condition)
-    figures = summaries(filters, "signed_on").aggregate(mean=Avg("days_to_sign"), **buckets)
-    mean = figures.pop("mean")
+    grouped = {
+        r["key_a"]: r
+        for r in counted(filters, QualityCount.Kind.SIGNED)
+        .values("key_a")
+        .annotate(count=Sum("n"), days=Sum("total"))
+    }
+    signed = sum(r["count"] for r in grouped.values())
+    days = sum(r["days"] for r in grouped.values())
     figure = Figure(
         "sign-off",
         "Time from opening to sign-off",
         "Work-ups signed in the period, by the days from the work-up date to the signature.",
         ["Days to sign-off", "Work-ups", "Share"],
-        note=f"Mean {mean:.1f} days." if mean is not None else "No work-up signed in the period.",
+        note=f"Mean {days / signed:.1f} days." if signed else "No work-up signed in the period.",
     )
-    total = sum(figures.values())
     for n, (_, _, label) in enumerate(SIGN_OFF_BUCKETS):
-        count = figures[f"b{n}"]
-        figure.rows.append([label, count, _share(count, total)])
+        count = grouped.get(str(n), {}).get("count", 0)
+        figure.rows.append([label, count, _share(count, signed)])
     return figure
 
 
@@ -314,16 +310,17 @@ def overdue(filters: Filters, catalogue: Catalogue, today: date | None = None) -
 
 def rif_by_transfers(filters: Filters) -> Figure:
     counts = (
-        summaries(filters, "opened_on")
-        .values("failed_transfers", "rif_label")
-        .annotate(n=Count("pk"))
-        .order_by("failed_transfers")
+        counted(filters, QualityCount.Kind.RIF)
+        .values("key_b", "key_a")
+        .annotate(count=Sum("n"))
+        .order_by()
     )
     table: dict = {}
     for row in counts:
-        entry = table.setdefault(row["failed_transfers"], [0, 0])
-        entry[0] += row["n"]
-        entry[1] += row["n"] if row["rif_label"] == "rif" else 0
+        transfers = int(row["key_b"]) if row["key_b"] else None
+        entry = table.setdefault(transfers, [0, 0])
+        entry[0] += row["count"]
+        entry[1] += row["count"] if row["key_a"] == "rif" else 0
     figure = Figure(
         "rif",
         "Work-ups labelled RIF, by failed transfers",

@@ -2,8 +2,9 @@
 
 Saving a work-up or its findings refreshes that work-up's row once the transaction commits
 (the label is the engine's answer through ``assess_workup``, or the signed answer once signed).
-Bulk inserts (the demo seeder) send no signals: ``manage.py refresh_quality_summary`` fills
-the rows in batches.
+Each refresh also recomputes the dashboard's pre-aggregated buckets (``counts``) that the
+work-ups left or joined. Bulk inserts (the demo seeder) send no signals:
+``manage.py refresh_quality_summary`` fills the rows in batches, then rebuilds the buckets.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 
 from django.db import transaction
 from django.db.models import Prefetch
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from workup.clinic.assessment import assess_workup
@@ -20,6 +21,7 @@ from workup.clinic.models import AddonRequest, ChecklistStep, Findings, WorkUp
 from workup.clinic.signed import signed_record
 from workup.evidence import store
 
+from . import counts
 from .models import WorkupSummary
 
 log = logging.getLogger(__name__)
@@ -28,9 +30,12 @@ BATCH = 500
 
 
 def summary_row(workup: WorkUp, catalogue) -> WorkupSummary:
+    # A signed work-up counts with the answer it was signed with (the stored record's), never
+    # today's engine; a row signed before the record was kept falls back to the engine.
     record = signed_record(workup)
-    answer = record.answer if record is not None else None
-    if answer is None:
+    if record is not None and record.answer:
+        answer = record.answer
+    else:
         _, answer = assess_workup(workup, catalogue)
     findings = getattr(workup, "findings", None)
     signed_on = timezone.localdate(workup.signed_at) if workup.signed_at else None
@@ -57,13 +62,26 @@ def _workups(ids):
     )
 
 
-def refresh(ids) -> int:
-    """Recompute the summary rows of these work-ups (in batches); returns how many."""
+BUCKET_FIELDS = ("clinician_id", "opened_on", "signed_on")
+
+
+def refresh(ids, *, recount: bool = True) -> int:
+    """Recompute the summary rows of these work-ups (in batches); returns how many.
+
+    With ``recount`` the buckets the rows leave (old values) and join (new ones) are
+    recomputed too; a bulk refresh passes False and calls ``counts.rebuild()`` once after.
+    """
     ids = list(ids)
     catalogue = store.get_catalogue()
     done = 0
     for start in range(0, len(ids), BATCH):
-        rows = [summary_row(w, catalogue) for w in _workups(ids[start : start + BATCH])]
+        batch = ids[start : start + BATCH]
+        old = (
+            set(WorkupSummary.objects.filter(pk__in=batch).values_list(*BUCKET_FIELDS))
+            if recount
+            else set()
+        )
+        rows = [summary_row(w, catalogue) for w in _workups(batch)]
         WorkupSummary.objects.bulk_create(
             rows,
             update_conflicts=True,
@@ -78,6 +96,9 @@ def refresh(ids) -> int:
                 "updated_at",
             ],
         )
+        if recount:
+            new = {(r.clinician_id, r.opened_on, r.signed_on) for r in rows}
+            counts.recount(counts.buckets_of(old | new))
         done += len(rows)
     return done
 
@@ -102,7 +123,16 @@ def _on_findings_saved(sender, instance, raw=False, **kwargs):
         _refresh_after_commit(instance.workup_id)
 
 
+def _on_summary_deleted(sender, instance, **kwargs):
+    old = {(instance.clinician_id, instance.opened_on, instance.signed_on)}
+    # robust: the deletion is saved whatever happens here (the command mends the counts).
+    transaction.on_commit(lambda: counts.recount(counts.buckets_of(old)), robust=True)
+
+
 def connect():
+    post_delete.connect(
+        _on_summary_deleted, sender=WorkupSummary, dispatch_uid="guardrail-summary-deleted"
+    )
     post_save.connect(_on_workup_saved, sender=WorkUp, dispatch_uid="guardrail-summary-workup")
     post_save.connect(
         _on_findings_saved, sender=Findings, dispatch_uid="guardrail-summary-findings"

@@ -1,13 +1,14 @@
 from django.core.management.base import BaseCommand
 
 from workup.clinic.models import WorkUp
-from workup.guardrail import summary
+from workup.guardrail import counts, summary
 
 
 class Command(BaseCommand):
     help = (
         "Recompute the dashboard's summary row of every work-up (or only of those without "
-        "one, --missing). Run after bulk imports; safe to run at any time."
+        "one, --missing), then rebuild the dashboard's pre-aggregated "
+        "counts. Run after bulk imports; safe to run at any time."
     )
 
     def add_arguments(self, parser):
@@ -22,5 +23,8 @@ class Command(BaseCommand):
 
             have = WorkupSummary.objects.values_list("workup_id", flat=True)
             ids = ids.exclude(pk__in=have)
-        count = summary.refresh(ids.iterator())
-        self.stdout.write(f"Quality summary: {count} work-ups refreshed.")
+        count = summary.refresh(ids.iterator(), recount=False)
+        buckets = counts.rebuild()
+        self.stdout.write(
+            f"Quality summary: {count} work-ups refreshed; {buckets} dashboard counts rebuilt."
+        )
