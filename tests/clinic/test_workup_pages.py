@@ -161,9 +161,14 @@ def test_amh_entered_in_pmol_per_litre_is_stored_once_and_shown_as_entered(
     values = {"amh_value": "7.14", "amh_unit": "pmol/L", "afc": "9"}
     assert post_findings(clinician_client, workup, "ovarian_reserve", values).status_code == 302
     findings = Findings.objects.get(workup=workup)
-    assert (findings.amh_ng_ml, findings.amh_unit, findings.afc) == (1.0, "pmol/L", 9)
+    assert (findings.amh_ng_ml, findings.amh_entered, findings.amh_unit, findings.afc) == (
+        1.0,
+        7.14,
+        "pmol/L",
+        9,
+    )
     page = clinician_client.get(workup.get_absolute_url()).content.decode()
-    assert "AMH: <strong>7.14 pmol/L</strong>" in page
+    assert "AMH: <strong>7.14 pmol/L (1 ng/mL)</strong>" in page
 
 
 @pytest.mark.django_db

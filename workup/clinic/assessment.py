@@ -10,87 +10,31 @@ from __future__ import annotations
 from typing import Any
 
 from workup.evidence import engine, store
+from workup.evidence import findings as spec
 from workup.evidence.catalogue import Catalogue
 from workup.evidence.facts import Cycle, Facts, parse_facts
 
-# Scalar facts and the Findings column that holds each.
-SCALAR_COLUMNS = {
-    "failed_transfers": "failed_transfers",
-    "euploid_failed_transfers": "euploid_failed_transfers",
-    "miscarriages": "miscarriages",
-    "bmi": "bmi",
-    "smoker": "smoker",
-    "alcohol_units_week": "alcohol_units_week",
-    "tsh": "tsh",
-    "tpo_positive": "tpo_positive",
-    "aps": "aps",
-    "aps_first_test_date": "aps_first_test_date",
-    "aps_repeat_test_date": "aps_repeat_test_date",
-    "karyotype": "karyotype",
-    "hydrosalpinx": "hydrosalpinx",
-    "adenomyosis": "adenomyosis",
-    "afc": "afc",
-}
-
-# Nested facts: object key -> {sub-key: column}.
-NESTED_COLUMNS = {
-    "pgta": {
-        "done": "pgta_done",
-        "discussed": "pgta_discussed",
-        "euploid": "pgta_euploid",
-        "aneuploid": "pgta_aneuploid",
-        "mosaic": "pgta_mosaic",
-        "no_result": "pgta_no_result",
-    },
-    "embryo_review": {"done": "embryo_review_done"},
-    "uterine_imaging": {"done": "uterine_imaging_done"},
-    "hysteroscopy": {
-        "done": "hysteroscopy_done",
-        "polyp": "hysteroscopy_polyp",
-        "submucosal_fibroid": "hysteroscopy_submucosal_fibroid",
-        "septum": "hysteroscopy_septum",
-        "adhesions": "hysteroscopy_adhesions",
-        "endometritis_signs": "hysteroscopy_endometritis_signs",
-    },
-    "ce_biopsy": {
-        "done": "ce_biopsy_done",
-        "cd138_positive": "ce_cd138_positive",
-        "treated": "ce_treated",
-        "rebiopsy_negative": "ce_rebiopsy_negative",
-        "second_line_treated": "ce_second_line_treated",
-        "second_line_rebiopsy_negative": "ce_second_line_rebiopsy_negative",
-    },
-}
-
-# The column behind each dotted fact path, for forms that show the engine's messages.
-COLUMN_FOR_PATH = {
-    **SCALAR_COLUMNS,
-    **{f"{key}.{sub}": col for key, subs in NESTED_COLUMNS.items() for sub, col in subs.items()},
-    "amh": "amh_ng_ml",
-    "amh.value": "amh_ng_ml",
-    "amh.unit": "amh_unit",
-}
-
-CYCLE_DETAILS = ("daily_dose_iu", "maximal_stimulation", "ohss", "protocol")
-
 
 def findings_to_dict(findings) -> dict[str, Any]:
-    """The facts held in a Findings row (without age, cycles or decisions)."""
+    """The facts held in a Findings row (without age, cycles or decisions): every finding the
+    engine reads (``evidence.findings``), a quantity as entered."""
     data: dict[str, Any] = {}
     if findings is None:
         return data
-    for key, column in SCALAR_COLUMNS.items():
-        value = getattr(findings, column)
-        if value is not None:
-            data[key] = value
-    for key, subs in NESTED_COLUMNS.items():
-        nested = {sub: getattr(findings, col) for sub, col in subs.items()}
-        nested = {k: v for k, v in nested.items() if v is not None}
-        if nested:
-            data[key] = nested
-    if findings.amh_ng_ml is not None:
-        data["amh"] = {"value": findings.amh_ng_ml, "unit": "ng/mL"}
+    for finding in spec.facts_findings():
+        value = spec.stored_value(finding, findings)
+        if value is None:
+            continue
+        if finding.kind == spec.QUANTITY:
+            value = {"value": value.entered, "unit": value.unit.symbol}
+        if finding.group:
+            data.setdefault(finding.group, {})[finding.key] = value
+        else:
+            data[finding.key] = value
     return data
+
+
+CYCLE_DETAILS = ("daily_dose_iu", "maximal_stimulation", "ohss", "protocol")
 
 
 def cycles_to_facts(cycles) -> dict[str, Any]:
@@ -183,17 +127,13 @@ def assess_workup(workup, catalogue: Catalogue | None = None) -> tuple[Facts, di
 
 def findings_from_facts(facts: Facts, findings) -> None:
     """Copy facts onto a Findings row (not saved). Cycles are written by the caller."""
-    for key, column in SCALAR_COLUMNS.items():
-        setattr(findings, column, getattr(facts, key))
-    for key, subs in NESTED_COLUMNS.items():
-        obj = getattr(facts, key)
-        for sub, column in subs.items():
-            setattr(findings, column, getattr(obj, sub) if obj is not None else None)
-    if facts.amh is not None:
-        findings.amh_ng_ml = facts.amh.ng_ml
-        findings.amh_unit = facts.amh.unit
-    else:
-        findings.amh_ng_ml = None
+    for finding in spec.facts_findings():
+        value = spec.facts_value(finding, facts)
+        if finding.kind == spec.QUANTITY:
+            setattr(findings, finding.entered_column, value.entered if value else None)
+            setattr(findings, finding.unit_column, (value.unit if value else finding.unit).symbol)
+            value = value.value if value else None
+        setattr(findings, finding.column, value)
     findings.previous_cycles_known = facts.previous_cycles is not None or None
 
 

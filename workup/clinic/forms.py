@@ -1,15 +1,15 @@
 """Forms of the clinical record.
 
-Findings forms are generated per checklist step from ``steps.STEP_FIELDS``. Each validates the
-facts it would store with the engine's own rules (``facts.parse_facts`` over the whole work-up),
-so a message beside a field is the message the API and the command line give.
+Findings forms are generated per checklist step from the findings' descriptions
+(``evidence.findings``). Each validates the facts it would store with the engine's own rules
+(``facts.parse_facts`` over the whole work-up), so a message beside a field is the message the API
+and the command line give.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from datetime import date
 
 from django import forms
 from django.db import models
@@ -17,11 +17,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from workup.accounts.roles import people_with
-from workup.evidence.facts import AMH_PMOL_PER_NG, AMH_UNITS, FactsError, parse_facts
+from workup.evidence import findings as spec
+from workup.evidence.facts import FactsError, parse_facts
 
-from .assessment import COLUMN_FOR_PATH, workup_facts_dict
+from .assessment import workup_facts_dict
 from .models import AddonRequest, Findings, Patient, StimulationCycle, age_on
-from .steps import BOOLEAN_WORDS, HISTORY, LABELS, STEP_FIELDS, UNITS, WITH_CYCLES
+from .steps import HISTORY, WITH_CYCLES
 from .validators import check_identity_text
 
 MIN_AGE, MAX_AGE = 18, 60
@@ -99,21 +100,14 @@ class WorkUpForm(forms.Form):
 
     date = forms.DateField(label="Work-up date", widget=DateInput(), initial=timezone.localdate)
     clinician = UserChoiceField(label="Responsible clinician", queryset=None)
-    failed_transfers = forms.IntegerField(
-        label=LABELS["failed_transfers"], required=False, min_value=0, max_value=100
-    )
-    euploid_failed_transfers = forms.IntegerField(
-        label=LABELS["euploid_failed_transfers"], required=False, min_value=0, max_value=100
-    )
-    miscarriages = forms.IntegerField(
-        label=LABELS["miscarriages"], required=False, min_value=0, max_value=100
-    )
 
     def __init__(self, *args, patient, catalogue, **kwargs):
         super().__init__(*args, **kwargs)
         self.patient = patient
         self.catalogue = catalogue
         self.fields["clinician"].queryset = clinicians()
+        for finding in spec.for_step(HISTORY):
+            self.fields[finding.key] = finding_field(finding)
 
     def clean_date(self):
         day = self.cleaned_data["date"]
@@ -132,9 +126,9 @@ class WorkUpForm(forms.Form):
         if self.errors:
             return data
         facts = {"age": age_on(self.patient.birth_date, data["date"])}
-        for key in STEP_FIELDS[HISTORY]:
-            if data.get(key) is not None:
-                facts[key] = data[key]
+        for finding in spec.for_step(HISTORY):
+            if data.get(finding.key) is not None:
+                facts[finding.key] = data[finding.key]
         try:
             parse_facts(facts, **self.catalogue.codes_for_facts())
         except FactsError as exc:
@@ -182,7 +176,7 @@ class StepFormMixin(AddendumMixin):
 
     def snapshot(self) -> dict:
         """The step's stored values as text, to compare with later."""
-        return {name: display_value(self.instance, name) for name in STEP_FIELDS[self.code]}
+        return spec.snapshot(self.code, self.instance)
 
     def original_values(self) -> dict:
         try:
@@ -199,30 +193,51 @@ class StepFormMixin(AddendumMixin):
 
     def field_for_path(self, path: str) -> str | None:
         """The form field behind an engine error path, or None for a form-wide error."""
-        column = COLUMN_FOR_PATH.get(path)
-        if column == "amh_ng_ml":
-            return "amh_value"
-        return column if column in self.fields else None
+        head, _, tail = path.partition(".")
+        finding = spec.BY_PATH.get(path) or spec.BY_PATH.get(head)
+        if finding is None:
+            return None
+        if finding.kind == spec.QUANTITY:
+            name = quantity_fields(finding)[1 if tail == "unit" else 0]
+        else:
+            name = finding.column
+        return name if name in self.fields else None
 
 
-def display_value(findings, name) -> str:
-    """A stored finding as a person reads it (for history lines and conflict messages)."""
-    value = getattr(findings, name, None)
-    if value is None or value == "":
-        return "not recorded"
-    if isinstance(value, bool):
-        yes, no = BOOLEAN_WORDS.get(name, ("Yes", "No"))
-        return yes if value else no
-    if isinstance(value, date):
-        return date_format(value, "j M Y")
-    if name == "amh_ng_ml":
-        unit = getattr(findings, "amh_unit", "ng/mL") or "ng/mL"
-        shown = value * AMH_PMOL_PER_NG if unit == "pmol/L" else value
-        return f"{round(shown, 2):g} {unit}"
-    unit = UNITS.get(name)
-    if name in ("aps", "karyotype"):
-        return str(value).replace("_", " ")
-    return f"{value:g} {unit}" if unit else str(value)
+def finding_field(finding: spec.Finding, **kwargs) -> forms.Field:
+    """The form field of one finding, from its description: label with its unit, range,
+    widget in the finding's own words."""
+    label = str(finding.label)
+    unit = finding.unit.symbol if finding.unit and finding.kind != spec.QUANTITY else ""
+    if unit:
+        label = f"{label} ({unit})"
+    common = {"label": label, "required": False, "help_text": finding.help, **kwargs}
+    kind = finding.kind
+    if kind == spec.BOOL:
+        yes, no = finding.words
+        return forms.NullBooleanField(widget=TriStateSelect(yes, no), **common)
+    if kind in (spec.COUNT, spec.WHOLE):
+        # The range is the engine's to check (facts.py), with the same message as the API.
+        return forms.IntegerField(min_value=0, **common)
+    if kind == spec.NUMBER:
+        field = forms.FloatField(**common)
+        field.widget.attrs["step"] = "any"
+        return field
+    if kind == spec.CHOICE:
+        return forms.TypedChoiceField(
+            choices=[("", "Not recorded"), *finding.choices], empty_value=None, **common
+        )
+    if kind == spec.DATE:
+        return forms.DateField(widget=DateInput(), **common)
+    if kind == spec.TEXT:
+        widget = forms.Textarea(attrs={"rows": 2}) if finding.max_length > 200 else None
+        return forms.CharField(max_length=finding.max_length, widget=widget, **common)
+    raise ValueError(f"No form field for a {kind} finding ({finding.path}).")
+
+
+def quantity_fields(finding: spec.Finding) -> tuple[str, str]:
+    """A quantity's two form fields: the value and the unit it is entered in."""
+    return f"{finding.key}_value", finding.unit_column
 
 
 class FindingsForm(StepFormMixin, forms.ModelForm):
@@ -238,22 +253,27 @@ class FindingsForm(StepFormMixin, forms.ModelForm):
         super().__init__(*args, instance=copy.copy(workup.findings), **kwargs)
         self.cycles = cycles
         self.setup(workup=workup, catalogue=catalogue, code=code, version=version)
-        if code == "ovarian_reserve":
-            findings = workup.findings
-            unit = findings.amh_unit or "ng/mL"
-            value = findings.amh_ng_ml
-            if value is not None and unit == "pmol/L":
-                value = round(value * AMH_PMOL_PER_NG, 2)
-            self.fields["amh_value"] = forms.DecimalField(
-                label="AMH", required=False, min_value=0, decimal_places=3, initial=value
+        self.quantities = [f for f in spec.for_step(code) if f.kind == spec.QUANTITY]
+        for finding in self.quantities:
+            stored = spec.stored_value(finding, workup.findings)
+            value_name, unit_name = quantity_fields(finding)
+            self.fields[value_name] = forms.DecimalField(
+                label=str(finding.label),
+                required=False,
+                min_value=0,
+                decimal_places=3,
+                initial=stored.entered if stored else None,
             )
-            self.fields["amh_unit"] = forms.ChoiceField(
-                label="AMH unit",
-                choices=[(u, u) for u in AMH_UNITS],
-                initial=unit,
-                help_text="1 ng/mL = 7.14 pmol/L. Use the laboratory's own age ranges.",
+            self.fields[unit_name] = forms.ChoiceField(
+                label=f"{finding.label} unit",
+                choices=[(u.symbol, u.symbol) for u in finding.units],
+                initial=(stored.unit if stored else finding.unit).symbol,
+                help_text=finding.help,
             )
-            self.order_fields(["amh_value", "amh_unit", "afc"])
+        order = []
+        for finding in spec.for_step(code):
+            order += quantity_fields(finding) if finding.kind == spec.QUANTITY else [finding.column]
+        self.order_fields(order)
         if code in WITH_CYCLES:
             self.fields["no_previous_stimulation"] = forms.BooleanField(
                 label="No previous ovarian stimulation",
@@ -277,10 +297,14 @@ class FindingsForm(StepFormMixin, forms.ModelForm):
             if not findings.previous_cycles_known:
                 findings.previous_cycles_known = None
         data = workup_facts_dict(self.workup, findings=findings, cycles=cycles)
-        if self.code == "ovarian_reserve":
-            data.pop("amh", None)
-            if cleaned.get("amh_value") is not None:
-                data["amh"] = {"value": float(cleaned["amh_value"]), "unit": cleaned["amh_unit"]}
+        for finding in self.quantities:
+            value_name, unit_name = quantity_fields(finding)
+            data.pop(finding.key, None)
+            if cleaned.get(value_name) is not None:
+                data[finding.key] = {
+                    "value": float(cleaned[value_name]),
+                    "unit": cleaned[unit_name],
+                }
         return data
 
     def clean(self):
@@ -297,10 +321,11 @@ class FindingsForm(StepFormMixin, forms.ModelForm):
         """Copy the cleaned values onto the work-up's findings (not saved)."""
         for name in self._meta.fields:
             setattr(findings, name, self.cleaned_data.get(name))
-        if self.code == "ovarian_reserve":
-            amh = self.facts.amh
-            findings.amh_ng_ml = amh.ng_ml if amh else None
-            findings.amh_unit = amh.unit if amh else "ng/mL"
+        for finding in self.quantities:
+            value = spec.facts_value(finding, self.facts)
+            setattr(findings, finding.column, value.value if value else None)
+            setattr(findings, finding.entered_column, value.entered if value else None)
+            setattr(findings, finding.unit_column, (value.unit if value else finding.unit).symbol)
         if self.code in WITH_CYCLES:
             known = bool(self.cycles.unsaved_cycles()) or self.cleaned_data.get(
                 "no_previous_stimulation"
@@ -308,36 +333,20 @@ class FindingsForm(StepFormMixin, forms.ModelForm):
             findings.previous_cycles_known = True if known else None
 
 
-def _widget_for(name, field):
-    if isinstance(field, forms.NullBooleanField):
-        yes, no = BOOLEAN_WORDS.get(name, ("Yes", "No"))
-        return TriStateSelect(yes, no)
-    if isinstance(field, forms.DateField):
-        return DateInput()
-    return None
-
-
 def findings_form_class(code: str) -> type[FindingsForm]:
-    """The findings form of one checklist step."""
-    columns = [
-        c for c in STEP_FIELDS[code] if c not in ("amh_ng_ml", "amh_unit", "previous_cycles_known")
-    ]
+    """The findings form of one checklist step: a field per finding of the step."""
+    findings = [f for f in spec.for_step(code) if f.kind != spec.QUANTITY]
+    by_column = {f.column: f for f in findings}
 
     def formfield(db_field, **kwargs):
-        field = db_field.formfield(**kwargs)
-        if field is None:
-            return None
-        widget = _widget_for(db_field.name, field)
-        if widget is not None:
-            field.widget = widget
-        field.label = LABELS.get(db_field.name, field.label)
-        unit = UNITS.get(db_field.name)
-        if unit:
-            field.label = f"{field.label} ({unit})"
-            field.widget.attrs.setdefault("step", "any")
-        return field
+        finding = by_column.get(db_field.name)
+        return finding_field(finding) if finding else db_field.formfield(**kwargs)
 
-    meta = type("Meta", (), {"model": Findings, "fields": columns, "formfield_callback": formfield})
+    meta = type(
+        "Meta",
+        (),
+        {"model": Findings, "fields": list(by_column), "formfield_callback": formfield},
+    )
     return type(f"{code.title().replace('_', '')}Form", (FindingsForm,), {"Meta": meta})
 
 

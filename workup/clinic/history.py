@@ -12,9 +12,9 @@ from datetime import date, datetime
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from .forms import display_value
+from workup.evidence import findings as spec
+
 from .models import AddonRequest, ChecklistStep, Findings, StimulationCycle, WorkUp
-from .steps import LABELS
 
 # Bookkeeping columns that change on every save and mean nothing to a reader.
 IGNORED = {"updated_at", "created_at", "version", "completed_at", "signed_assessment"}
@@ -28,9 +28,7 @@ class Change:
     lines: list[str] = field(default_factory=list)
 
 
-def day(value: date) -> str:
-    """One date format everywhere in the history: 1 Oct 2026 (as the pages' "j M Y")."""
-    return f"{value.day} {value:%b %Y}"
+day = spec.day  # one date format everywhere: 1 Oct 2026
 
 
 def day_and_time(value: datetime) -> str:
@@ -52,15 +50,31 @@ def _who(record) -> str:
     return _name(user)
 
 
+def _finding(model, name) -> spec.Finding | None:
+    """The finding a Findings column holds (a quantity's entered value and unit included)."""
+    if model is not Findings:
+        return None
+    return spec.BY_COLUMN.get(name) or next(
+        (
+            f
+            for f in spec.FINDINGS
+            if f.kind == spec.QUANTITY and name in (f.entered_column, f.unit_column)
+        ),
+        None,
+    )
+
+
 def field_label(model, name) -> str:
-    if model is Findings and name in LABELS:
-        return LABELS[name]
+    finding = _finding(model, name)
+    if finding is not None:
+        return str(finding.label)
     return str(model._meta.get_field(name).verbose_name).capitalize()
 
 
 def field_value(model, record, name, people) -> str:
-    if model is Findings:
-        return display_value(record, name)
+    finding = _finding(model, name)
+    if finding is not None:
+        return spec.display_stored(finding, record)
     fld = model._meta.get_field(name)
     if fld.is_relation:
         key = getattr(record, fld.attname)
@@ -111,11 +125,17 @@ def changed_lines(model, record, previous, people) -> list[str]:
     Bookkeeping columns and the database's computed columns (not kept in history) are left out.
     """
     lines = []
+    said = set()  # a quantity's three columns (value, as entered, unit) make one line
     for fld in model._meta.concrete_fields:
         name = fld.attname if fld.is_relation else fld.name
         if name in IGNORED or fld.primary_key or getattr(fld, "generated", False):
             continue
+        finding = _finding(model, name)
+        if finding is not None and finding.column in said:
+            continue
         if getattr(previous, name) != getattr(record, name):
+            if finding is not None:
+                said.add(finding.column)
             lines.append(
                 f"{field_label(model, fld.name)}: "
                 f"{field_value(model, previous, fld.name, people)} → "

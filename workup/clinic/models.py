@@ -1,6 +1,6 @@
 """The clinical record: patients, work-ups, typed findings, checklist steps, add-on requests.
 
-Findings are typed columns, grouped by checklist step (see ``steps.STEP_FIELDS``); a work-up
+Findings are typed columns derived from their descriptions (``evidence.findings``); a work-up
 turns them into the engine's facts in one place, ``assessment.workup_facts``. Every clinical model
 keeps its history with django-simple-history (who, when, what changed).
 """
@@ -19,7 +19,8 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from workup.audit.chain import ChainedHistory
-from workup.evidence.facts import APS_RESULTS, KARYOTYPES, PROTOCOLS
+from workup.evidence import findings as spec
+from workup.evidence.facts import PROTOCOLS
 from workup.guardrail.reasons import OverrideReason
 
 MRN_VALIDATOR = RegexValidator(
@@ -139,81 +140,69 @@ class WorkUp(models.Model):
         return self.status == self.Status.SIGNED
 
 
-class Findings(models.Model):
-    """The work-up's findings as typed columns; null means not known yet."""
+def _finding_columns() -> dict[str, models.Field]:
+    """The database columns of every finding, from its description (``evidence.findings``).
+
+    Null means not known yet. A quantity keeps the value the engine reads (in its canonical
+    unit) beside the value and unit as entered.
+    """
+    out: dict[str, models.Field] = {}
+    for finding in spec.FINDINGS:
+        label = finding.label
+        kind = finding.kind
+        if kind == spec.BOOL:
+            field = models.BooleanField(label, null=True, blank=True)
+        elif kind in (spec.COUNT, spec.WHOLE):
+            field = models.PositiveSmallIntegerField(label, null=True, blank=True)
+        elif kind == spec.NUMBER:
+            field = models.FloatField(label, null=True, blank=True)
+        elif kind == spec.CHOICE:
+            field = models.CharField(
+                label,
+                max_length=max(len(code) for code, _words in finding.choices),
+                null=True,
+                blank=True,
+                choices=finding.choices,
+            )
+        elif kind == spec.DATE:
+            field = models.DateField(label, null=True, blank=True)
+        elif kind == spec.TEXT and finding.max_length <= 255:
+            field = models.CharField(label, blank=True, max_length=finding.max_length)
+        elif kind == spec.TEXT:
+            field = models.TextField(label, blank=True, max_length=finding.max_length)
+        elif kind == spec.QUANTITY:
+            canonical = finding.unit.symbol
+            field = models.FloatField(f"{finding.label} ({canonical})", null=True, blank=True)
+            out[finding.entered_column] = models.FloatField(
+                f"{finding.label} as entered", null=True, blank=True
+            )
+            out[finding.unit_column] = models.CharField(
+                f"{finding.label} unit as entered", max_length=10, blank=True, default=canonical
+            )
+        else:
+            raise ValueError(f"No column for a {kind} finding ({finding.path}).")
+        out[finding.column] = field
+    return out
+
+
+FindingColumns = type(
+    "FindingColumns",
+    (models.Model,),
+    {
+        "__module__": __name__,
+        "__doc__": "The findings' columns, derived from their descriptions.",
+        "Meta": type("Meta", (), {"abstract": True}),
+        **_finding_columns(),
+    },
+)
+
+
+class Findings(FindingColumns):
+    """The work-up's findings: one row, a column per finding (``evidence.findings``)."""
 
     workup = models.OneToOneField(
         WorkUp, on_delete=models.CASCADE, primary_key=True, related_name="findings"
     )
-    # Transfer history (drives the RIF label).
-    failed_transfers = models.PositiveSmallIntegerField(null=True, blank=True)
-    euploid_failed_transfers = models.PositiveSmallIntegerField(null=True, blank=True)
-    miscarriages = models.PositiveSmallIntegerField(null=True, blank=True)
-    # lifestyle
-    bmi = models.FloatField("BMI", null=True, blank=True)
-    smoker = models.BooleanField(null=True, blank=True)
-    alcohol_units_week = models.PositiveSmallIntegerField(
-        "alcohol (units a week)", null=True, blank=True
-    )
-    # thyroid
-    tsh = models.FloatField("TSH", null=True, blank=True)
-    tpo_positive = models.BooleanField("TPO antibodies positive", null=True, blank=True)
-    # aps_screen
-    aps = models.CharField(
-        "antiphospholipid result",
-        max_length=20,
-        null=True,
-        blank=True,
-        choices=[(v, v.replace("_", " ").capitalize()) for v in APS_RESULTS],
-    )
-    aps_first_test_date = models.DateField(null=True, blank=True)
-    aps_repeat_test_date = models.DateField(null=True, blank=True)
-    # karyotype
-    karyotype = models.CharField(
-        max_length=10, null=True, blank=True, choices=[(v, v.capitalize()) for v in KARYOTYPES]
-    )
-    # embryo_review
-    embryo_review_done = models.BooleanField(null=True, blank=True)
-    # pgta
-    pgta_done = models.BooleanField("PGT-A done", null=True, blank=True)
-    pgta_discussed = models.BooleanField("PGT-A discussed", null=True, blank=True)
-    pgta_euploid = models.PositiveSmallIntegerField(null=True, blank=True)
-    pgta_aneuploid = models.PositiveSmallIntegerField(null=True, blank=True)
-    pgta_mosaic = models.PositiveSmallIntegerField(null=True, blank=True)
-    pgta_no_result = models.PositiveSmallIntegerField(null=True, blank=True)
-    # uterine_imaging
-    uterine_imaging_done = models.BooleanField(null=True, blank=True)
-    # hysteroscopy
-    hysteroscopy_done = models.BooleanField(null=True, blank=True)
-    hysteroscopy_date = models.DateField(null=True, blank=True)
-    hysteroscopy_polyp = models.BooleanField("polyp", null=True, blank=True)
-    hysteroscopy_submucosal_fibroid = models.BooleanField(
-        "submucosal fibroid", null=True, blank=True
-    )
-    hysteroscopy_septum = models.BooleanField("septum", null=True, blank=True)
-    hysteroscopy_adhesions = models.BooleanField("adhesions", null=True, blank=True)
-    hysteroscopy_endometritis_signs = models.BooleanField(
-        "signs of endometritis", null=True, blank=True
-    )
-    # ce_biopsy
-    ce_biopsy_done = models.BooleanField("biopsy done", null=True, blank=True)
-    ce_biopsy_date = models.DateField(null=True, blank=True)
-    ce_cd138_positive = models.BooleanField("CD138 positive", null=True, blank=True)
-    ce_treated = models.BooleanField("antibiotics given", null=True, blank=True)
-    ce_rebiopsy_negative = models.BooleanField("re-biopsy negative", null=True, blank=True)
-    ce_second_line_treated = models.BooleanField(
-        "second-line antibiotics given", null=True, blank=True
-    )
-    ce_second_line_rebiopsy_negative = models.BooleanField(
-        "re-biopsy after second line negative", null=True, blank=True
-    )
-    # hydrosalpinx_check, adenomyosis_imaging
-    hydrosalpinx = models.BooleanField(null=True, blank=True)
-    adenomyosis = models.BooleanField(null=True, blank=True)
-    # ovarian_reserve: AMH stored in ng/mL; amh_unit remembers the unit it was entered in.
-    amh_ng_ml = models.FloatField("AMH (ng/mL)", null=True, blank=True)
-    amh_unit = models.CharField(max_length=10, blank=True, default="ng/mL")
-    afc = models.PositiveSmallIntegerField("AFC", null=True, blank=True)
     # response_review: whether the list of previous cycles (StimulationCycle) is recorded.
     previous_cycles_known = models.BooleanField(null=True, blank=True)
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 
+from workup.evidence import findings as spec
 from workup.evidence import store
 from workup.evidence.catalogue import PILLAR_NAMES, PILLARS
 from workup.evidence.engine import cited_sources
@@ -18,6 +19,7 @@ from workup.evidence.engine import cited_sources
 from .assessment import assess_workup
 from .models import AddonRequest, ChecklistStep, StimulationCycle, WorkUp
 from .signed import differences, signed_record, stamp_words
+from .steps import FORM_STEPS
 
 
 def pillar_groups(checklist: list[dict], steps: dict, step_names: Mapping[str, str]) -> list[dict]:
@@ -134,19 +136,7 @@ def workup_context(workup: WorkUp) -> dict:
 
 def recorded_findings(findings, cycles) -> dict[str, list[tuple[str, str]]]:
     """For each step, the findings recorded so far as (label, value), in the step's order."""
-    from .forms import display_value
-    from .steps import LABELS, STEP_FIELDS
-
-    out: dict[str, list[tuple[str, str]]] = {}
-    for code, columns in STEP_FIELDS.items():
-        lines = []
-        for column in columns:
-            if column in ("amh_unit", "previous_cycles_known"):
-                continue
-            value = display_value(findings, column) if findings is not None else "not recorded"
-            if value != "not recorded":
-                lines.append((LABELS.get(column, column), value))
-        out[code] = lines
+    out = {code: spec.recorded_lines(code, findings) for code in FORM_STEPS}
     if findings is not None and findings.previous_cycles_known:
         cycles = sorted(cycles, key=lambda c: c.sequence)
         out["response_review"] = [(f"Cycle {c.sequence}", cycle_words(c)) for c in cycles] or [

@@ -11,12 +11,14 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from workup.evidence import findings as spec
 from workup.evidence import store
 from workup.evidence.catalogue import Catalogue
 from workup.evidence.facts import Facts
 
 from .assessment import assess_workup, cycle_rows, findings_from_facts
 from .models import AddonRequest, ChecklistStep, Findings, StimulationCycle, WorkUp
+from .steps import HISTORY
 
 Status = ChecklistStep.Status
 
@@ -214,21 +216,13 @@ def record_findings(*, workup: WorkUp, code: str, form, cycles=None, user) -> li
 
     On a signed work-up the change is kept as an addendum with its reason.
     """
-    from .forms import display_value
-    from .steps import HISTORY, LABELS, STEP_FIELDS
-
-    columns = STEP_FIELDS[code]
     seen = form.cleaned_data["version"]
     original = form.original_values()
 
     def changes_since():
         current = Findings.objects.get(workup=workup)
         who = _who_last_changed(Findings.history.filter(workup_id=workup.pk))
-        lines = [
-            f"{LABELS.get(c, c)}: {original.get(c, '?')} → {display_value(current, c)}"
-            for c in columns
-            if original.get(c) != display_value(current, c)
-        ]
+        lines = spec.changed_lines(code, original, spec.snapshot(code, current))
         return [f"{who}: {line}" for line in lines] if lines else []
 
     if code == HISTORY:
@@ -242,16 +236,13 @@ def record_findings(*, workup: WorkUp, code: str, form, cycles=None, user) -> li
         )
 
     findings = Findings.objects.select_for_update().get(workup=workup)
-    before = {c: display_value(findings, c) for c in columns}
+    before = spec.snapshot(code, findings)
     old_cycles = [
         (c.oocytes, c.daily_dose_iu, c.maximal_stimulation, c.ohss, c.protocol)
         for c in StimulationCycle.objects.filter(workup=workup).order_by("sequence")
     ]
     form.apply_to(findings)
-    after = {c: display_value(findings, c) for c in columns}
-    changes = [
-        f"{LABELS.get(c, c)}: {before[c]} → {after[c]}" for c in columns if before[c] != after[c]
-    ]
+    changes = spec.changed_lines(code, before, spec.snapshot(code, findings))
     if cycles is not None:
         new_cycles = cycles.unsaved_cycles()
         if old_cycles != [

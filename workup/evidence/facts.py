@@ -14,14 +14,16 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field, fields, is_dataclass, make_dataclass, replace
 from datetime import date
 from typing import Any
 
-AMH_PMOL_PER_NG = 7.14  # 1 ng/mL = 7.14 pmol/L (clinical-reference section 5, V)
-AMH_UNITS = ("ng/mL", "pmol/L")
-APS_RESULTS = ("not_tested", "negative", "single_positive", "confirmed")
-KARYOTYPES = ("normal", "abnormal")
+from . import findings as spec
+
+AMH_PMOL_PER_NG = spec.AMH_PMOL_L.per_canonical
+AMH_UNITS = tuple(u.symbol for u in spec.BY_PATH["amh"].units)
+APS_RESULTS = tuple(code for code, _words in spec.APS_RESULTS)
+KARYOTYPES = tuple(code for code, _words in spec.KARYOTYPES)
 PROTOCOLS = ("antagonist", "long_agonist", "short_agonist", "mild", "natural", "ppos", "other")
 MAX_COUNT = 100
 MAX_LIST = 50
@@ -37,50 +39,60 @@ class FactsError(Exception):
 
 
 # --- the facts -------------------------------------------------------------------------------
+#
+# The findings' fields and dataclasses are derived from ``findings.FINDINGS`` (each finding
+# described once); the records (cycles) and the clinician's decisions are declared here.
 
 
 @dataclass(frozen=True)
-class Pgta:
-    done: bool | None = None
-    discussed: bool | None = None
-    euploid: int | None = None
-    aneuploid: int | None = None
-    mosaic: int | None = None
-    no_result: int | None = None
+class Quantity:
+    """A value entered in one of several units: ``value`` in the finding's canonical unit (AMH:
+    ng/mL), ``unit`` and ``entered`` as the user typed them."""
 
-
-@dataclass(frozen=True)
-class Done:
-    done: bool | None = None
-
-
-@dataclass(frozen=True)
-class Hysteroscopy:
-    done: bool | None = None
-    polyp: bool | None = None
-    submucosal_fibroid: bool | None = None
-    septum: bool | None = None
-    adhesions: bool | None = None
-    endometritis_signs: bool | None = None
-
-
-@dataclass(frozen=True)
-class CeBiopsy:
-    done: bool | None = None
-    cd138_positive: bool | None = None
-    treated: bool | None = None
-    rebiopsy_negative: bool | None = None
-    second_line_treated: bool | None = None
-    second_line_rebiopsy_negative: bool | None = None
-
-
-@dataclass(frozen=True)
-class Amh:
-    """AMH stored in ng/mL; ``unit`` and ``entered`` keep what the user typed."""
-
-    ng_ml: float
-    unit: str = field(default="ng/mL", compare=False)
+    value: float
+    unit: str = field(default="", compare=False)
     entered: float | None = field(default=None, compare=False)
+
+    @property
+    def ng_ml(self) -> float:
+        """AMH's canonical unit is ng/mL (``findings.AMH_NG_ML``)."""
+        return self.value
+
+
+Amh = Quantity
+
+_PYTHON_TYPES = {
+    spec.BOOL: bool,
+    spec.COUNT: int,
+    spec.WHOLE: int,
+    spec.NUMBER: float,
+    spec.CHOICE: str,
+    spec.DATE: date,
+    spec.TEXT: str,
+    spec.QUANTITY: Quantity,
+}
+
+
+def _type_of(finding: spec.Finding):
+    return _PYTHON_TYPES[finding.kind] | None
+
+
+def _group_class(group: str):
+    """The frozen dataclass of a facts object (``Hysteroscopy``: done, polyp, ...)."""
+    members = [f for f in spec.GROUPS[group] if f.in_facts]
+    return make_dataclass(
+        "".join(part.title() for part in group.split("_")),
+        [(f.key, _type_of(f), field(default=None)) for f in members],
+        frozen=True,
+    )
+
+
+GROUP_CLASSES = {group: _group_class(group) for group in spec.GROUPS}
+Pgta = GROUP_CLASSES["pgta"]
+Hysteroscopy = GROUP_CLASSES["hysteroscopy"]
+CeBiopsy = GROUP_CLASSES["ce_biopsy"]
+EmbryoReview = GROUP_CLASSES["embryo_review"]
+UterineImaging = GROUP_CLASSES["uterine_imaging"]
 
 
 @dataclass(frozen=True)
@@ -92,37 +104,8 @@ class Cycle:
     protocol: str | None = None
 
 
-@dataclass(frozen=True)
-class Facts:
-    age: int | None
-    bmi: float | None = None
-    smoker: bool | None = None
-    alcohol_units_week: int | None = None
-    failed_transfers: int | None = None
-    euploid_failed_transfers: int | None = None
-    miscarriages: int | None = None
-    pgta: Pgta | None = None
-    embryo_review: Done | None = None
-    uterine_imaging: Done | None = None
-    hysteroscopy: Hysteroscopy | None = None
-    ce_biopsy: CeBiopsy | None = None
-    hydrosalpinx: bool | None = None
-    adenomyosis: bool | None = None
-    amh: Amh | None = None
-    afc: int | None = None
-    previous_cycles: tuple[Cycle, ...] | None = None
-    tsh: float | None = None
-    tpo_positive: bool | None = None
-    aps: str | None = None
-    aps_first_test_date: date | None = None
-    aps_repeat_test_date: date | None = None
-    karyotype: str | None = None
-    addons_requested: tuple[str, ...] = ()
-    indicated_by_clinician: tuple[str, ...] = ()
-    not_indicated_by_clinician: tuple[tuple[str, str], ...] = ()
-    completed_actions: tuple[str, ...] = ()
-    # Remembers which spelling of the previous cycles was used, so output round-trips.
-    cycles_detailed: bool = field(default=False, compare=False)
+class _FactsMethods:
+    """What the facts say beyond their fields."""
 
     @property
     def previous_oocytes(self) -> tuple[int, ...] | None:
@@ -140,15 +123,15 @@ class Facts:
         return dict(self.not_indicated_by_clinician).get(code)
 
     def to_dict(self) -> dict[str, Any]:
-        """The canonical JSON form: known keys only, AMH in ng/mL."""
+        """The canonical JSON form: known keys only, quantities as entered."""
         out: dict[str, Any] = {}
         for f in fields(self):
             name = f.name
             value = getattr(self, name)
             if name == "cycles_detailed" or value is None:
                 continue
-            if name == "amh":
-                out["amh"] = {"value": value.ng_ml, "unit": "ng/mL"}
+            if isinstance(value, Quantity):
+                out[name] = {"value": value.entered, "unit": value.unit}
             elif name == "previous_cycles":
                 if self.cycles_detailed:
                     out["previous_cycles"] = [_drop_none(c) for c in value]
@@ -167,6 +150,35 @@ class Facts:
             else:
                 out[name] = value
         return out
+
+
+# The facts that are not findings: records, requests and the clinician's decisions.
+RECORD_FIELDS = [
+    ("previous_cycles", tuple[Cycle, ...] | None, field(default=None)),
+    ("addons_requested", tuple[str, ...], field(default=())),
+    ("indicated_by_clinician", tuple[str, ...], field(default=())),
+    ("not_indicated_by_clinician", tuple[tuple[str, str], ...], field(default=())),
+    ("completed_actions", tuple[str, ...], field(default=())),
+    # Remembers which spelling of the previous cycles was used, so output round-trips.
+    ("cycles_detailed", bool, field(default=False, compare=False)),
+]
+
+
+def _facts_fields():
+    out: list = [("age", int | None)]
+    for finding in spec.facts_findings():
+        if finding.group is None:
+            out.append((finding.key, _type_of(finding), field(default=None)))
+        elif finding is spec.GROUPS[finding.group][0]:
+            out.append((finding.group, GROUP_CLASSES[finding.group] | None, field(default=None)))
+    return out + RECORD_FIELDS
+
+
+Facts = make_dataclass("Facts", _facts_fields(), bases=(_FactsMethods,), frozen=True)
+Facts.__module__ = __name__
+Facts.__doc__ = """A work-up's facts as the engine reads them: age, every finding of
+``findings.FINDINGS`` the engine reads (top level, or grouped in a procedure's object), the
+previous cycles, and the requests and decisions. Unknown is None."""
 
 
 def _drop_none(obj) -> dict[str, Any]:
@@ -318,31 +330,6 @@ def _object(col: _Collector, path_parts: tuple, value: Any, spec: dict[str, Call
     return clean
 
 
-_PGTA = {
-    "done": _boolean,
-    "discussed": _boolean,
-    "euploid": _count,
-    "aneuploid": _count,
-    "mosaic": _count,
-    "no_result": _count,
-}
-_DONE = {"done": _boolean}
-_HYSTEROSCOPY = {
-    "done": _boolean,
-    "polyp": _boolean,
-    "submucosal_fibroid": _boolean,
-    "septum": _boolean,
-    "adhesions": _boolean,
-    "endometritis_signs": _boolean,
-}
-_CE_BIOPSY = {
-    "done": _boolean,
-    "cd138_positive": _boolean,
-    "treated": _boolean,
-    "rebiopsy_negative": _boolean,
-    "second_line_treated": _boolean,
-    "second_line_rebiopsy_negative": _boolean,
-}
 _CYCLE = {
     "oocytes": _count,
     "daily_dose_iu": _whole(0, 1000, "a whole number of IU per day"),
@@ -351,33 +338,39 @@ _CYCLE = {
     "protocol": _choice(PROTOCOLS),
 }
 
-SCALARS: dict[str, Callable] = {
-    "age": _age,
-    "bmi": _number(12, 80, "kg/m²"),
-    "smoker": _boolean,
-    "alcohol_units_week": _whole(0, 200, "a whole number of units a week"),
-    "failed_transfers": _count,
-    "euploid_failed_transfers": _count,
-    "miscarriages": _count,
-    "hydrosalpinx": _boolean,
-    "adenomyosis": _boolean,
-    "afc": _whole(0, 100),
-    "tsh": _number(0, 100, "mIU/L"),
-    "tpo_positive": _boolean,
-    "aps": _choice(APS_RESULTS),
-    "aps_first_test_date": _date,
-    "aps_repeat_test_date": _date,
-    "karyotype": _choice(KARYOTYPES),
+
+def _validator(finding: spec.Finding) -> Callable[[Any], Any]:
+    """The check of one finding's value, from its description."""
+    unit = finding.unit.symbol if finding.unit else ""
+    kind = finding.kind
+    if kind == spec.BOOL:
+        return _boolean
+    if kind == spec.COUNT:
+        return _whole(0, int(finding.high if finding.high is not None else MAX_COUNT))
+    if kind == spec.WHOLE:
+        what = f"a whole number of {unit}" if unit else "a whole number"
+        return _whole(int(finding.low), int(finding.high), what, unit)
+    if kind == spec.NUMBER:
+        return _number(finding.low, finding.high, unit)
+    if kind == spec.CHOICE:
+        return _choice(code for code, _words in finding.choices)
+    if kind == spec.DATE:
+        return _date
+    raise ValueError(f"No validator for a {kind} finding ({finding.path}).")
+
+
+SCALARS: dict[str, Callable] = {"age": _age} | {
+    f.key: _validator(f)
+    for f in spec.facts_findings()
+    if f.group is None and f.kind != spec.QUANTITY
 }
+QUANTITIES = {f.key: f for f in spec.facts_findings() if f.kind == spec.QUANTITY}
 OBJECTS = {
-    "pgta": (_PGTA, Pgta),
-    "embryo_review": (_DONE, Done),
-    "uterine_imaging": (_DONE, Done),
-    "hysteroscopy": (_HYSTEROSCOPY, Hysteroscopy),
-    "ce_biopsy": (_CE_BIOPSY, CeBiopsy),
+    group: ({f.key: _validator(f) for f in members if f.in_facts}, GROUP_CLASSES[group])
+    for group, members in spec.GROUPS.items()
 }
 SPECIAL = (
-    "amh",
+    *QUANTITIES,
     "previous_oocytes",
     "previous_cycles",
     "addons_requested",
@@ -386,37 +379,41 @@ SPECIAL = (
     "completed_actions",
 )
 KNOWN_KEYS = tuple(SCALARS) + tuple(OBJECTS) + SPECIAL
-
-# Upper bounds for AMH, per unit (a generous ceiling that catches a slipped decimal point).
-AMH_MAX_NG = 50.0
+RESULTS_WITHOUT_PROCEDURE = spec.RESULTS_WITHOUT_PROCEDURE
 
 
-def _parse_amh(col: _Collector, value: Any) -> Amh | None:
-    clean = _object(col, ("amh",), value, {"value": lambda v: v, "unit": lambda v: v})
+def _parse_quantity(col: _Collector, finding: spec.Finding, value: Any) -> Quantity | None:
+    """A value with its unit ({"value": 15.25, "unit": "pmol/L"}), kept as entered beside the
+    value in the canonical unit; each unit has its own ceiling."""
+    key = finding.key
+    symbols = " or ".join(u.symbol for u in finding.units)
+    clean = _object(col, (key,), value, {"value": lambda v: v, "unit": lambda v: v})
     if clean is None:
         return None
     raw_unit = clean.get("unit")
     unit = None
     if raw_unit is None:
-        col.add(col.path("amh", "unit"), "Give the unit: ng/mL or pmol/L.")
+        col.add(col.path(key, "unit"), f"Give the unit: {symbols}.")
     elif not isinstance(raw_unit, str):
-        col.add(col.path("amh", "unit"), f"Expected ng/mL or pmol/L; got {_describe(raw_unit)}.")
+        col.add(col.path(key, "unit"), f"Expected {symbols}; got {_describe(raw_unit)}.")
     else:
-        matches = [u for u in AMH_UNITS if u.lower() == raw_unit.strip().lower()]
-        if matches:
-            unit = matches[0]
-        else:
-            col.add(col.path("amh", "unit"), f"Unknown unit {raw_unit!r}; use ng/mL or pmol/L.")
+        unit = finding.unit_for(raw_unit)
+        if unit is None:
+            col.add(col.path(key, "unit"), f"Unknown unit {raw_unit!r}; use {symbols}.")
     raw_value = clean.get("value")
     if raw_value is None:
-        col.add(col.path("amh", "value"), "Give the AMH value (or leave out amh if not known).")
+        col.add(
+            col.path(key, "value"),
+            f"Give the {finding.label} value (or leave out {key} if not known).",
+        )
         return None
-    high = AMH_MAX_NG if unit != "pmol/L" else round(AMH_MAX_NG * AMH_PMOL_PER_NG, 1)
-    number = col.check(col.path("amh", "value"), _number(0, high, unit or ""), raw_value)
+    high = finding.high_in(unit or finding.unit)
+    symbol = unit.symbol if unit else ""
+    number = col.check(col.path(key, "value"), _number(finding.low, high, symbol), raw_value)
     if number is None or unit is None:
         return None
-    ng_ml = number if unit == "ng/mL" else number / AMH_PMOL_PER_NG
-    return Amh(ng_ml=round(ng_ml, 4), unit=unit, entered=number)
+    amount = spec.Amount.of(finding, number, unit)
+    return Quantity(value=amount.value, unit=unit.symbol, entered=number)
 
 
 def _parse_list(col: _Collector, key: str, value: Any, item) -> list | None:
@@ -495,10 +492,10 @@ def parse_facts(
         if key in SCALARS:
             values[key] = col.check(col.path(key), SCALARS[key], value)
         elif key in OBJECTS and value is not None:
-            spec, cls = OBJECTS[key]
-            values[key] = _build(cls, _object(col, (key,), value, spec))
-        elif key == "amh" and value is not None:
-            values["amh"] = _parse_amh(col, value)
+            checks, cls = OBJECTS[key]
+            values[key] = _build(cls, _object(col, (key,), value, checks))
+        elif key in QUANTITIES and value is not None:
+            values[key] = _parse_quantity(col, QUANTITIES[key], value)
         elif key == "previous_oocytes" and value is not None:
             items = _parse_list(col, key, value, lambda p, _i, v: col.check(p, _count, v))
             if items is not None and None not in items:
@@ -573,40 +570,10 @@ def _cross_checks(col: _Collector, values: dict[str, Any]) -> None:
             f"Cannot exceed failed_transfers ({failed}); euploid failures are part of them.",
         )
 
-    hysteroscopy = values.get("hysteroscopy")
-    if hysteroscopy is not None and hysteroscopy.done is False:
-        for name in ("polyp", "submucosal_fibroid", "septum", "adhesions", "endometritis_signs"):
-            if getattr(hysteroscopy, name):
-                col.add(col.path("hysteroscopy", name), "Recorded as found, but done is false.")
-
-    pgta = values.get("pgta")
-    if pgta is not None and pgta.done is False:
-        for name in ("euploid", "aneuploid", "mosaic", "no_result"):
-            if getattr(pgta, name):
-                col.add(col.path("pgta", name), "Results given, but done is false.")
-
-    biopsy = values.get("ce_biopsy")
-    if biopsy is not None:
-        chain = [
-            ("cd138_positive", "done", True, "a biopsy that was done"),
-            ("treated", "cd138_positive", True, "a CD138-positive biopsy"),
-            ("rebiopsy_negative", "treated", True, "treatment (treated: true)"),
-            ("second_line_treated", "rebiopsy_negative", False, "a positive re-biopsy"),
-            (
-                "second_line_rebiopsy_negative",
-                "second_line_treated",
-                True,
-                "second-line treatment (second_line_treated: true)",
-            ),
-        ]
-        for name, needs, needed, what in chain:
-            value = getattr(biopsy, name)
-            meaningful = value is not None if name.endswith("negative") else value is True
-            if meaningful and getattr(biopsy, needs) is not needed:
-                # An unknown 'done' with a result given is read as done; anything else clashes.
-                if needs == "done" and biopsy.done is None:
-                    continue
-                col.add(col.path("ce_biopsy", name), f"Only meaningful after {what}.")
+    for group, members in spec.GROUPS.items():
+        obj = values.get(group)
+        if obj is not None:
+            _procedure_checks(col, group, members, obj)
 
     cleared = {code for code, _ in values.get("not_indicated_by_clinician") or ()}
     for code in values.get("indicated_by_clinician") or ():
@@ -638,16 +605,38 @@ def _aps_interval(col: _Collector, values: dict[str, Any], weeks: float | None) 
             col.add(col.path("aps"), aps_interval_message(weeks, apart))
 
 
-def _infer_done(values: dict[str, Any]) -> None:
-    """A result recorded with 'done' left unknown means the investigation was done."""
-    for key in ("pgta", "hysteroscopy", "ce_biopsy"):
-        obj = values.get(key)
-        if obj is None or obj.done is not None:
+def _procedure_checks(col: _Collector, group: str, members, obj) -> None:
+    """Results recorded for a procedure that was not done, and results recorded out of order
+    (a re-biopsy without treatment): each finding's ``after`` in ``findings.py`` says when it is
+    meaningful."""
+    said_not_done = RESULTS_WITHOUT_PROCEDURE.get(group)
+    for finding in members:
+        if not finding.in_facts:
             continue
-        results = [getattr(obj, f.name) for f in fields(obj) if f.name not in ("done", "discussed")]
-        # For PGT-A a count of 0 says nothing; for findings, false means "looked, not found".
-        if any(r for r in results) if key == "pgta" else any(r is not None for r in results):
-            values[key] = replace(obj, done=True)
+        value = getattr(obj, finding.key)
+        if said_not_done and finding.result and value and getattr(obj, "done", None) is False:
+            col.add(col.path(group, finding.key), str(said_not_done))
+        if finding.after is None:
+            continue
+        needs, needed, what = finding.after
+        claims = value is not None if finding.false_is_claim else value is True
+        if claims and getattr(obj, needs) is not needed:
+            # An unknown 'done' with a result given is read as done (see _infer_done).
+            if needs == "done" and obj.done is None:
+                continue
+            col.add(col.path(group, finding.key), f"Only meaningful after {what}.")
+
+
+def _infer_done(values: dict[str, Any]) -> None:
+    """A result recorded with 'done' left unknown means the procedure was done. For counts (PGT-A)
+    a 0 says nothing; for findings, false means "looked, not found"."""
+    for group, members in spec.GROUPS.items():
+        obj = values.get(group)
+        if obj is None or getattr(obj, "done", True) is not None:
+            continue
+        results = [(f, getattr(obj, f.key)) for f in members if f.in_facts and f.result]
+        if any(bool(v) if f.kind == spec.COUNT else v is not None for f, v in results):
+            values[group] = replace(obj, done=True)
 
 
 def validate_fragment(data: dict, *, addon_codes: Collection[str] = (), **codes) -> dict:

@@ -14,7 +14,7 @@ with the R4 (4.0.1) models of ``fhirclient`` too (docs/interop.md says why).
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
@@ -23,12 +23,10 @@ from django.utils.formats import date_format
 from fhir.resources.R4B.bundle import Bundle
 
 from workup.clinic.assessment import assess_workup
-from workup.clinic.forms import display_value
 from workup.clinic.models import ChecklistStep
 from workup.clinic.signed import signed_record
-from workup.clinic.steps import LABELS, STEP_FIELDS, UNITS
+from workup.evidence import findings as spec
 from workup.evidence import store
-from workup.evidence.facts import AMH_PMOL_PER_NG
 
 from .codes import CodeBook
 from .models import Coding
@@ -44,26 +42,10 @@ CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 PROVENANCE_AGENT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 DOCUMENT_COMPLETION = "http://terminology.hl7.org/CodeSystem/v3-DocumentCompletion"
 
-# Findings that are diagnoses (FHIR Condition), with the value that makes them one.
-DIAGNOSES = (
-    ("hysteroscopy_polyp", "true"),
-    ("hysteroscopy_submucosal_fibroid", "true"),
-    ("hysteroscopy_septum", "true"),
-    ("hysteroscopy_adhesions", "true"),
-    ("ce_cd138_positive", "true"),
-    ("hydrosalpinx", "true"),
-    ("adenomyosis", "true"),
-    ("aps", "confirmed"),
-    ("karyotype", "abnormal"),
-)
-# A diagnosis a later finding resolves (chronic endometritis cured on re-biopsy).
-RESOLVED_BY = {"ce_cd138_positive": ("ce_rebiopsy_negative", "ce_second_line_rebiopsy_negative")}
-# Findings kept as UCUM quantities; other numbers are counts (valueInteger).
-UCUM_UNITS = {"bmi": ("kg/m²", "kg/m2"), "tsh": ("mIU/L", "m[IU]/L")}
-LAB_FINDINGS = {"tsh", "tpo_positive", "aps", "amh_ng_ml"}
-# Findings recorded with the laboratory's positive/negative wording.
-POSITIVE_NEGATIVE = {"tpo_positive", "ce_cd138_positive"}
-SKIPPED = {"amh_unit"}  # folded into the AMH observation
+# Findings that are diagnoses (FHIR Condition), with the value that makes them one, and the
+# findings that say one has resolved (chronic endometritis cured on re-biopsy).
+DIAGNOSES = tuple((f.column, f.diagnosis) for f in spec.FINDINGS if f.diagnosis)
+RESOLVED_BY = {f.column: f.resolved_by for f in spec.FINDINGS if f.resolved_by}
 TASK_STATUS = {
     ChecklistStep.Status.PENDING: "requested",
     ChecklistStep.Status.SCHEDULED: "accepted",
@@ -107,8 +89,8 @@ def _concept(text: str, codings=()) -> dict:
     return out
 
 
-def _amh(value: float, unit: str) -> dict:
-    return {"value": round(value, 4), "unit": unit, "system": UCUM, "code": unit}
+def _quantity(value: float, unit: spec.Unit) -> dict:
+    return {"value": round(value, 4), "unit": str(unit.symbol), "system": UCUM, "code": unit.ucum}
 
 
 class BundleBuilder:
@@ -196,12 +178,11 @@ class BundleBuilder:
     def observations(self) -> dict[str, dict]:
         findings = self.workup.findings
         out = {}
-        for step, columns in STEP_FIELDS.items():
-            for column in columns:
-                value = getattr(findings, column, None)
-                if column in SKIPPED or value is None or value == "":
-                    continue
-                out[column] = self.add(self.observation(step, column, value), "findings")
+        for finding in spec.FINDINGS:
+            value = spec.stored_value(finding, findings)
+            if value is None:
+                continue
+            out[finding.column] = self.add(self.observation(finding, value), "findings")
         for cycle in self.workup.cycles.all():
             resource = {
                 "resourceType": "Observation",
@@ -227,60 +208,52 @@ class BundleBuilder:
             self.add(resource, "findings")
         return out
 
-    def observation(self, step: str, column: str, value) -> dict:
+    def observation(self, finding: spec.Finding, value) -> dict:
         findings = self.workup.findings
+        column = finding.column
         codings = self.codes.observations.get(column, [])
         resource = {
             "resourceType": "Observation",
             "id": _uuid("finding", self.workup.pk, column),
             "status": "final",
-            "code": _concept(LABELS.get(column, column), codings),
+            "code": _concept(str(finding.label), codings),
             "subject": self.subject(),
             "issued": _instant(findings.updated_at),
             "performer": [_ref(self.clinician)],
         }
-        if column in LAB_FINDINGS:
+        if finding.lab:
             resource["category"] = [
                 {"coding": [{"system": OBS_CATEGORY, "code": "laboratory"}], "text": "Laboratory"}
             ]
-        if column == "amh_ng_ml":
+        kind = finding.kind
+        if kind == spec.QUANTITY:
             # The value as entered (what the laboratory reported), and beside it the value
-            # normalised to ng/mL as the engine reads it.
-            # The findings keep ng/mL to 4 places and a form takes 3: 3 places give back
-            # exactly the value entered in pmol/L.
-            entered_pmol = findings.amh_unit == "pmol/L"
-            resource["valueQuantity"] = (
-                _amh(round(value * AMH_PMOL_PER_NG, 3), "pmol/L")
-                if entered_pmol
-                else _amh(value, "ng/mL")
-            )
-            if entered_pmol:
+            # normalised to the canonical unit, as the engine reads it.
+            resource["valueQuantity"] = _quantity(value.entered, value.unit)
+            if value.unit != finding.unit:
                 resource["component"] = [
-                    {"code": {"text": "AMH in ng/mL"}, "valueQuantity": _amh(value, "ng/mL")}
+                    {
+                        "code": {"text": f"{finding.label} in {finding.unit.symbol}"},
+                        "valueQuantity": _quantity(value.value, finding.unit),
+                    }
                 ]
-        elif isinstance(value, bool):
-            if column in POSITIVE_NEGATIVE:
-                resource["valueCodeableConcept"] = {"text": display_value(findings, column)}
+        elif kind == spec.BOOL:
+            if finding.lab:  # the laboratory's positive / negative, with its interpretation
+                resource["valueCodeableConcept"] = {"text": spec.display(finding, value)}
                 code = "POS" if value else "NEG"
                 resource["interpretation"] = [
                     {"coding": [{"system": INTERPRETATION, "code": code}], "text": code.title()}
                 ]
             else:
                 resource["valueBoolean"] = value
-        elif isinstance(value, date):
+        elif kind == spec.DATE:
             resource["valueDateTime"] = value.isoformat()
-        elif isinstance(value, str):
-            resource["valueCodeableConcept"] = {"text": display_value(findings, column)}
-        elif column in UCUM_UNITS:
-            shown, code = UCUM_UNITS[column]
-            resource["valueQuantity"] = {
-                "value": value,
-                "unit": shown,
-                "system": UCUM,
-                "code": code,
-            }
-        elif column in UNITS:
-            resource["valueQuantity"] = {"value": value, "unit": UNITS[column]}
+        elif kind == spec.TEXT:
+            resource["valueString"] = value
+        elif kind == spec.CHOICE:
+            resource["valueCodeableConcept"] = {"text": spec.display(finding, value)}
+        elif finding.unit is not None:
+            resource["valueQuantity"] = _quantity(value, finding.unit)
         else:
             resource["valueInteger"] = int(value)
         return resource
@@ -297,9 +270,10 @@ class BundleBuilder:
             if shown != when:
                 continue
             coding = self.codes.conditions.get((column, when))
-            text = texts.get((column, when)) or LABELS.get(column, column)
-            if column == "karyotype":
-                text = f"{LABELS[column]}: {display_value(findings, column)}"
+            finding = spec.BY_COLUMN[column]
+            text = texts.get((column, when)) or str(finding.label)
+            if finding.kind == spec.CHOICE:
+                text = f"{finding.label}: {spec.display_stored(finding, findings)}"
             resolved = any(getattr(findings, c, None) is True for c in RESOLVED_BY.get(column, ()))
             clinical = "resolved" if resolved else "active"
             resource = {

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Case, Value, When
 
 from workup.clinic.models import Patient, WorkUp
-from workup.evidence.facts import AMH_PMOL_PER_NG, AMH_UNITS
+from workup.evidence import findings as spec
 
 from .codes import CodeBook
 from .models import CodeSystem, IncomingResult, LabCodeMapping
@@ -110,15 +110,16 @@ def normalise(candidate: Candidate, coding) -> tuple[dict, list[str]]:
         if candidate.number < 0:
             return out, [f"{coding.text}: the value cannot be negative."]
         unit = (candidate.unit or "").strip()
-        if target == "amh_ng_ml":
-            match = [u for u in AMH_UNITS if u.lower() == unit.lower()]
-            if not match:
-                return out, [f"AMH: unknown unit {unit[:20]!r}; send ng/mL or pmol/L."]
-            # Kept in ng/mL, as the findings keep AMH; the value as sent stays beside it.
-            out["unit"] = "ng/mL"
-            out["number"] = (
-                candidate.number if match[0] == "ng/mL" else candidate.number / AMH_PMOL_PER_NG
-            )
+        finding = spec.BY_COLUMN[target]
+        if finding.kind == spec.QUANTITY:
+            sent = finding.unit_for(unit)
+            if sent is None:
+                symbols = " or ".join(u.symbol for u in finding.units)
+                return out, [f"{finding.label}: unknown unit {unit[:20]!r}; send {symbols}."]
+            # Kept in the canonical unit, as the findings keep it; the value as sent stays
+            # beside it.
+            out["unit"] = finding.unit.symbol
+            out["number"] = spec.Amount.of(finding, candidate.number, sent).value
         else:
             if unit.lower() not in TSH_UNITS:
                 return out, [f"TSH: unknown unit {unit[:20]!r}; send mIU/L (or mU/L, µIU/mL)."]

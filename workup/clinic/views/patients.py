@@ -12,11 +12,11 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from workup.evidence import store
 from workup.evidence.facts import parse_facts
+from workup.evidence.findings import HISTORY, for_step
 
 from ..forms import PatientForm, WorkUpForm
 from ..models import Patient, WorkUp
 from ..services import create_workup, sync_steps
-from ..steps import HISTORY, STEP_FIELDS
 
 PAGE_SIZE = 25
 
@@ -163,7 +163,7 @@ def workup_create(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         facts = {"age": patient.age_on(data["date"])}
-        facts.update({k: data[k] for k in STEP_FIELDS[HISTORY] if data.get(k) is not None})
+        facts.update({f.key: data[f.key] for f in for_step(HISTORY) if data.get(f.key) is not None})
         workup = create_workup(
             patient=patient,
             clinician=data["clinician"],

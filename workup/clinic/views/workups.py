@@ -49,7 +49,7 @@ from ..services import (
     withdraw_addon_request,
 )
 from ..signed import fingerprint
-from ..steps import HISTORY, STEP_FIELDS, WITH_CYCLES
+from ..steps import FORM_STEPS, HISTORY, WITH_CYCLES
 
 HISTORY_ON_PAGE = 8
 DEFAULT_DUE_DAYS = 14
@@ -64,7 +64,7 @@ def _step_versions(workup):
 
 def findings_form(workup, catalogue, code, data=None, version=None):
     """The findings form (and cycles formset) of one step, unbound or bound to POST data."""
-    if code not in STEP_FIELDS or (code != HISTORY and code not in catalogue.investigations):
+    if code not in FORM_STEPS or (code != HISTORY and code not in catalogue.investigations):
         raise Http404("No such step.")
     if version is None:
         version = workup.version if code == HISTORY else _step_versions(workup).get(code, 1)
