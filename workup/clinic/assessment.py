@@ -87,7 +87,7 @@ def workup_facts_dict(workup, *, findings=None, cycles=None) -> dict[str, Any]:
     return data
 
 
-def _drop_retired(catalogue: Catalogue, data: dict) -> dict:
+def drop_retired(catalogue: Catalogue, data: dict) -> dict:
     """A work-up stays readable after the lead retires an add-on or step from the catalogue:
     such a stored code is left out of the facts instead of failing the whole page."""
     codes = catalogue.codes_for_facts()
@@ -112,7 +112,7 @@ def _drop_retired(catalogue: Catalogue, data: dict) -> dict:
 
 def workup_facts(workup, catalogue: Catalogue | None = None) -> Facts:
     catalogue = catalogue or store.get_catalogue()
-    data = _drop_retired(catalogue, workup_facts_dict(workup))
+    data = drop_retired(catalogue, workup_facts_dict(workup))
     # Input rules that read a catalogue value (the APS repeat interval) were checked when the
     # facts were entered; a later change of that value must not make a stored work-up unreadable.
     return parse_facts(data, **{**catalogue.codes_for_facts(), "aps_repeat_weeks": None})
@@ -128,12 +128,7 @@ def assess_workup(workup, catalogue: Catalogue | None = None) -> tuple[Facts, di
 def findings_from_facts(facts: Facts, findings) -> None:
     """Copy facts onto a Findings row (not saved). Cycles are written by the caller."""
     for finding in spec.facts_findings():
-        value = spec.facts_value(finding, facts)
-        if finding.kind == spec.QUANTITY:
-            setattr(findings, finding.entered_column, value.entered if value else None)
-            setattr(findings, finding.unit_column, (value.unit if value else finding.unit).symbol)
-            value = value.value if value else None
-        setattr(findings, finding.column, value)
+        spec.write_value(finding, findings, spec.facts_value(finding, facts))
     findings.previous_cycles_known = facts.previous_cycles is not None or None
 
 

@@ -20,7 +20,7 @@ from workup.accounts.roles import people_with
 from workup.evidence import findings as spec
 from workup.evidence.facts import FactsError, parse_facts
 
-from .assessment import workup_facts_dict
+from .assessment import drop_retired, workup_facts_dict
 from .models import AddonRequest, Findings, Patient, StimulationCycle, age_on
 from .steps import HISTORY, WITH_CYCLES
 from .validators import check_identity_text
@@ -297,6 +297,7 @@ class FindingsForm(StepFormMixin, forms.ModelForm):
             if not findings.previous_cycles_known:
                 findings.previous_cycles_known = None
         data = workup_facts_dict(self.workup, findings=findings, cycles=cycles)
+        drop_retired(self.catalogue, data)  # a code the lead retired must not block a save
         for finding in self.quantities:
             value_name, unit_name = quantity_fields(finding)
             data.pop(finding.key, None)
@@ -318,14 +319,14 @@ class FindingsForm(StepFormMixin, forms.ModelForm):
         return cleaned
 
     def apply_to(self, findings) -> None:
-        """Copy the cleaned values onto the work-up's findings (not saved)."""
-        for name in self._meta.fields:
-            setattr(findings, name, self.cleaned_data.get(name))
-        for finding in self.quantities:
-            value = spec.facts_value(finding, self.facts)
-            setattr(findings, finding.column, value.value if value else None)
-            setattr(findings, finding.entered_column, value.entered if value else None)
-            setattr(findings, finding.unit_column, (value.unit if value else finding.unit).symbol)
+        """Write this step's findings onto the work-up's row (not saved): what the engine reads
+        from the facts the form validated (one conversion, the same the engine saw), the rest
+        (dates, notes) as cleaned."""
+        for finding in spec.for_step(self.code):
+            if finding.in_facts:
+                spec.write_value(finding, findings, spec.facts_value(finding, self.facts))
+            else:
+                setattr(findings, finding.column, self.cleaned_data.get(finding.column))
         if self.code in WITH_CYCLES:
             known = bool(self.cycles.unsaved_cycles()) or self.cleaned_data.get(
                 "no_previous_stimulation"

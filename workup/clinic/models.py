@@ -243,6 +243,12 @@ class StimulationCycle(models.Model):
 
 
 class StepQuerySet(models.QuerySet):
+    """The lists of steps the queues and the dashboard read; each one place."""
+
+    # Overdue first (the oldest due date is the most overdue), then by due date, undated last:
+    # the order of the partial index step_queue_idx.
+    QUEUE_ORDER = ("queue_due", "workup_id", "pk")
+
     def open(self):
         return self.filter(in_queue=True)
 
@@ -251,8 +257,18 @@ class StepQuerySet(models.QuerySet):
         return self.open().filter(due_date__lt=today)
 
     def due_within(self, days: int, today: date | None = None):
+        """Open steps due from today to ``days`` days after it, both included."""
         today = today or timezone.localdate()
         return self.open().filter(due_date__gte=today, due_date__lte=today + timedelta(days=days))
+
+    def matching_patient(self, q: str):
+        """Steps of patients whose MRN or name contains ``q``."""
+        return self.filter(
+            Q(workup__patient__mrn__icontains=q) | Q(workup__patient__name__icontains=q)
+        )
+
+    def in_queue_order(self):
+        return self.order_by(*self.QUEUE_ORDER)
 
 
 class ChecklistStep(models.Model):

@@ -11,8 +11,8 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from workup.evidence import engine, store
 from workup.evidence import findings as spec
-from workup.evidence import store
 from workup.evidence.catalogue import Catalogue
 from workup.evidence.facts import Facts
 
@@ -79,9 +79,17 @@ def plan_step_changes(
     return create, update
 
 
-def sync_steps(*, workup: WorkUp, catalogue: Catalogue | None = None) -> dict:
-    """Bring the work-up's checklist rows in line with the engine; returns the answer."""
-    _, answer = assess_workup(workup, catalogue)
+def sync_steps(
+    *, workup: WorkUp, catalogue: Catalogue | None = None, facts: Facts | None = None
+) -> dict:
+    """Bring the work-up's checklist rows in line with the engine; returns the answer.
+
+    ``facts``: the work-up's facts when the caller has just validated them (a findings form),
+    so they are not read back from the rows just written."""
+    if facts is None:
+        _, answer = assess_workup(workup, catalogue)
+    else:
+        answer = engine.assess(facts, catalogue or store.get_catalogue())
     steps = list(workup.steps.all())
     create, update = plan_step_changes(workup=workup, steps=steps, answer=answer)
     for step in create + update:
@@ -262,7 +270,7 @@ def record_findings(*, workup: WorkUp, code: str, form, cycles=None, user) -> li
     findings.save()
     locked.version += 1
     locked.save(update_fields=["version", "updated_at"])
-    sync_steps(workup=WorkUp.objects.get(pk=workup.pk))
+    sync_steps(workup=WorkUp.objects.get(pk=workup.pk), facts=form.facts)
     return changes
 
 

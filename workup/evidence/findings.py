@@ -581,6 +581,15 @@ def stored_value(finding: Finding, row) -> Any:
     return value
 
 
+def write_value(finding: Finding, row, value: Any) -> None:
+    """Set a finding's column(s) on a row; a quantity as an :class:`Amount`."""
+    if finding.kind == QUANTITY:
+        setattr(row, finding.entered_column, value.entered if value else None)
+        setattr(row, finding.unit_column, (value.unit if value else finding.unit).symbol)
+        value = value.value if value else None
+    setattr(row, finding.column, value)
+
+
 def facts_value(finding: Finding, facts) -> Any:
     """A finding's value as the engine sees it (the facts of ``facts.py``)."""
     holder = getattr(facts, finding.group) if finding.group else facts
