@@ -142,6 +142,14 @@ ALLOWED = {
         "thyroid_tpo_levothyroxine": {"eta-2021"},
         "bologna_natural_not_counted": {"bologna-2011"},
         "bologna_mild_not_counted": set(),  # U
+        # The checklist's reasons (section 1: what "could be considered" in RIF gates).
+        "gate_rif_labelled": {"eshre-rif-2023"},
+        "gate_too_early": {"eshre-rif-2023"},
+        "gate_rpl": {"eshre-rpl-2017"},  # aps_screen: "RPL: screen"
+        "gate_endometritis_signs": set(),  # not in the reference: U, no key
+        "checklist_everyone": set(),  # the app's checklist, not a source's claim
+        "pgta_untested_failures": {"hfea-addons", "pgdis-2019"},  # pgta, pgta_discuss
+        "aps_repeat_due": {"eshre-rpl-2017"},  # persistence V; the 12 weeks U, no key
     },
 }
 

@@ -461,14 +461,21 @@ def test_the_lugano_caution_is_catalogue_text_with_its_sources(catalogue, facts,
     [
         (
             {"failed_transfers": 2},
-            "2 failed transfers of untested embryos: discuss PGT-A and its limits.",
+            "2 failed transfers of untested embryos: discuss PGT-A and its limits "
+            "(HFEA red for live birth, fewer embryos to transfer, uncertainty over mosaic "
+            "results).",
         ),
         (
             {"failed_transfers": 1},
-            "1 failed transfer of untested embryos: discuss PGT-A and its limits.",
+            "1 failed transfer of untested embryos: discuss PGT-A and its limits "
+            "(HFEA red for live birth, fewer embryos to transfer, uncertainty over mosaic "
+            "results).",
         ),
-        ({"failed_transfers": 2, "euploid_failed_transfers": 2}, "Assessed in every work-up."),
-        ({}, "Assessed in every work-up."),
+        (
+            {"failed_transfers": 2, "euploid_failed_transfers": 2},
+            "Part of every work-up in this checklist.",
+        ),
+        ({}, "Part of every work-up in this checklist."),
     ],
 )
 def test_pgta_advice_is_said_once_by_the_checklist(catalogue, facts, reason):

@@ -29,11 +29,16 @@ class Trace:
 
     catalogue: Catalogue
     read: list[Entry] = field(default_factory=list)
+    # Read for a side condition of a claim that is another source's (e.g. "recurrent
+    # miscarriage" inside the thyroid guideline's advice): its review status counts, its sources
+    # are not cited for the claim.
+    uncited: list[Entry] = field(default_factory=list)
 
-    def value(self, code: str) -> float:
+    def value(self, code: str, *, cite: bool = True) -> float:
         parameter: Parameter = self.catalogue.param(code)
-        if parameter not in self.read:
-            self.read.append(parameter)
+        into = self.read if cite else self.uncited
+        if parameter not in into:
+            into.append(parameter)
         return parameter.value
 
     def chance(self, embryo: str, age: int) -> float:
@@ -54,7 +59,7 @@ class Trace:
         return fill(self.statement(code).text, **values)
 
     def review(self, *entries: Entry) -> str:
-        every = list(entries) + self.read
+        every = list(entries) + self.read + self.uncited
         return PENDING if any(e.review != VERIFIED for e in every) else VERIFIED
 
     def sources(self, *keys: str) -> list[str]:
@@ -67,6 +72,10 @@ class Trace:
 
 def _fmt(number: float) -> str:
     return f"{number:g}"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _percent(fraction: float) -> str:
@@ -93,6 +102,13 @@ STATEMENTS = (
     "thyroid_tpo_levothyroxine",
     "bologna_natural_not_counted",
     "bologna_mild_not_counted",
+    "gate_rif_labelled",
+    "gate_too_early",
+    "gate_rpl",
+    "gate_endometritis_signs",
+    "checklist_everyone",
+    "pgta_untested_failures",
+    "aps_repeat_due",
 )
 
 
@@ -473,13 +489,13 @@ def gated_investigation_indicated(code: str, facts: Facts, rif: dict, trace: Tra
     if code in facts.indicated_by_clinician:
         return "Added by the clinician."
     if rif["label"] == "rif":
-        return "RIF is labelled: can be considered."
+        return trace.say("gate_rif_labelled")
     if code == "aps_screen" and facts.miscarriages is not None:
         losses = trace.value("rpl_losses")
         if facts.miscarriages >= losses:
-            return f"{facts.miscarriages} miscarriages: screening after recurrent pregnancy loss."
+            return _capital(trace.say("gate_rpl", losses_words=_losses_words(facts.miscarriages)))
     if code == "ce_biopsy" and facts.hysteroscopy and facts.hysteroscopy.endometritis_signs:
-        return "Hysteroscopy saw signs of endometritis."
+        return trace.say("gate_endometritis_signs")
     return None
 
 
@@ -501,18 +517,16 @@ def build_checklist(facts: Facts, catalogue: Catalogue, rif: dict) -> list[dict]
             else:
                 status = "not_indicated"
                 chance = rif["cumulative_chance"]
-                reason = "Could be considered once RIF is labelled; too early now" + (
-                    f" (cumulative chance {_percent(chance)})." if chance is not None else "."
-                )
+                known = f" (cumulative chance {_percent(chance)})" if chance is not None else ""
+                reason = trace.say("gate_too_early", chance=known)
         else:
-            status, reason = "pending", "Assessed in every work-up."
+            status, reason = "pending", trace.say("checklist_everyone")
         untested = facts.untested_failed_transfers
         if inv.code == "pgta" and status == "pending" and untested:
             # One piece of advice with pgta_discuss (reference section 8): said here, once.
             s = "s" if untested != 1 else ""
-            reason = (
-                f"{untested} failed transfer{s} of untested embryos: discuss PGT-A and its limits."
-            )
+            failures = f"{untested} failed transfer{s}"
+            reason = trace.say("pgta_untested_failures", failures=failures)
         items.append(
             {
                 "code": inv.code,
@@ -670,9 +684,7 @@ def single_positive_aps_needs_repeat(facts: Facts, trace: Trace):
     catalogue yet (pending review)."""
     if facts.aps == "single_positive":
         weeks = trace.value("aps_repeat_weeks")
-        return Suggestion(
-            "aps_confirm", f"One positive test so far: repeat after at least {_fmt(weeks)} weeks."
-        )
+        return Suggestion("aps_confirm", trace.say("aps_repeat_due", weeks=_fmt(weeks)))
 
 
 def thyroid_needs_treatment(facts: Facts, trace: Trace):
@@ -698,10 +710,14 @@ def thyroid_needs_treatment(facts: Facts, trace: Trace):
     reasons = []
     if facts.age > trace.value("thyroid_age"):
         reasons.append(f"age {facts.age}")
-    losses = trace.value("rpl_losses")
+    # Recurrent miscarriage and low reserve are the guideline's factors (eta-2021); the
+    # thresholds that recognise them are read for their review status, not cited for the advice.
+    losses = trace.value("rpl_losses", cite=False)
     if facts.miscarriages is not None and facts.miscarriages >= losses:
         reasons.append(f"{facts.miscarriages} miscarriages")
-    reserve, _ = _reserve(facts, trace.value("poseidon_amh"), trace.value("poseidon_afc"))
+    reserve, _ = _reserve(
+        facts, trace.value("poseidon_amh", cite=False), trace.value("poseidon_afc", cite=False)
+    )
     if reserve == "low":
         reasons.append("low ovarian reserve")
     if reasons:
