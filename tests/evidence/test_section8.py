@@ -163,7 +163,16 @@ def test_the_flag_and_the_aps_step_say_the_same_thing(catalogue, losses, stance,
     answer = assess(catalogue, **facts)
     treatment = step(answer, "aps_treatment")
     assert treatment["stance"] == stance
-    assert treatment["trigger"] == text
+    if stance == "recommended":
+        # The regimen is the advice, and the statement says why.
+        assert treatment["trigger"] == text
+        assert treatment["summary"].startswith("Low-dose aspirin 75-100 mg a day")
+    else:
+        # Without a recommendation the step says so, in the statement's words, never the
+        # regimen as if it were the plan (for the clinician and in the patient's words).
+        assert treatment["summary"] == text
+        assert "aspirin, and heparin injections once pregnant" not in treatment["plain"]
+        assert treatment["plain"].startswith("A blood test confirmed antiphospholipid syndrome")
     for flag in answer["addon_flags"]:
         assert flag["flagged"] is False
         assert flag["verdict"]["text"] == text == flag["indicated_reason"]

@@ -205,7 +205,9 @@ def _plain_step(step: dict, answer: dict, plain: dict, row, today) -> dict:
         "code": step["code"],
         "kind": kind,
         "name": step["name"],
-        "plain": plain.get(step["code"], ""),
+        # The step's own words for this patient where the engine gave them (the APS treatment
+        # without a recommendation says so), else the catalogue's plain text as signed.
+        "plain": step.get("plain") or plain.get(step["code"], ""),
         "pending_review": step["review"] == PENDING,
         "sources": step["sources"],
         "booked_for": booked_for,

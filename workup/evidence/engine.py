@@ -558,6 +558,10 @@ class Suggestion:
     code: str
     trigger: str
     stance: str | None = CATALOGUE_STANCE
+    # For this patient the step says something else than its catalogue summary (the APS
+    # treatment without a recommendation): the words of the catalogue statement that says it.
+    summary: str | None = None
+    plain: str | None = None
 
 
 def _biopsy(facts: Facts) -> CeBiopsy:
@@ -675,7 +679,18 @@ def confirmed_aps_needs_treatment(facts: Facts, trace: Trace):
     if facts.aps != "confirmed":
         return None
     stance, code, values = aps_treatment_strength(facts, trace)
-    return Suggestion("aps_treatment", trace.say(code, **values), stance=stance)
+    if stance == "recommended":
+        return Suggestion("aps_treatment", trace.say(code, **values), stance=stance)
+    # Without a recommendation for this patient the regimen is not the advice: the step says
+    # what the statement says (research only; discuss with a specialist; record the losses).
+    statement = trace.statement(code)
+    return Suggestion(
+        "aps_treatment",
+        "Antiphospholipid syndrome confirmed.",
+        stance=stance,
+        summary=fill(statement.text, **values),
+        plain=fill(statement.plain, **values),
+    )
 
 
 def single_positive_aps_needs_repeat(facts: Facts, trace: Trace):
@@ -862,6 +877,7 @@ def next_steps(
                         "pillar": inv.pillar,
                         "name": inv.name,
                         "summary": inv.summary,
+                        "plain": inv.plain,
                         "rationale": item["reason"],
                         "trigger": item["reason"],
                         "stance": inv.stance,
@@ -903,7 +919,8 @@ def next_steps(
                         "kind": "action",
                         "pillar": step.pillar,
                         "name": step.name,
-                        "summary": step.summary,
+                        "summary": suggestion.summary or step.summary,
+                        "plain": suggestion.plain or step.plain,
                         "rationale": step.rationale,
                         "trigger": suggestion.trigger,
                         "stance": stance,
