@@ -145,9 +145,10 @@ def test_the_lead_cannot_issue_a_token_for_a_clinician_and_write_in_their_name(
     assert response.status_code == 403
     assert "rif_" not in response.content.decode()
     assert not ApiToken.objects.exists()
-    assert 'href="/admin/accounts/apitoken/add/"' not in lead_client.get(
-        "/admin/accounts/apitoken/"
-    ).content.decode()
+    assert (
+        'href="/admin/accounts/apitoken/add/"'
+        not in lead_client.get("/admin/accounts/apitoken/").content.decode()
+    )
 
 
 @pytest.mark.django_db
