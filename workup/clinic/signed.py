@@ -30,6 +30,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from workup.evidence.catalogue import STANCE_NAMES, Source
 from workup.evidence.engine import cited_sources
+from workup.evidence.presenting import lead_confirmation, step_entry
 
 from .models import AddonRequest, ChecklistStep, WorkUp
 
@@ -85,7 +86,13 @@ def document_texts(answer: dict, catalogue) -> dict:
             "plain_risks": getattr(entry, "plain_risks", ""),
         }
     names = {code: entry.name for code, entry in catalogue.next_steps.items()}
-    return {"plain": plain, "addons": addons, "step_names": names}
+    # The day the clinical lead confirmed each next step's entry ("" if not): "verified" alone is
+    # the reference's primary-source check (presenting.review_words).
+    confirmed = {
+        step["code"]: lead_confirmation(step_entry(step, catalogue))
+        for step in answer.get("next_steps", ())
+    }
+    return {"plain": plain, "addons": addons, "step_names": names, "confirmed_on": confirmed}
 
 
 def counselling_entry(request_row: AddonRequest) -> dict:

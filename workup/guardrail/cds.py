@@ -24,6 +24,7 @@ from workup.clinic.presenters import load_workup
 from workup.evidence import service
 from workup.evidence.catalogue import PENDING, STANCE_NAMES, Catalogue
 from workup.evidence.facts import FactsError
+from workup.evidence.presenting import lead_confirmation, review_words, step_entry
 
 from . import mapping, reasons
 from .models import CdsCard, CdsFeedback
@@ -321,10 +322,14 @@ def _source(catalogue: Catalogue, keys) -> dict:
     return {"label": "RIF Work-up evidence catalogue (no source in the catalogue yet)"}
 
 
-def _review_line(review: str) -> str:
+def _review_line(review: str, entry=None) -> str:
+    """The review status in the catalogue's words (``presenting.review_words``): the lead's
+    confirmation is said only for an entry they confirmed; ``entry`` None: not known."""
     if review == PENDING:
         return "*Pending clinical review: not yet confirmed by the clinic's lead.*"
-    return "Verified by the clinic's lead."
+    confirmed_on = lead_confirmation(entry) if entry is not None else None
+    words = review_words(review, confirmed_on=confirmed_on)
+    return f"Catalogue review: {words}."
 
 
 def _references(catalogue: Catalogue, keys) -> str:
@@ -365,7 +370,7 @@ def addon_card(flag: dict, order: dict, match: mapping.Match, catalogue, links) 
     if flag["risks"]:
         lines.append("**Documented risks:**\n" + "\n".join(f"- {r}" for r in flag["risks"]))
     lines.append(flag["evidence"])
-    lines.append(_review_line(flag["review"]))
+    lines.append(_review_line(flag["review"], catalogue.addons.get(flag["code"])))
     lines.append(_references(catalogue, flag["sources"]))
     label = mapping.order_label(order)
     matched = "pending clinical review" if match.review == PENDING else "verified"
@@ -407,7 +412,10 @@ def step_card(step: dict, catalogue, links) -> dict:
     detail = [step["summary"], f"**Why:** {step['trigger']}", f"**Stance:** {stance}."]
     if step.get("unverified_detail"):
         detail.append(step["unverified_detail"])
-    detail += [_review_line(step["review"]), _references(catalogue, step["sources"])]
+    detail += [
+        _review_line(step["review"], step_entry(step, catalogue)),
+        _references(catalogue, step["sources"]),
+    ]
     return {
         "summary": _short(f"Next step {step['priority']}: {step['name']}"),
         "indicator": "info",
