@@ -25,6 +25,8 @@ from workup.evidence import service
 from workup.evidence.catalogue import PENDING, STANCE_NAMES, Catalogue
 from workup.evidence.facts import FactsError
 from workup.evidence.presenting import lead_confirmation, review_words, step_entry
+from workup.interop.fhir import mrn_systems
+from workup.interop.results import mrn_of
 
 from . import mapping, reasons
 from .models import CdsCard, CdsFeedback
@@ -189,20 +191,46 @@ def validate_request(service: Service, data) -> dict:
 # --- the facts -----------------------------------------------------------------------------
 
 
-def stored_workup(patient_resource) -> WorkUp | None:
-    """The patient's latest work-up here, matched by an identifier value equal to our MRN."""
-    values = [
-        i.get("value")
-        for i in (patient_resource or {}).get("identifier") or []
-        if isinstance(i, dict) and isinstance(i.get("value"), str)
-    ]
-    if not values:
-        return None
-    patient = Patient.objects.filter(mrn__in=values).order_by("pk").first()
+@dataclass(frozen=True)
+class PatientMatch:
+    """Our stored work-up for the prefetched Patient, if it is our patient."""
+
+    workup: WorkUp | None = None
+    # Our MRN, but another birth date: one of the two systems has the wrong person.
+    birth_date_differs: bool = False
+
+
+NOT_MATCHED = (
+    "**Not matched to a RIF Work-up record:** a patient in RIF Work-up has this MRN but a "
+    "different birth date, so that record was not used; this answer is from the EMR's data "
+    "only. Check the patient's identifiers in both systems."
+)
+
+
+def _same_birth_date(given, ours: date) -> bool:
+    """A FHIR date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) that is our birth date."""
+    if not isinstance(given, str) or len(given.strip()) not in (4, 7, 10):
+        return False
+    return ours.isoformat().startswith(given.strip())
+
+
+def match_patient(patient_resource) -> PatientMatch:
+    """The patient's latest work-up here: matched by an identifier in the clinic's MRN system
+    (``interop.results.mrn_of``, the rule lab results follow), and by the birth date when the
+    Patient carries one. An insurer's member number or another system's id equal to one of
+    our MRNs is not a match."""
+    patient_resource = patient_resource or {}
+    mrn = mrn_of(patient_resource.get("identifier"), mrn_systems())
+    if not mrn:
+        return PatientMatch()
+    patient = Patient.objects.filter(mrn=mrn).order_by("pk").first()
     if patient is None:
-        return None
+        return PatientMatch()
+    birth = patient_resource.get("birthDate")
+    if birth is not None and not _same_birth_date(birth, patient.birth_date):
+        return PatientMatch(birth_date_differs=True)
     latest = patient.workups.order_by("-date", "-pk").values_list("pk", flat=True).first()
-    return load_workup(latest) if latest else None
+    return PatientMatch(load_workup(latest) if latest else None)
 
 
 def _observation_value(resource, kind):
@@ -272,6 +300,7 @@ class Assessment:
     answer: dict
     workup: WorkUp | None
     mrn: str
+    birth_date_differs: bool = False
 
 
 def assess_for(data: dict, catalogue: Catalogue, extra_addons=()) -> Assessment:
@@ -287,7 +316,8 @@ def assess_for(data: dict, catalogue: Catalogue, extra_addons=()) -> Assessment:
                 ]
             },
         )
-    workup = stored_workup(patient)
+    match = match_patient(patient)
+    workup = match.workup
     if workup is not None and not extra_addons:
         _, answer = assess_workup(workup, catalogue)
         return Assessment(answer, workup, workup.patient.mrn)
@@ -298,7 +328,12 @@ def assess_for(data: dict, catalogue: Catalogue, extra_addons=()) -> Assessment:
         facts = facts_from_prefetch(patient, prefetch.get("observations"))
     asked = list(facts.get("addons_requested", []))
     facts["addons_requested"] = asked + [c for c in extra_addons if c not in asked]
-    return Assessment(_assess(facts, catalogue), workup, workup.patient.mrn if workup else "")
+    return Assessment(
+        _assess(facts, catalogue),
+        workup,
+        workup.patient.mrn if workup else "",
+        birth_date_differs=match.birth_date_differs,
+    )
 
 
 # --- cards ---------------------------------------------------------------------------------
@@ -461,6 +496,10 @@ def _issue(cards_with_codes, data, service: Service, assessment: Assessment, use
     out = []
     for row, (card, _) in zip(rows, cards_with_codes, strict=True):
         card = {"uuid": str(row.uuid), **card}
+        if assessment.birth_date_differs:
+            # Said in the card, where the clinician reads it (the specification has no other
+            # place for it): first, before the advice drawn from the EMR's data alone.
+            card["detail"] = f"{NOT_MATCHED}\n\n{card['detail']}"
         if not card.get("links"):
             card.pop("links", None)
         out.append(card)

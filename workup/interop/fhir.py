@@ -68,6 +68,11 @@ def mrn_system() -> str:
     return getattr(settings, "INTEROP_MRN_SYSTEM", "urn:rif-workup:mrn")
 
 
+def mrn_systems() -> set[str]:
+    """The identifier systems whose values are our MRNs (results in, CDS Hooks)."""
+    return {mrn_system()}
+
+
 def _uuid(*parts) -> str:
     return str(uuid.uuid5(_NAMESPACE, "/".join(str(p) for p in parts)))
 
