@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from workup.audit.models import DownloadRecord
+from workup.audit.services import record_download
 from workup.clinic.assessment import _drop_retired as drop_retired
 from workup.clinic.assessment import assess_workup, workup_facts_dict
 from workup.clinic.models import Patient, WorkUp, age_on
@@ -506,6 +508,23 @@ def _issue(cards_with_codes, data, service: Service, assessment: Assessment, use
     return out
 
 
+def _record_read(assessment: Assessment, data: dict, service: Service, user) -> None:
+    """An answer drawn from our stored work-up is a read of the patient's record: who (the
+    token's user), what (that work-up), through which hook and for which EMR user."""
+    if assessment.workup is None:
+        return
+    record_download(
+        user=user,
+        kind=DownloadRecord.Kind.CDS_HOOKS,
+        workup=assessment.workup,
+        detail={
+            "via": "API token",
+            "hook": service.hook,
+            "EMR user": data["context"]["userId"][:200],
+        },
+    )
+
+
 def answer_orders(service: Service, data: dict, catalogue: Catalogue, user, base: str) -> dict:
     context = data["context"]
     orders = [
@@ -520,6 +539,7 @@ def answer_orders(service: Service, data: dict, catalogue: Catalogue, user, base
     if not matched:
         return {"cards": []}
     assessment = assess_for(data, catalogue, extra_addons=[m.addon for _, m in matched])
+    _record_read(assessment, data, service, user)
     flags = {f["code"]: f for f in assessment.answer["addon_flags"]}
     links = _workup_link(assessment.workup, base)
     cards, seen = [], set()
@@ -536,6 +556,7 @@ def answer_orders(service: Service, data: dict, catalogue: Catalogue, user, base
 def answer_patient_view(data: dict, catalogue: Catalogue, user, base: str) -> dict:
     service = SERVICES["rif-patient-view"]
     assessment = assess_for(data, catalogue)
+    _record_read(assessment, data, service, user)
     links = _workup_link(assessment.workup, base)
     answer = assessment.answer
     cards = [(rif_card(answer, catalogue, links), {})]
