@@ -491,6 +491,25 @@ LEAD_ADMIN_MODELS = {
 }
 
 
+# Admin add pages. No one creates a credential for another person there: an API token is made
+# by the person who will hold it, on the app's own page (accounts:token_create), superusers
+# included; the admin lists and revokes tokens only.
+CATALOGUE_ADDABLE = {
+    f"evidence.{name}"
+    for name in (
+        "source",
+        "investigation",
+        "nextstep",
+        "addon",
+        "implantationchance",
+        "parameter",
+        "statement",
+    )
+}
+LEAD_ADMIN_ADD = {*CATALOGUE_ADDABLE, "interop.labcodemapping"}
+SUPERUSER_ADMIN_ADD = {*LEAD_ADMIN_ADD, "auth.user", "auth.group"}
+
+
 def url_names(resolver=None, namespace=""):
     """(full name, pattern) of every URL pattern, through every include."""
     resolver = resolver or get_resolver()
@@ -707,3 +726,29 @@ def test_one_clinic_every_clinician_works_on_every_work_up(sample):
     )
     assert outcome_of(response) == DONE
     assert workup.findings.history.latest().history_user.username == "bianca"
+
+
+@pytest.mark.django_db
+def test_who_may_add_in_the_admin_and_never_a_token_for_someone_else(sample):
+    """Every registered model's add page, for the lead and for a superuser; a refused POST of a
+    token for a colleague (or a superuser) stores nothing and shows no key."""
+    root = make_user("root", is_superuser=True, is_staff=True)
+    sample.users["superuser"] = root
+    wrong = []
+    for model in admin.site._registry:
+        label = model._meta.label_lower
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
+        for actor, allowed in ((LEAD, LEAD_ADMIN_ADD), ("superuser", SUPERUSER_ADMIN_ADD)):
+            got = client_for(actor, sample).get(url).status_code
+            expected = OK if label in allowed else DENIED
+            if got != expected:
+                wrong.append(f"{label} add, {actor}: expected {expected}, got {got}")
+    assert not wrong, "\n".join(wrong)
+    url = reverse("admin:accounts_apitoken_add")
+    before = stored_rows()
+    for actor in (ANON, *SIGNED_IN, "superuser"):
+        for holder in (sample.users[CLIN], root, sample.users.get(actor, root)):
+            response = client_for(actor, sample).post(url, {"user": holder.pk, "name": "x"})
+            assert response.status_code in (302, 403), (actor, holder)
+            assert b"rif_" not in response.content
+    assert stored_rows() == before

@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 
 from workup.clinic.models import Patient
@@ -97,7 +98,7 @@ class DownloadFilterForm(AuditFilterForm):
     )
 
     def downloads(self, until=None):
-        records = DownloadRecord.objects.select_related("workup__patient")
+        records = DownloadRecord.objects.select_related("workup__patient", "patient")
         data = self.cleaned_data
         since, end = self.time_range()
         if until is not None:
@@ -114,5 +115,5 @@ class DownloadFilterForm(AuditFilterForm):
             records = records.filter(workup_id=data["workup"])
         patient = self.patient_id()
         if patient is not None:
-            records = records.filter(workup__patient_id=patient)
+            records = records.filter(Q(workup__patient_id=patient) | Q(patient_id=patient))
         return records.order_by("-created_at", "-pk")

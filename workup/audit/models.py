@@ -12,6 +12,7 @@ class DownloadRecord(ChainedRecord):
     the API are kept here too, on the same chain."""
 
     class Kind(models.TextChoices):
+        PATIENT_PAGE = "patient_page", "Patient page (read)"
         WORKUP_PAGE = "workup_page", "Work-up page (read)"
         WORKUP_HISTORY = "workup_history", "Work-up history (read)"
         API_RECORD = "api_workup", "Work-up over the API (read)"
@@ -23,6 +24,7 @@ class DownloadRecord(ChainedRecord):
         AUDIT_CSV = "audit_csv", "Audit trail (CSV)"
         USER_CHANGE = "user_change", "User account created or changed"
         FHIR_BUNDLE = "fhir_bundle", "Work-up as FHIR R4 (export)"
+        CDS_HOOKS = "cds_hooks", "Work-up through CDS Hooks (EMR, read)"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="downloads"
@@ -33,6 +35,11 @@ class DownloadRecord(ChainedRecord):
     kind = models.CharField(max_length=30, choices=Kind.choices)
     workup = models.ForeignKey(
         "clinic.WorkUp", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # A read of the patient's own page (no work-up); work-up records reach the patient through
+    # the work-up.
+    patient = models.ForeignKey(
+        "clinic.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     detail = models.JSONField(
         default=dict, blank=True, help_text="What was downloaded: filters, file name, rows."
@@ -54,6 +61,13 @@ class DownloadRecord(ChainedRecord):
     @property
     def who(self) -> str:
         return self.username or "?"
+
+    @property
+    def mrn(self) -> str:
+        """The MRN of the patient whose record was read (reads ``workup__patient``/``patient``)."""
+        if self.workup_id:
+            return self.workup.patient.mrn
+        return self.patient.mrn if self.patient_id else ""
 
 
 class ChainHead(models.Model):

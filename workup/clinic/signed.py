@@ -30,6 +30,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from workup.evidence.catalogue import STANCE_NAMES, Source
 from workup.evidence.engine import cited_sources
+from workup.evidence.presenting import lead_confirmation, step_entry
 
 from .models import AddonRequest, ChecklistStep, WorkUp
 
@@ -85,7 +86,13 @@ def document_texts(answer: dict, catalogue) -> dict:
             "plain_risks": getattr(entry, "plain_risks", ""),
         }
     names = {code: entry.name for code, entry in catalogue.next_steps.items()}
-    return {"plain": plain, "addons": addons, "step_names": names}
+    # The day the clinical lead confirmed each next step's entry ("" if not): "verified" alone is
+    # the reference's primary-source check (presenting.review_words).
+    confirmed = {
+        step["code"]: lead_confirmation(step_entry(step, catalogue))
+        for step in answer.get("next_steps", ())
+    }
+    return {"plain": plain, "addons": addons, "step_names": names, "confirmed_on": confirmed}
 
 
 def counselling_entry(request_row: AddonRequest) -> dict:
@@ -277,9 +284,34 @@ def _words(name: str, value: Any) -> str:
     return str(value)
 
 
+# Catalogue statements inside an item (an add-on's strength for this patient, what its HFEA
+# colour means): each compared by its words, review status, stance and sources.
+CLAIM_WORDS = {"verdict": "strength for this patient", "hfea_meaning": "what the HFEA rating means"}
+CLAIM_PARTS = (
+    ("text", ""),
+    ("review", ", review"),
+    ("stance", ", stance"),
+    ("sources", ", sources"),
+)
+
+
+def _compare_claim(what: str, signed: Mapping, today: Mapping, out: list[Difference]) -> None:
+    for part, suffix in CLAIM_PARTS:
+        if signed.get(part) != today.get(part):
+            out.append(
+                Difference(
+                    f"{what}{suffix}", _words(part, signed.get(part)), _words(part, today.get(part))
+                )
+            )
+
+
 def _compare_item(what: str, signed: Mapping, today: Mapping, out: list[Difference]) -> None:
     for name in dict.fromkeys([*signed, *today]):
-        if name in SKIP or name == "name" or isinstance(signed.get(name), dict):
+        if name in SKIP or name == "name":
+            continue
+        if isinstance(signed.get(name), dict) or isinstance(today.get(name), dict):
+            label = CLAIM_WORDS.get(name, name.replace("_", " "))
+            _compare_claim(f"{what}: {label}", signed.get(name) or {}, today.get(name) or {}, out)
             continue
         if signed.get(name) != today.get(name):
             label = FIELD_WORDS.get(name, name.replace("_", " "))

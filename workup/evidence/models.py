@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from workup.audit.chain import ChainedHistory, ChainedRecord, full_name
+
 from . import catalogue as plain
 
 
@@ -57,7 +59,7 @@ class CatalogueVersion(models.Model):
         "is served.",
     )
 
-    history = HistoricalRecords(excluded_fields=["snapshot", "problems"])
+    history = HistoricalRecords(excluded_fields=["snapshot", "problems"], bases=[ChainedHistory])
 
     class Meta:
         permissions = [
@@ -76,7 +78,7 @@ class Source(models.Model):
     url = models.URLField(blank=True)
     fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         ordering = ["key"]
@@ -123,7 +125,7 @@ class CatalogueEntry(models.Model):
     fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(inherit=True)
+    history = HistoricalRecords(inherit=True, bases=[ChainedHistory])
 
     # Fields that are about the review, not the clinical content.
     REVIEW_FIELDS = ("review_status", "reviewed_by", "reviewed_at", "review_note")
@@ -238,8 +240,9 @@ ENTRY_MODELS = {
 }
 
 
-class ReviewRecord(models.Model):
-    """Every review the clinical lead records: which entry, what status, who, when."""
+class ReviewRecord(ChainedRecord):
+    """Every review the clinical lead records: which entry, what status, who, when. Written
+    once, on its audit chain (``workup.audit.chain``)."""
 
     kind = models.CharField(max_length=30)
     code = models.CharField(max_length=64)
@@ -247,6 +250,9 @@ class ReviewRecord(models.Model):
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # The reviewer as they were at the time: a later rename does not move the review.
+    reviewer_username = models.CharField(max_length=150, blank=True, db_default="", editable=False)
+    reviewer_full_name = models.CharField(max_length=300, blank=True, db_default="", editable=False)
     reviewed_at = models.DateTimeField(auto_now_add=True)
     note = models.CharField(max_length=500, blank=True)
 
@@ -254,4 +260,13 @@ class ReviewRecord(models.Model):
         ordering = ["-reviewed_at"]
 
     def __str__(self):
-        return f"{self.kind}/{self.code} {self.status} by {self.reviewer} at {self.reviewed_at}"
+        return f"{self.kind}/{self.code} {self.status} by {self.who} at {self.reviewed_at}"
+
+    def snapshot_actor(self):
+        if not self.reviewer_username and self.reviewer_id is not None:
+            self.reviewer_username = self.reviewer.get_username()
+            self.reviewer_full_name = full_name(self.reviewer)
+
+    @property
+    def who(self) -> str:
+        return self.reviewer_full_name or self.reviewer_username or "?"

@@ -9,7 +9,7 @@ such an answer too (a documented fallback, never a second rule elsewhere).
 
 from __future__ import annotations
 
-from .catalogue import PENDING
+from .catalogue import PENDING, VERIFIED
 
 INVESTIGATION = "investigation"
 ACTION = "action"
@@ -84,3 +84,48 @@ def warning_items(answer: dict) -> list[dict]:
 
 def is_pending(item: dict) -> bool:
     return item.get("review") == PENDING
+
+
+def step_entry(step: dict, catalogue):
+    """The catalogue entry a next step of the answer is (an investigation or an action)."""
+    book = catalogue.investigations if step_kind(step) == INVESTIGATION else catalogue.next_steps
+    return book.get(step.get("code"))
+
+
+def lead_confirmation(entry) -> str:
+    """The day (ISO) the clinical lead confirmed this entry in the app, or "" if they have not."""
+    if entry is None or entry.review != VERIFIED or not entry.reviewed_by:
+        return ""
+    return entry.reviewed_on or "?"
+
+
+def review_words(review: str | None, *, confirmed_on: str | None = None) -> str:
+    """A review status in words, as the catalogue line counts it: *verified* means every part
+    was read in a primary source (the reference's V tags); the clinical lead's confirmation in
+    the app is counted apart and said only when it happened.
+
+    ``confirmed_on``: the day the lead confirmed the entry (``lead_confirmation``), "" when
+    they have not, None when it is not known (a status drawn from several entries, or a record
+    that did not keep it): then no more than "verified" is said.
+    """
+    if review != VERIFIED:
+        return "Pending clinical review"
+    if confirmed_on is None:
+        return "verified"
+    if not confirmed_on:
+        return (
+            "verified against the primary source in the clinical reference; "
+            "not yet confirmed by the clinical lead"
+        )
+    return f"verified; confirmed by the clinical lead on {_day(confirmed_on)}"
+
+
+def _day(iso: str) -> str:
+    from django.utils.dateparse import parse_date
+    from django.utils.formats import date_format
+
+    try:
+        day = parse_date(iso)
+    except ValueError:
+        day = None
+    return date_format(day, "j M Y") if day else "a date not recorded"

@@ -24,9 +24,10 @@ from fhir.resources.R4B.bundle import Bundle
 
 from workup.clinic.assessment import assess_workup
 from workup.clinic.models import ChecklistStep
-from workup.clinic.signed import signed_record
+from workup.clinic.signed import document_texts, signed_record
 from workup.evidence import findings as spec
 from workup.evidence import store
+from workup.evidence.presenting import review_words
 
 from .codes import CodeBook
 from .models import Coding
@@ -65,6 +66,11 @@ _NAMESPACE = uuid.UUID("6f1c1f2e-54d4-4b0c-9a35-2d6a0c1e7b10")
 
 def mrn_system() -> str:
     return getattr(settings, "INTEROP_MRN_SYSTEM", "urn:rif-workup:mrn")
+
+
+def mrn_systems() -> set[str]:
+    """The identifier systems whose values are our MRNs (results in, CDS Hooks)."""
+    return {mrn_system()}
 
 
 def _uuid(*parts) -> str:
@@ -150,14 +156,14 @@ class BundleBuilder:
         )
         self.clinician = self.practitioner(workup.clinician)
         record = signed_record(workup)
-        answer = record.answer if record is not None else None
-        if answer is None:
-            _, answer = assess_workup(workup, self.catalogue)
+        # The answer as signed when the work-up kept it, else today's.
+        signed = record if record is not None and record.answer is not None else None
+        answer = signed.answer if signed else assess_workup(workup, self.catalogue)[1]
         observations = self.observations()
         self.conditions(observations)
         self.procedures()
         tasks = self.tasks()
-        self.care_plan(answer, tasks)
+        self.care_plan(answer, tasks, signed)
         if workup.is_signed:
             self.document_parts()
         bundle = {
@@ -376,8 +382,21 @@ class BundleBuilder:
             out[step.code] = self.add(resource, "plan")
         return out
 
-    def care_plan(self, answer: dict, tasks: dict) -> None:
+    def care_plan(self, answer: dict, tasks: dict, record=None) -> None:
+        """The next steps as the plan's activities, with their sources and review status: a
+        signed work-up's as they were at signing (citations and the lead's confirmations)."""
         sources = self.catalogue.sources
+        if record is not None and record.sources is not None:
+            sources = record.sources
+        if record is None:
+            confirmed_on = document_texts(answer, self.catalogue)["confirmed_on"]
+        else:
+            # None: a record signed before the confirmations were kept; say no more than it holds.
+            confirmed_on = (record.texts or {}).get("confirmed_on")
+
+        def confirmed(step):
+            return None if confirmed_on is None else confirmed_on.get(step["code"], "")
+
         activities = []
         for step in answer.get("next_steps", []):
             notes = []
@@ -393,11 +412,7 @@ class BundleBuilder:
                 # The catalogue's own words for advice that cites no source (never a borrowed key).
                 note = step.get("source_note") or "No source in the catalogue yet."
                 notes.append({"text": note[:1].upper() + note[1:] + "."})
-            review = (
-                "Verified by the clinical lead"
-                if step.get("review") == "verified"
-                else "Pending clinical review"
-            )
+            review = review_words(step.get("review"), confirmed_on=confirmed(step))
             notes.append({"text": f"Catalogue review status: {review}."})
             task = tasks.get(step["code"])
             detail_status = ACTIVITY_STATUS[task["status"]] if task else "not-started"

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from workup.audit.chain import ChainedHistory
 from workup.evidence.models import ReviewStatus
 
 
@@ -60,7 +61,7 @@ class Coding(models.Model):
     fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     REVIEW_FIELDS = ("review_status", "reviewed_by", "reviewed_at", "review_note")
 
@@ -93,7 +94,7 @@ class LabCodeMapping(models.Model):
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         ordering = ["sender", "local_code"]
@@ -144,7 +145,7 @@ class IncomingResult(models.Model):
     reject_reason = models.CharField(max_length=500, blank=True)
     version = models.PositiveIntegerField(default=1)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         ordering = ["workup", "received_at", "pk"]

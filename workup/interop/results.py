@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import Case, Value, When
+from pydantic import BaseModel
 
 from workup.clinic.models import Patient, WorkUp
 from workup.evidence import findings as spec
@@ -298,7 +299,7 @@ def candidates_from_fhir(data, mrn_systems: set[str]) -> tuple[list[Candidate], 
         for entry in bundle.entry or []:
             res = entry.resource
             if res is not None and res.get_resource_type() == "Patient":
-                mrn = _mrn_of(res.identifier or [], mrn_systems)
+                mrn = mrn_of(res.identifier or [], mrn_systems)
                 if mrn:
                     if entry.fullUrl:
                         known[str(entry.fullUrl)] = mrn
@@ -317,7 +318,7 @@ def candidates_from_fhir(data, mrn_systems: set[str]) -> tuple[list[Candidate], 
         mrn = ""
         if obs.subject is not None:
             if obs.subject.identifier is not None:
-                mrn = _mrn_of([obs.subject.identifier], mrn_systems)
+                mrn = mrn_of([obs.subject.identifier], mrn_systems)
             if not mrn and obs.subject.reference:
                 mrn = known.get(str(obs.subject.reference), "")
         codes = [
@@ -357,12 +358,25 @@ def candidates_from_fhir(data, mrn_systems: set[str]) -> tuple[list[Candidate], 
     return out, message_id
 
 
-def _mrn_of(identifiers, mrn_systems: set[str]) -> str:
-    for ident in identifiers:
-        system = str(ident.system or "")
-        is_mr = any(
-            c.code == "MR" for c in ((ident.type.coding or []) if ident.type is not None else [])
-        )
-        if ident.value and (system in mrn_systems or (not system and is_mr)):
-            return ident.value
+def _part(element, name):
+    """A FHIR element's child, from JSON (a dict) or a ``fhir.resources`` model alike."""
+    if isinstance(element, dict):
+        return element.get(name)
+    return getattr(element, name, None) if isinstance(element, BaseModel) else None
+
+
+def mrn_of(identifiers, mrn_systems: set[str]) -> str:
+    """Our MRN among FHIR identifiers (JSON or models): the value of one in the clinic's MRN
+    system, or of one typed MR (v2-0203) with no system. Any other identifier (an insurer's
+    member number, another hospital's MRN) is not ours, whatever its value. The one rule for
+    lab results (``candidates_from_fhir``) and CDS Hooks (``guardrail.cds.match_patient``)."""
+    for ident in identifiers if isinstance(identifiers, (list, tuple)) else ():
+        value = _part(ident, "value")
+        system = _part(ident, "system")
+        system = str(system) if system else ""
+        kind = _part(ident, "type")
+        codings = _part(kind, "coding") if kind is not None else None
+        is_mr = any(_part(c, "code") == "MR" for c in codings or () if c is not None)
+        if isinstance(value, str) and value and (system in mrn_systems or (not system and is_mr)):
+            return value
     return ""

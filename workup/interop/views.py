@@ -107,10 +107,6 @@ def _api_problem_as_outcome(response) -> HttpResponse:
     return out
 
 
-def _mrn_systems() -> set[str]:
-    return {fhir.mrn_system()}
-
-
 @api_endpoint(methods=("POST",), permission=SUBMIT)
 def _results_fhir(request, user):
     try:
@@ -118,7 +114,7 @@ def _results_fhir(request, user):
     except (ValueError, RecursionError):
         return _outcome([Issue("body", "structure", "The body is not JSON.")], status=400)
     try:
-        candidates, message_id = candidates_from_fhir(data, _mrn_systems())
+        candidates, message_id = candidates_from_fhir(data, fhir.mrn_systems())
         stored, repeats = receive(
             candidates, user=user, source_format=IncomingResult.Format.FHIR, message_id=message_id
         )
