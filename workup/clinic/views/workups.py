@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from workup.evidence import engine, store
 from workup.evidence.engine import cited_sources
+from workup.evidence.presenting import number_sources
 
 from ..assessment import assess_workup
 from ..forms import (
@@ -319,9 +320,8 @@ def preview_step(request, pk, code):
         return HttpResponse(status=204)
     context = workup_context(workup)
     answer = engine.assess(form.facts, catalogue)
-    numbers = dict(context["ref_numbers"])
-    for key in cited_sources(answer):
-        numbers.setdefault(key, len(numbers) + 1)
+    # The page's numbers stay; a source only the preview cites is numbered after them.
+    numbers = number_sources([*context["ref_numbers"], *cited_sources(answer)])
     context.update(
         answer=answer,
         sources=catalogue.sources,
