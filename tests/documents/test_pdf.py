@@ -9,8 +9,7 @@ from workup.clinic.models import AddonRequest
 from workup.documents import pdf as pdf_module
 from workup.evidence import store
 from workup.evidence.engine import cited_sources
-from workup.evidence.presenting import number_sources
-from workup.evidence.presenting import advice_lists
+from workup.evidence.presenting import advice_lists, number_sources
 
 from .helpers import (
     engine_answer,
