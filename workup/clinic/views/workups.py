@@ -15,9 +15,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.utils.cache import add_never_cache_headers
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST, require_safe
 
 from workup.evidence import engine, store
@@ -225,13 +225,17 @@ def workup_detail(request, pk):
     )
 
 
+def _back(workup, anchor):
+    return redirect(f"{workup.get_absolute_url()}#{anchor}")
+
+
 def saved(request, workup, note: Note):
     """The answer to a write that went through: the page's regions with the note (for the
     script), or a redirect to the note's spot of the page with the note kept for it."""
     if wants_regions(request):
         return render_workup(request, load_workup(workup.pk), note=note)
     remember(request, workup, note)
-    return redirect(f"{workup.get_absolute_url()}#{note.anchor}")
+    return _back(workup, note.anchor)
 
 
 def save_or_explain(
