@@ -64,6 +64,10 @@
     if (!target && window.location.hash) {
       target = byId(decodeURIComponent(window.location.hash.slice(1)));
     }
+    // A findings form opened by a link (?open=...): the checklist, where it is.
+    if (!target) {
+      target = document.querySelector(".step-form[open]");
+    }
     return tabOf(target) || "advice";
   }
 
@@ -210,16 +214,15 @@
     if (outcome === "saved" && changed && tabbed.matches) {
       // On a tablet the advice is a tab of its own: show it, headed by what the save changed.
       var target = firstChange(changed);
+      var box = byId("save-changes");
       select(tabOf(target) || "advice");
-      var banner = byId("rif-banner-region");
-      window.scrollTo(0, banner.getBoundingClientRect().top + window.scrollY - 8);
+      // What the save changed at the top of the screen, the first changed item below it
+      // (or, where both do not fit, that item at the bottom of the screen).
+      window.scrollTo(0, box.getBoundingClientRect().top + window.scrollY - 8);
       if (target && !inView(target)) {
         target.scrollIntoView({ block: "nearest" });
       }
-      var box = byId("save-changes");
-      if (box) {
-        box.focus({ preventScroll: true });
-      }
+      box.focus({ preventScroll: true });
       return;
     }
     if (anchor && tabbed.matches) {

@@ -45,7 +45,8 @@ STIMULATION = ("stimulation_plan", "Personalised stimulation plan", "POSEIDON gr
                 steps=[POLYPECTOMY, STIMULATION],
                 flags=[("ivig", "IVIG"), ("heparin", "Heparin")],
             ),
-            "RIF label; 4 new",
+            "RIF label; Hysteroscopic polypectomy, Personalised stimulation plan, IVIG, Heparin"
+            " (new)",
         ),
     ],
 )
@@ -53,6 +54,15 @@ def test_it_names_what_changed_between_two_answers(before, after, summary):
     delta = compare(digest(before), after)
     assert delta.summary == summary
     assert delta.any is bool(summary)
+
+
+def test_many_changes_are_counted():
+    before = answer()
+    after = answer(
+        steps=[(f"step{n}", f"Step {n}", "") for n in range(5)],
+        flags=[("ivig", "IVIG"), ("heparin", "Heparin")],
+    )
+    assert compare(digest(before), after).summary == "7 new"
 
 
 def test_a_new_and_a_changed_step_are_marked_for_the_highlight():

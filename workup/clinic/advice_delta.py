@@ -15,7 +15,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from workup.evidence.presenting import SAME_ADVICE
+from workup.evidence.presenting import INVESTIGATION, SAME_ADVICE, step_kind
 
 # What a reader would notice changing in each part of the answer (bookkeeping such as priority
 # numbers or the facts a classification used is left out).
@@ -51,7 +51,7 @@ def digest(answer: dict) -> dict:
             continue  # shown once, as the step it duplicates
         steps[step["code"]] = {
             "name": step.get("name", step["code"]),
-            "kind": step.get("kind", ""),
+            "kind": step_kind(step, answer),
             "print": _fingerprint(step, STEP_PARTS),
         }
     return {
@@ -89,14 +89,15 @@ class AdviceDelta:
 
     @property
     def summary(self) -> str:
-        """In a few words: "RIF label; Hysteroscopic polypectomy (new); POSEIDON (changed)", or
-        counts where more than three items moved ("RIF label; 4 new, 2 changed")."""
+        """In a few words: "RIF label; Hysteroscopic polypectomy (new); POSEIDON, Bologna poor
+        responder (changed)", or counts where more than six items moved."""
         parts = ["RIF label"] if self.rif_was else []
-        groups = (("new", self.new), ("changed", self.changed), ("no longer listed", self.removed))
-        if len(self.new) + len(self.changed) + len(self.removed) <= 3:
-            parts += [f"{i['name']} ({words})" for words, items in groups for i in items]
+        groups = [(w, i) for w, i in (("new", self.new), ("changed", self.changed)) if i]
+        groups += [("no longer listed", self.removed)] if self.removed else []
+        if sum(len(items) for _, items in groups) <= 6:
+            parts += [f"{', '.join(i['name'] for i in items)} ({w})" for w, items in groups]
         else:
-            parts.append(", ".join(f"{len(items)} {words}" for words, items in groups if items))
+            parts.append(", ".join(f"{len(items)} {words}" for words, items in groups))
         return "; ".join(parts)
 
     @property
@@ -114,6 +115,14 @@ CLASS_NAMES = {
 }
 
 
+def _words(kind: str, entry: dict) -> str:
+    """What an item is, as the column heads it: an investigation still to do, a next step (an
+    action from findings), or an add-on."""
+    if kind == "flags":
+        return "add-on"
+    return "investigation" if entry.get("kind") == INVESTIGATION else "next step"
+
+
 def compare(before: dict | None, answer: dict) -> AdviceDelta:
     """What changed from the digest ``before`` to ``answer``; nothing when there is no before."""
     delta = AdviceDelta(known=bool(before))
@@ -122,10 +131,11 @@ def compare(before: dict | None, answer: dict) -> AdviceDelta:
     after = digest(answer)
     if after["rif"] != before.get("rif"):
         delta.rif_was = before.get("rif")
-    for kind, anchor, words in (("steps", "next-", "next step"), ("flags", "addon-", "add-on")):
+    for kind, anchor in (("steps", "next-"), ("flags", "addon-")):
         old, new = before.get(kind) or {}, after[kind]
         marks = getattr(delta, kind)
         for code, entry in new.items():
+            words = _words(kind, entry)
             item = {"code": code, "name": entry["name"], "anchor": f"{anchor}{code}", "what": words}
             if code not in old:
                 marks[code] = "new"
@@ -135,7 +145,9 @@ def compare(before: dict | None, answer: dict) -> AdviceDelta:
                 delta.changed.append(item)
         for code, entry in old.items():
             if code not in new:
-                delta.removed.append({"code": code, "name": entry["name"], "what": words})
+                delta.removed.append(
+                    {"code": code, "name": entry["name"], "what": _words(kind, entry)}
+                )
     old_classes = before.get("classes") or {}
     for key, print_ in after["classes"].items():
         if key in old_classes and old_classes[key] != print_:
