@@ -122,7 +122,7 @@
     }
     var top = before.getBoundingClientRect().bottom + window.scrollY;
     if (window.scrollY > top) {
-      window.scrollTo(0, top);
+      window.scrollTo({ top: top, behavior: "instant" });
     }
   }
 
@@ -179,7 +179,7 @@
 
   function reveal(element) {
     if (element && !inView(element)) {
-      element.scrollIntoView({ block: "nearest" });
+      element.scrollIntoView({ block: "nearest", behavior: "instant" });
     }
   }
 
@@ -217,11 +217,14 @@
       var box = byId("save-changes");
       select(tabOf(target) || "advice");
       // What the save changed at the top of the screen, the first changed item below it
-      // (or, where both do not fit, that item at the bottom of the screen).
-      window.scrollTo(0, box.getBoundingClientRect().top + window.scrollY - 8);
-      if (target && !inView(target)) {
-        target.scrollIntoView({ block: "nearest" });
+      // (or, where both do not fit, that item at the bottom of the screen). One jump, worked
+      // out before it starts (the page scrolls smoothly, so positions move while it does).
+      var top = box.getBoundingClientRect().top + window.scrollY - 8;
+      if (target) {
+        var bottom = target.getBoundingClientRect().bottom + window.scrollY + 8;
+        top = Math.max(top, bottom - window.innerHeight);
       }
+      window.scrollTo({ top: top, behavior: "instant" });
       box.focus({ preventScroll: true });
       return;
     }
@@ -363,7 +366,7 @@
     // Parts above the target were hidden by the tabs: go back to it.
     var target = byId(decodeURIComponent(window.location.hash.slice(1)));
     if (target) {
-      target.scrollIntoView();
+      target.scrollIntoView({ behavior: "instant" });
     }
   }
   if (byId("save-changes")) {
