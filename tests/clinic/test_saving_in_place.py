@@ -317,3 +317,23 @@ def test_a_coordinator_cannot_save_in_place_either(coordinator_client, workup):
     response = post_step(coordinator_client, workup, "hysteroscopy", POLYP, fetch=True)
     assert response.status_code == 403
     assert Findings.objects.get(workup=workup).hysteroscopy_polyp is None
+
+
+@pytest.mark.django_db
+def test_a_refused_add_on_request_says_what_was_not_done_and_where(clinician_client, workup):
+    url = reverse("clinic:add_addon", args=[workup.pk])
+    data = {"addon-addon_code": "no-such-add-on", "addon-requested_by": "patient"}
+    html = clinician_client.post(url, data).content.decode()
+    summary = html[html.index('id="page-errors"') : html.index('class="workup-layout"')]
+    assert "The add-on request was not recorded" in summary
+    assert 'href="#id_addon-addon_code">Add-on requested</a>' in summary
+    assert 'href="#addon-request">Go to the form</a>' in summary
+    assert '<details class="card card-body py-2 small" open id="addon-request">' in html
+
+
+@pytest.mark.django_db
+def test_the_page_itself_is_always_a_whole_page(clinician_client, workup):
+    # A script that followed a redirect gets the page, not regions, and posts the plain way.
+    response = clinician_client.get(workup.get_absolute_url(), headers=FETCH)
+    assert "X-Workup-Regions" not in response
+    assert "<html" in response.content.decode()

@@ -181,7 +181,7 @@ def sign_initial(workup, catalogue, answer) -> dict:
     }
 
 
-def render_workup(request, workup, bound=None, open_step=None, note=None):
+def render_workup(request, workup, bound=None, open_step=None, note=None, regions=None):
     """The work-up page, or (for the page's script) its regions to swap in place.
 
     ``bound`` holds POSTed forms (a refused save: the page shows an error summary for it),
@@ -203,7 +203,7 @@ def render_workup(request, workup, bound=None, open_step=None, note=None):
     shows_today = context["answer"] is answer
     context["marks"] = context["saved"]["delta"] if context["saved"] and shows_today else None
     context["refused"] = refusal(bound, catalogue)
-    regions = wants_regions(request)
+    regions = wants_regions(request) if regions is None else regions
     # Without the script the summary of a refused save heads the page (in view as it loads);
     # with it, the summary heads the form, where the script moves the focus.
     context["summary_in_form"] = regions
@@ -219,9 +219,12 @@ def render_workup(request, workup, bound=None, open_step=None, note=None):
 @permission_required("clinic.view_workup", raise_exception=True)
 def workup_detail(request, pk):
     # ?open=<step> opens that step's form without JavaScript (links from the next steps).
+    # Always the whole page: a script that followed a redirect here gets no regions, and posts
+    # the form the plain way instead.
     workup = load_workup(pk)
+    note = recall(request, workup)
     return render_workup(
-        request, workup, open_step=request.GET.get("open"), note=recall(request, workup)
+        request, workup, open_step=request.GET.get("open"), note=note, regions=False
     )
 
 
