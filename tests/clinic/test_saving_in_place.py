@@ -297,6 +297,7 @@ def test_counselling_saved_in_place_answers_at_its_flag(
     html = clinician_client.post(url, data, headers=FETCH).content.decode()
     flag = element(region(html, "addons-panel"), "addon-ivig", "h3")
     assert 'id="saved-note"' in flag and "Counselling outcome recorded." in flag
+    assert "The advice did not change" not in flag  # said only of findings
     assert root_attribute(html, "data-anchor") == "addon-ivig"
 
 

@@ -47,6 +47,7 @@ class Note:
     level: str = "success"
     before: dict | None = None
     place: str = ""  # what the anchor is, for "Back to ..." ("Hysteroscopy")
+    findings: bool = False  # a findings save: say so when the advice did not change
 
     def as_session(self, workup_pk: int) -> dict:
         return {
@@ -56,6 +57,7 @@ class Note:
             "level": self.level,
             "before": self.before,
             "place": self.place,
+            "findings": self.findings,
         }
 
 
@@ -75,6 +77,7 @@ def recall(request, workup) -> Note | None:
         level=str(stored.get("level", "success")),
         before=stored.get("before"),
         place=str(stored.get("place", "")),
+        findings=bool(stored.get("findings")),
     )
 
 
@@ -87,6 +90,7 @@ def note_context(note: Note | None, answer: dict) -> dict | None:
         "message": note.message,
         "level": note.level,
         "place": note.place,
+        "findings": note.findings,
         "delta": compare(note.before, answer),
     }
 

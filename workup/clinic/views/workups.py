@@ -307,9 +307,9 @@ def record_step(request, pk, code):
             anchor = f"step-{code}"
             if changes:
                 message = f"{name} saved: " + "; ".join(changes) + "."
-                note = Note(anchor, message, before=before, place=name)
+                note = Note(anchor, message, before=before, place=name, findings=True)
             else:
-                note = Note(anchor, f"{name}: nothing changed.", "info", before=before, place=name)
+                note = Note(anchor, f"{name}: nothing changed.", "info", place=name)
             return saved(request, workup, note)
     bound = {f"findings:{code}": form}
     if cycles is not None:
