@@ -47,12 +47,17 @@ HYSTEROSCOPY_POLYP = {
 
 
 @pytest.mark.django_db
-def test_the_page_shows_the_label_first_then_checklist_and_advice(clinician_client, workup):
+def test_the_page_reads_the_label_first_then_the_advice_then_the_checklist(
+    clinician_client, workup
+):
     response = clinician_client.get(workup.get_absolute_url())
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.index("RIF") < html.index("Checklist") < html.index("Investigations still to do")
-    assert html.index("Investigations still to do") < html.index("Actions from findings")
+    # The label, then the advice column (to do, actions, add-ons), then the checklist: what a
+    # screen reader reads and what a tablet shows first; a laptop shows the column beside it.
+    order = ["rif-title", "to-do-title", "next-steps-title", "addons-title", "checklist-title"]
+    positions = [html.index(f'id="{anchor}"') for anchor in order]
+    assert positions == sorted(positions)
     assert "cumulative predicted chance 76%" in html
     assert "Record findings" in html
     assert "Pending clinical review" in html
@@ -309,7 +314,8 @@ def test_a_suggested_next_step_becomes_a_tracked_step_in_one_click(
         },
     )
     assert response.status_code == 302
-    assert response["Location"].endswith("#step-ce_rebiopsy")
+    # Back to the suggestion the clinician tracked, in the advice column, with the note there.
+    assert response["Location"].endswith("#next-ce_rebiopsy")
     step = ChecklistStep.objects.get(workup=workup, code="ce_rebiopsy")
     assert (step.kind, step.status, step.due_date.isoformat(), step.assignee) == (
         "action",
@@ -319,6 +325,9 @@ def test_a_suggested_next_step_becomes_a_tracked_step_in_one_click(
     )
     page = clinician_client.get(workup.get_absolute_url()).content.decode()
     assert "Tracked next step" in page and "Tracked on the checklist" in page
+    card = page[page.index('id="next-ce_rebiopsy"') :]
+    assert card.index('id="saved-note"') < card.index("</li>")
+    assert "is now a tracked step on the checklist" in card[: card.index("</li>")]
 
 
 @pytest.mark.django_db

@@ -15,11 +15,22 @@ from workup.evidence import findings as spec
 from workup.evidence import store
 from workup.evidence.catalogue import PILLAR_NAMES, PILLARS
 from workup.evidence.engine import cited_sources
+from workup.evidence.presenting import number_sources
 
 from .assessment import assess_workup
 from .models import AddonRequest, ChecklistStep, StimulationCycle, WorkUp
 from .signed import differences, signed_record, stamp_words
 from .steps import FORM_STEPS
+
+
+def shown_status(item: dict, step) -> str:
+    """The status a checklist item shows, decided here for the page, the summary and its PDF:
+    the engine's, except that a step the engine still calls pending shows how far it has got
+    (booked, or a result received awaiting findings) from its stored row while it is open."""
+    status = item["status"]
+    if status == "pending" and step is not None and step.is_open:
+        return step.status
+    return status
 
 
 def pillar_groups(checklist: list[dict], steps: dict, step_names: Mapping[str, str]) -> list[dict]:
@@ -32,10 +43,7 @@ def pillar_groups(checklist: list[dict], steps: dict, step_names: Mapping[str, s
             if item["pillar"] != pillar:
                 continue
             step = steps.get(item["code"])
-            status = item["status"]
-            if status == "pending" and step is not None and step.is_open:
-                status = step.status  # scheduled, or result received awaiting findings
-            items.append({"item": item, "step": step, "status": status})
+            items.append({"item": item, "step": step, "status": shown_status(item, step)})
         tracked = []
         for step in steps.values():
             if step.kind == ChecklistStep.Kind.ACTION and step.pillar == pillar:
@@ -107,7 +115,7 @@ def workup_context(workup: WorkUp) -> dict:
         changes = differences(record.answer, current)
         if record.sources is not None:
             sources = record.sources
-    keys = [k for k in cited_sources(answer) if k in sources]
+    numbers = number_sources(cited_sources(answer), known=sources)
     steps = {s.code: s for s in workup.steps.all()}
     return {
         "workup": workup,
@@ -125,8 +133,8 @@ def workup_context(workup: WorkUp) -> dict:
         ),
         "catalogue": catalogue,
         "sources": sources,
-        "references": [(n, sources[k]) for n, k in enumerate(keys, start=1)],
-        "ref_numbers": {k: n for n, k in enumerate(keys, start=1)},
+        "references": [(n, sources[k]) for k, n in numbers.items()],
+        "ref_numbers": numbers,
         "pillars": pillar_groups(answer["checklist"], steps, step_names(catalogue)),
         "tracked_steps": [s for s in steps.values() if s.kind == ChecklistStep.Kind.ACTION],
         "requests": {r.addon_code: r for r in workup.addon_requests.all()},

@@ -1078,30 +1078,27 @@ def assess(facts: Facts, catalogue: Catalogue) -> dict:
 
 
 def cited_sources(answer: dict) -> list[str]:
-    """Every source key an answer cites, in reading order (for numbered references): the label
-    and its cautions, the checklist, the classifications, the next steps, the add-on flags."""
-    keys: list[str] = []
+    """Every source key an answer cites, once each, in reading order: the label and its
+    cautions, the checklist, the classifications, the next steps, the add-on flags. (Numbering
+    is ``presenting.number_sources``, over this order.)"""
 
-    def add(items: Iterable[str]):
-        for key in items:
-            if key not in keys:
-                keys.append(key)
+    def keys() -> Iterable[str]:
+        yield from answer["rif"]["sources"]
+        for caution in answer.get("cautions", ()):
+            yield from caution["sources"]
+        for item in answer["checklist"]:
+            yield from item["sources"]
+        for detail in answer["classification"]["details"].values():
+            yield from detail["sources"]
+        for step in answer["next_steps"]:
+            yield from step["sources"]
+        for flag in answer["addon_flags"]:
+            yield from flag["sources"]
+            for part in (flag.get("verdict"), flag.get("hfea_meaning")):
+                if part:
+                    yield from part["sources"]
 
-    add(answer["rif"]["sources"])
-    for caution in answer.get("cautions", ()):
-        add(caution["sources"])
-    for item in answer["checklist"]:
-        add(item["sources"])
-    for detail in answer["classification"]["details"].values():
-        add(detail["sources"])
-    for step in answer["next_steps"]:
-        add(step["sources"])
-    for flag in answer["addon_flags"]:
-        add(flag["sources"])
-        for part in (flag.get("verdict"), flag.get("hfea_meaning")):
-            if part:
-                add(part["sources"])
-    return keys
+    return list(dict.fromkeys(keys()))
 
 
 __all__ = ["assess", "cited_sources", "CONTRACT"]

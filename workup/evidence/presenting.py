@@ -9,6 +9,8 @@ such an answer too (a documented fallback, never a second rule elsewhere).
 
 from __future__ import annotations
 
+from collections.abc import Container, Iterable
+
 from .catalogue import PENDING, VERIFIED
 
 INVESTIGATION = "investigation"
@@ -129,3 +131,17 @@ def _day(iso: str) -> str:
     except ValueError:
         day = None
     return date_format(day, "j M Y") if day else "a date not recorded"
+
+
+def number_sources(keys_in_order: Iterable[str], known: Container[str] | None = None) -> dict:
+    """The one numbering of references, for every page and document: each source numbered by
+    its first citation, so [1] comes before [2] down the page. ``keys_in_order`` is the reading
+    order of that page (``engine.cited_sources`` for the work-up page and the summary, the
+    sheet's own order for the patient sheet); keys not in ``known`` (a source a signed record
+    did not keep) are left unnumbered. The mapping is in number order: ``numbers.items()``
+    reads as the reference list."""
+    numbers: dict[str, int] = {}
+    for key in keys_in_order:
+        if key not in numbers and (known is None or key in known):
+            numbers[key] = len(numbers) + 1
+    return numbers
