@@ -804,10 +804,16 @@ FINDING_RULES = (
 )
 
 
-def stimulation_plan_step(classification: dict) -> Suggestion:
+def stimulation_plan_step(classification: dict, predicted: dict | None = None) -> Suggestion:
     """Every work-up: set dose and protocol by age, AMH, AFC and previous response; tailoring
-    cuts OHSS risk in predicted high responders. Source: broekmans-2019."""
+    cuts OHSS risk in predicted high responders. Names the predicted response (the
+    ``stimulation`` block's). Source: broekmans-2019."""
     parts = []
+    if predicted is not None:
+        response = predicted.get("predicted_response")
+        parts.append(
+            f"predicted {response} response" if response else "predicted response not known yet"
+        )
     group = classification["poseidon_group"]
     if group is not None:
         parts.append(f"POSEIDON group {classification['poseidon_subgroup'] or group}")
@@ -826,7 +832,11 @@ LEGACY_LIFESTYLE = {"smoking_support", "weight_support"}
 
 
 def next_steps(
-    facts: Facts, catalogue: Catalogue, checklist: list[dict], classification: dict
+    facts: Facts,
+    catalogue: Catalogue,
+    checklist: list[dict],
+    classification: dict,
+    stimulation: dict | None = None,
 ) -> list[dict]:
     """Pending indicated investigations (``kind: investigation``, each once, as on the
     checklist) and the steps findings call for (``kind: action``), ordered by rank."""
@@ -863,7 +873,7 @@ def next_steps(
         suggestion = rule(facts, trace)
         if suggestion is not None:
             suggestions.append((suggestion, trace))
-    suggestions.append((stimulation_plan_step(classification), Trace(catalogue)))
+    suggestions.append((stimulation_plan_step(classification, stimulation), Trace(catalogue)))
 
     done = set(facts.completed_actions)
     if "lifestyle_support" in done:
@@ -1005,7 +1015,7 @@ def warnings_for(facts: Facts, catalogue: Catalogue, cautions: list[dict]) -> li
             "The number of failed transfers is not recorded: the RIF label cannot be assessed yet."
         )
     out.extend(c["text"] for c in cautions)
-    missing = [code for code in STATEMENTS if code not in catalogue.statements]
+    missing = [code for code in all_statements() if code not in catalogue.statements]
     if missing:
         out.append(
             "The evidence catalogue lacks the statements "
@@ -1015,15 +1025,25 @@ def warnings_for(facts: Facts, catalogue: Catalogue, cautions: list[dict]) -> li
     return out
 
 
+def all_statements() -> tuple[str, ...]:
+    """Every statement the engine says, its stimulation rules included."""
+    from .stimulation import STATEMENTS as STIMULATION
+
+    return STATEMENTS + tuple(c for c in STIMULATION if c not in STATEMENTS)
+
+
 # --- the whole answer --------------------------------------------------------------------------
 
 
 def assess(facts: Facts, catalogue: Catalogue) -> dict:
     """The contract's answer for these facts."""
+    from .stimulation import stimulation as stimulation_block
+
     if facts.age is None:
         raise ValueError("The engine needs the patient's age.")
     rif = rif_label(facts, catalogue)
     classification = classify(facts, catalogue)
+    stimulation = stimulation_block(facts, catalogue, classification)
     checklist = build_checklist(facts, catalogue, rif)
     cautions = cautions_for(facts, catalogue, rif)
     return {
@@ -1037,8 +1057,9 @@ def assess(facts: Facts, catalogue: Catalogue) -> dict:
         "rif": rif,
         "classification": classification,
         "checklist": checklist,
-        "next_steps": next_steps(facts, catalogue, checklist, classification),
+        "next_steps": next_steps(facts, catalogue, checklist, classification, stimulation),
         "addon_flags": addon_flags(facts, catalogue),
+        "stimulation": stimulation,
         "warnings": warnings_for(facts, catalogue, cautions),
         "cautions": cautions,
     }
@@ -1046,7 +1067,10 @@ def assess(facts: Facts, catalogue: Catalogue) -> dict:
 
 def cited_sources(answer: dict) -> list[str]:
     """Every source key an answer cites, in reading order (for numbered references): the label
-    and its cautions, the checklist, the classifications, the next steps, the add-on flags."""
+    and its cautions, the checklist, the classifications, the next steps, the add-on flags, the
+    stimulation plan."""
+    from .stimulation import cited
+
     keys: list[str] = []
 
     def add(items: Iterable[str]):
@@ -1068,6 +1092,7 @@ def cited_sources(answer: dict) -> list[str]:
         for part in (flag.get("verdict"), flag.get("hfea_meaning")):
             if part:
                 add(part["sources"])
+    add(cited(answer.get("stimulation")))
     return keys
 
 
