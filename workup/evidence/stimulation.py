@@ -242,13 +242,15 @@ def predicted_response(facts: Facts, catalogue: Catalogue, classification: dict)
 # --- considerations ---------------------------------------------------------------------------
 
 
-def _statement_item(trace: Trace, code: str, **values) -> dict:
-    """A catalogue statement as a consideration or a check's evidence reads it."""
+def _statement_item(trace: Trace, code: str, values=None) -> dict:
+    """A catalogue statement as a consideration or a check's evidence reads it; ``values``
+    reads the parameters its placeholders quote (after the statement, so its sources come
+    first)."""
     statement = trace.statement(code)
     return {
         "code": code,
         "name": statement.name,
-        "summary": trace.say(code, **values),
+        "summary": trace.say(code, **(values(trace) if values else {})),
         "stance": statement.stance,
     }
 
@@ -287,7 +289,7 @@ def considerations(facts: Facts, catalogue: Catalogue, predicted: str | None) ->
 
     def add(code: str, trigger: str, values=None):
         trace = Trace(catalogue)
-        item = _statement_item(trace, code, **(values(trace) if values else {}))
+        item = _statement_item(trace, code, values)
         item["trigger"] = trigger
         item["review"] = trace.review()
         item["sources"] = trace.sources()
@@ -348,7 +350,7 @@ def _check(
     departs from the catalogue's evidence (``evidence``, a statement), with that evidence's
     stance, review status and sources."""
     trace = Trace(catalogue)
-    evidence = _statement_item(trace, statement, **(values(trace) if values else {}))
+    evidence = _statement_item(trace, statement, values)
     return with_source_note(
         {
             "code": code,
