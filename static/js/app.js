@@ -2,17 +2,19 @@
 (function () {
   "use strict";
 
-  // Live advice: while a findings form is being filled in, show the advice panel as it would be
-  // with those entries. The server validates and assesses; nothing is saved until Save.
-  var panel = document.getElementById("advice-panel");
-  if (!panel || !window.fetch || !window.FormData) {
+  // Live advice: while a findings form (or the planned cycle) is being filled in, show the
+  // advice as it would be with those entries. The server validates and assesses; nothing is
+  // saved until Save. A form names the element it refreshes in data-preview-target (the
+  // advice panel by default).
+  if (!window.fetch || !window.FormData) {
     return;
   }
-  var timer = null;
-  var latest = 0;
+  var timers = {};
+  var latest = {};
 
-  function preview(form) {
-    var ticket = ++latest;
+  function preview(form, target) {
+    var key = target.id;
+    var ticket = (latest[key] = (latest[key] || 0) + 1);
     fetch(form.getAttribute("data-preview-url"), {
       method: "POST",
       body: new FormData(form),
@@ -24,8 +26,8 @@
       })
       .then(function (html) {
         // Answers can arrive out of order: only the newest one is shown.
-        if (html !== null && ticket === latest) {
-          panel.innerHTML = html;
+        if (html !== null && ticket === latest[key]) {
+          target.innerHTML = html;
         }
       })
       .catch(function () {
@@ -34,11 +36,17 @@
   }
 
   document.querySelectorAll("form[data-preview-url]").forEach(function (form) {
+    var target = document.getElementById(
+      form.getAttribute("data-preview-target") || "advice-panel"
+    );
+    if (!target) {
+      return;
+    }
     ["input", "change"].forEach(function (type) {
       form.addEventListener(type, function () {
-        window.clearTimeout(timer);
-        timer = window.setTimeout(function () {
-          preview(form);
+        window.clearTimeout(timers[target.id]);
+        timers[target.id] = window.setTimeout(function () {
+          preview(form, target);
         }, 350);
       });
     });

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from django.utils.formats import date_format
 
-from workup.clinic.models import StimulationCycle
+from workup.clinic.stimulation import cycle_words
 from workup.evidence.facts import AMH_PMOL_PER_NG, Facts
 
 NOT_RECORDED = "not recorded"
@@ -205,21 +205,8 @@ def _ovarian_reserve(facts: Facts, row) -> str:
     return _join([amh, afc])
 
 
-PROTOCOL_NAMES = dict(StimulationCycle._meta.get_field("protocol").choices)
-
-
 def _cycle(number: int, cycle) -> str:
-    words = [f"cycle {number}: {cycle.oocytes} oocyte{'s' if cycle.oocytes != 1 else ''}"]
-    if cycle.daily_dose_iu:
-        words.append(f"{cycle.daily_dose_iu} IU a day")
-    if cycle.protocol:
-        name = PROTOCOL_NAMES.get(cycle.protocol, cycle.protocol.replace("_", " "))
-        words.append(name if name.isupper() else name.lower())
-    if cycle.maximal_stimulation:
-        words.append("maximal stimulation")
-    if cycle.ohss:
-        words.append("OHSS")
-    return ", ".join(words)
+    return f"cycle {number}: {cycle_words(cycle)}"
 
 
 def _response_review(facts: Facts, row) -> str:

@@ -1067,8 +1067,8 @@ def assess(facts: Facts, catalogue: Catalogue) -> dict:
 
 def cited_sources(answer: dict) -> list[str]:
     """Every source key an answer cites, in reading order (for numbered references): the label
-    and its cautions, the checklist, the classifications, the next steps, the add-on flags, the
-    stimulation plan."""
+    and its cautions, the checklist, the classifications and the stimulation plan, the next
+    steps, the add-on flags."""
     from .stimulation import cited
 
     keys: list[str] = []
@@ -1085,6 +1085,7 @@ def cited_sources(answer: dict) -> list[str]:
         add(item["sources"])
     for detail in answer["classification"]["details"].values():
         add(detail["sources"])
+    add(cited(answer.get("stimulation")))
     for step in answer["next_steps"]:
         add(step["sources"])
     for flag in answer["addon_flags"]:
@@ -1092,7 +1093,6 @@ def cited_sources(answer: dict) -> list[str]:
         for part in (flag.get("verdict"), flag.get("hfea_meaning")):
             if part:
                 add(part["sources"])
-    add(cited(answer.get("stimulation")))
     return keys
 
 

@@ -585,6 +585,7 @@ def stimulation(facts: Facts, catalogue: Catalogue, classification: dict) -> dic
     value = predicted["value"]
     flags = adjuvant_flags(facts, catalogue)
     plan = facts.planned_cycle
+    bands = Trace(catalogue)
     return {
         "predicted_response": value,
         "basis": predicted["basis"],
@@ -605,6 +606,11 @@ def stimulation(facts: Facts, catalogue: Catalogue, classification: dict) -> dic
         },
         "plan_checks": plan_checks(facts, catalogue, value, flags),
         "adjuvant_flags": flags,
+        # The thresholds of each cycle's response, for the chart's bands.
+        "bands": {
+            "poor_oocytes_max": bands.value("bologna_poor_oocytes"),
+            "hyper_oocytes_min": bands.value("hyper_response_oocytes"),
+        },
     }
 
 
