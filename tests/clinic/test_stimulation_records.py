@@ -241,8 +241,7 @@ def test_a_plan_is_saved_with_its_words_and_its_checks_on_the_page(clinician_cli
     page = clinician_client.get(poor_workup.get_absolute_url()).content.decode()
     assert "Predicted response: <strong>Poor</strong>" in page
     assert (
-        "Planned 300 IU a day, above the highest previous dose (225 IU a day): a dose increase."
-        in page
+        "Planned 300 IU a day, above the usual 150 IU a day (up from 225 IU a day before)." in page
     )
     assert "≠ Departs from the evidence" in page
     assert "Planned adjuvant: Growth hormone adjunct, an add-on flagged for this patient." in page
@@ -384,7 +383,8 @@ def test_the_panel_shows_cycles_prediction_considerations_and_plan_form(
     html = clinician_client.get(high_workup.get_absolute_url()).content.decode()
     panel = html[html.index('id="stimulation-panel"') :]
     assert '<svg class="cycle-chart"' in panel
-    assert "Hyper-response (15 or more)" in panel and "Poor response (3 or fewer)" in panel
+    assert "Hyper-response</tspan>" in panel and "(15 or more)" in panel
+    assert "Poor response</tspan>" in panel and "(3 or fewer)" in panel
     assert "Previous cycles side by side" in panel
     assert "Predicted response: <strong>High</strong>" in panel
     assert "Risk of hyper-response: AMH 4.1 ng/mL above 3.36" in panel
@@ -420,7 +420,7 @@ def test_the_summary_prints_the_cycles_prediction_plan_and_checks(clinician_clie
     assert "Previous cycles side by side" in section
     assert "<td>17 (13)</td>" in section
     assert "<td>Moderate</td>" in section
-    assert "✓ In line with the evidence: Elective freeze-all and OHSS." in section
+    assert "✓ In line with the evidence: Freeze-all after OHSS." in section
     assert "Freeze-all planned, after moderate OHSS (cycle 1)." in section
     assert "Planned 100 IU a day, below the usual 150 IU." in section
 

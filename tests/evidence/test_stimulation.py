@@ -368,21 +368,27 @@ def test_no_plan_no_checks(catalogue):
             [cycle(2, protocol="antagonist", daily_dose_iu=225)],
             300,
             "departs",
-            "Planned 300 IU a day, above the highest previous dose (225 IU a day): a dose "
-            "increase.",
+            "Planned 300 IU a day, above the usual 150 IU a day (up from 225 IU a day before).",
         ),
         (
-            [cycle(2, protocol="antagonist", daily_dose_iu=225)],
-            225,
+            # The same high dose again is still above the usual dose.
+            [cycle(2, protocol="antagonist", daily_dose_iu=300)],
+            300,
+            "departs",
+            "Planned 300 IU a day, above the usual 150 IU a day (the same as before).",
+        ),
+        (
+            [cycle(2, protocol="antagonist", daily_dose_iu=300)],
+            150,
             "meets",
-            "Planned 225 IU a day, not above the highest previous dose (225 IU a day).",
+            "Planned 150 IU a day, not above the usual 150 IU a day (down from 300 IU a day "
+            "before).",
         ),
         (
             [cycle(2, protocol="antagonist")],
-            151,
+            151,  # boundary: one above the usual dose
             "departs",
-            "Planned 151 IU a day, above the usual 150 IU a day (no previous dose recorded): a "
-            "dose increase.",
+            "Planned 151 IU a day, above the usual 150 IU a day (no previous dose recorded).",
         ),
         (
             [cycle(2, protocol="antagonist")],
@@ -392,17 +398,14 @@ def test_no_plan_no_checks(catalogue):
         ),
         (
             # A mild cycle's dose is not a conventional dose to compare with.
-            [
-                cycle(2, protocol="antagonist", daily_dose_iu=300),
-                cycle(1, protocol="mild", daily_dose_iu=75),
-            ],
-            300,
+            [cycle(1, protocol="mild", daily_dose_iu=75)],
+            150,
             "meets",
-            "Planned 300 IU a day, not above the highest previous dose (300 IU a day).",
+            "Planned 150 IU a day, not above the usual 150 IU a day (no previous dose recorded).",
         ),
     ],
 )
-def test_a_dose_increase_for_a_predicted_poor_responder_is_shown_with_the_evidence(
+def test_a_high_dose_for_a_predicted_poor_responder_is_shown_with_the_evidence(
     catalogue, previous, planned, status, finding
 ):
     block = stim(
@@ -411,12 +414,23 @@ def test_a_dose_increase_for_a_predicted_poor_responder_is_shown_with_the_eviden
     found = check(block, "dose_increase_poor_responder")
     assert found["status"] == status
     assert found["finding"] == finding
+    assert found["name"] == "Dose for a predicted poor responder"
     assert found["planned"] == {"daily_dose_iu": planned}
     assert found["evidence"].startswith("Predicted poor responder: high gonadotrophin doses")
     assert found["summary"] == f"{finding} {found['evidence']}"
-    # The evidence's sources first; the usual dose, when it was compared with, cites its own.
-    assert found["sources"][:2] == ["broekmans-2019", "leijdekkers-2020"]
+    # The evidence's sources first, then the usual dose's own.
+    assert found["sources"] == [
+        "broekmans-2019",
+        "leijdekkers-2020",
+        "oudshoorn-2017",
+    ]
     assert found["review"] == "pending_review"
+
+
+def test_the_usual_dose_for_a_poor_responder_is_a_catalogue_parameter(catalogue):
+    changed = with_values(catalogue, standard_dose_iu=225)
+    block = stim(changed, **POOR, previous_oocytes=[2], planned_cycle={"daily_dose_iu": 225})
+    assert check(block, "dose_increase_poor_responder")["status"] == "meets"
 
 
 @pytest.mark.parametrize(

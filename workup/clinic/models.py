@@ -33,7 +33,7 @@ PROTOCOL_LABELS = {"ppos": "PPOS"}
 PROTOCOL_CHOICES = [
     (p, PROTOCOL_LABELS.get(p, p.replace("_", " ").capitalize())) for p in PROTOCOLS
 ]
-TRIGGER_CHOICES = [("hcg", "hCG"), ("agonist", "GnRH agonist"), ("dual", "Dual (agonist + hCG)")]
+TRIGGER_CHOICES = [("hcg", "hCG"), ("agonist", "GnRH agonist"), ("dual", "Dual")]
 # OHSS as recorded: a grade, or "yes" without a grade (what contract 1's boolean said).
 OHSS_UNGRADED = "ungraded"
 OHSS_CHOICES = [(g, g.capitalize()) for g in OHSS_GRADES] + [

@@ -47,8 +47,8 @@ def ohss_words(value) -> str:
 
 def cycle_words(cycle, *, dose_unit: str = "IU a day") -> str:
     """One previous cycle in words: "9 oocytes (7 mature), 225 IU a day, antagonist, hCG
-    trigger, mild OHSS, freeze-all, retrieved 12 Mar 2025". Reads a StimulationCycle row, a facts ``Cycle``
-    or an engine ``previous_cycles`` entry (a dict)."""
+    trigger, mild OHSS, freeze-all, retrieved 12 Mar 2025". Reads a StimulationCycle row, a
+    facts ``Cycle`` or an engine ``previous_cycles`` entry (a dict)."""
 
     def get(name):
         if isinstance(cycle, dict):
@@ -147,6 +147,10 @@ class Point:
     oocytes: int
     response: str | None
     marker: str  # the marker's shape, by response: readable without colour
+    label: str = ""
+
+    def __post_init__(self):
+        self.label = self.label or str(self.number)
 
     @property
     def polygon(self) -> str:
@@ -171,7 +175,8 @@ class Tick:
 class Band:
     y: float
     height: float
-    label: str
+    label: str  # beside the plot, in the right margin: never over a point
+    detail: str
     label_y: float
     css: str
 
@@ -211,7 +216,7 @@ def cycle_chart(cycles: list[dict], *, poor_max: float, hyper_min: float) -> Cyc
     (``bologna_poor_oocytes``, ``hyper_response_oocytes``). None when there are no cycles."""
     if not cycles:
         return None
-    width, height, left, top, right_pad, bottom_pad = 460, 250, 44, 12, 16, 40
+    width, height, left, top, right_pad, bottom_pad = 520, 250, 44, 12, 104, 40
     chart = CycleChart(
         width=width,
         height=height,
@@ -241,18 +246,21 @@ def cycle_chart(cycles: list[dict], *, poor_max: float, hyper_min: float) -> Cyc
         Band(
             y=round(chart.top, 1),
             height=round(hyper_bottom - chart.top, 1),
-            label=f"Hyper-response ({int(hyper_min)} or more)",
-            label_y=round(chart.top + 13, 1),
+            label="Hyper-response",
+            detail=f"{int(hyper_min)} or more",
+            label_y=round(chart.top + 11, 1),
             css="band-hyper",
         ),
         Band(
             y=round(poor_top, 1),
             height=round(chart.bottom - poor_top, 1),
-            label=f"Poor response ({int(poor_max)} or fewer)",
-            label_y=round(poor_top + 13, 1),
+            label="Poor response",
+            detail=f"{int(poor_max)} or fewer",
+            label_y=round(poor_top + 11, 1),
             css="band-poor",
         ),
     ]
+    at: dict[tuple, Point] = {}
     for number, cycle in enumerate(cycles, start=1):
         number = cycle.get("number", number)
         dose = cycle.get("daily_dose_iu")
@@ -260,21 +268,23 @@ def cycle_chart(cycles: list[dict], *, poor_max: float, hyper_min: float) -> Cyc
             chart.unplotted.append(number)
             continue
         x, y = round(x_of(dose), 1), round(y_of(cycle["oocytes"]), 1)
-        chart.points.append(
-            Point(
-                number=number,
-                x=x,
-                y=y,
-                label_x=round(x + 7, 1),
-                label_y=round(y - 6, 1),
-                dose=dose,
-                oocytes=cycle["oocytes"],
-                response=cycle.get("response"),
-                marker=MARKERS.get(cycle.get("response"), "circle"),
-            )
+        if (x, y) in at:  # the same dose and oocytes as an earlier cycle: one point, both numbers
+            at[(x, y)].label += f", {number}"
+            continue
+        at[(x, y)] = point = Point(
+            number=number,
+            x=x,
+            y=y,
+            label_x=round(x + 7, 1),
+            label_y=round(y - 6, 1),
+            dose=dose,
+            oocytes=cycle["oocytes"],
+            response=cycle.get("response"),
+            marker=MARKERS.get(cycle.get("response"), "circle"),
         )
+        chart.points.append(point)
     described = "; ".join(
-        f"cycle {p.number}: {p.oocytes} oocytes at {p.dose} IU a day "
+        f"cycle {p.label}: {p.oocytes} oocytes at {p.dose} IU a day "
         f"({RESPONSE_WORDS.get(p.response, p.response)})"
         for p in chart.points
     )

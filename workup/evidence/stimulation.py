@@ -40,6 +40,16 @@ NOT_CONVENTIONAL = ("natural", "mild")
 # OHSS grades after which elective freeze-all is shown (reference section 5b).
 OHSS_FREEZE_ALL = ("moderate", "severe")
 
+# Each plan check's heading (what it looks at; the evidence is the catalogue's statement).
+CHECK_NAMES = {
+    "freeze_all_after_ohss": "Freeze-all after OHSS",
+    "freeze_all_high_responder": "Freeze-all for a predicted high responder",
+    "reduced_dose_high_responder": "Dose for a predicted high responder",
+    "dose_increase_poor_responder": "Dose for a predicted poor responder",
+    "antagonist_high_responder": "Protocol for a predicted high responder",
+    "agonist_trigger_high_responder": "Trigger for a predicted high responder",
+}
+
 # Words for the plan checks' findings: names, not claims.
 PROTOCOL_WORDS = {
     "antagonist": "GnRH antagonist",
@@ -354,7 +364,8 @@ def _check(
     return with_source_note(
         {
             "code": code,
-            "name": evidence["name"],
+            "name": CHECK_NAMES.get(code, evidence["name"]),
+            "evidence_name": evidence["name"],
             "planned": planned,
             "status": "meets" if meets else "departs",
             "finding": finding,
@@ -438,44 +449,50 @@ def reduced_dose_for_high_responder(facts: Facts, catalogue: Catalogue, predicte
     )
 
 
+def _reads_usual_dose(trace: Trace) -> dict:
+    """The check compared with the usual dose: its review status and sources travel along."""
+    trace.value("standard_dose_iu")
+    return {}
+
+
 def dose_increase_for_poor_responder(facts: Facts, catalogue: Catalogue, predicted: str | None):
-    """A predicted poor responder's planned dose against the highest previous daily dose of a
-    conventional cycle (or, with none recorded, the usual 150 IU a day): above it is a dose
-    increase, shown with the evidence that high doses lack a cost-benefit and showed no
-    live-birth benefit; never refused. Sources: broekmans-2019, leijdekkers-2020."""
+    """A predicted poor responder's planned dose against the usual 150 IU a day: a dose above
+    it (an increase over the usual dose, whatever was given before) is shown with the evidence
+    that high doses lack a cost-benefit and that doses above the standard showed no live-birth
+    benefit; never refused. The finding says too whether the plan raises the highest previous
+    daily dose of a conventional cycle. Sources: broekmans-2019, leijdekkers-2020."""
     dose = facts.planned_cycle.daily_dose_iu
     if predicted != "poor" or dose is None:
         return None
+    usual = Trace(catalogue).value("standard_dose_iu")
     previous = [
         c.daily_dose_iu
         for c in facts.previous_cycles or ()
         if c.daily_dose_iu is not None and c.protocol not in NOT_CONVENTIONAL
     ]
-
-    def values(trace: Trace) -> dict:
-        if not previous:
-            trace.value("standard_dose_iu")  # the comparison below read it
-        return {}
-
-    if previous:
-        reference, what = max(previous), f"the highest previous dose ({max(previous)} IU a day)"
+    highest = max(previous, default=None)
+    if highest is None:
+        before = "no previous dose recorded"
+    elif dose > highest:
+        before = f"up from {highest} IU a day before"
+    elif dose == highest:
+        before = "the same as before"
     else:
-        usual = Trace(catalogue).value("standard_dose_iu")
-        reference, what = usual, f"the usual {_fmt(usual)} IU a day (no previous dose recorded)"
-    increase = dose > reference
+        before = f"down from {highest} IU a day before"
+    above = dose > usual
     finding = (
-        f"Planned {dose} IU a day, above {what}: a dose increase."
-        if increase
-        else f"Planned {dose} IU a day, not above {what}."
+        f"Planned {dose} IU a day, above the usual {_fmt(usual)} IU a day ({before})."
+        if above
+        else f"Planned {dose} IU a day, not above the usual {_fmt(usual)} IU a day ({before})."
     )
     return _check(
         catalogue,
         "dose_increase_poor_responder",
         "high_dose_poor_responder",
         {"daily_dose_iu": dose},
-        not increase,
+        not above,
         finding,
-        values,
+        _reads_usual_dose,
     )
 
 
@@ -544,7 +561,7 @@ def adjuvant_checks(flags: list[dict], catalogue: Catalogue) -> list[dict]:
             with_source_note(
                 {
                     "code": "adjuvant_addon",
-                    "name": flag["name"],
+                    "name": f"Adjuvant: {flag['name']}",
                     "addon": flag["code"],
                     "planned": {"adjuvants": [flag["code"]]},
                     "status": "departs" if flag["flagged"] else "meets",

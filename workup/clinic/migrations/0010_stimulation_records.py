@@ -82,7 +82,7 @@ class Migration(migrations.Migration):
                 choices=[
                     ("hcg", "hCG"),
                     ("agonist", "GnRH agonist"),
-                    ("dual", "Dual (agonist + hCG)"),
+                    ("dual", "Dual"),
                 ],
                 max_length=10,
             ),
@@ -128,7 +128,7 @@ class Migration(migrations.Migration):
                 choices=[
                     ("hcg", "hCG"),
                     ("agonist", "GnRH agonist"),
-                    ("dual", "Dual (agonist + hCG)"),
+                    ("dual", "Dual"),
                 ],
                 max_length=10,
             ),
@@ -213,7 +213,7 @@ class Migration(migrations.Migration):
                         choices=[
                             ("hcg", "hCG"),
                             ("agonist", "GnRH agonist"),
-                            ("dual", "Dual (agonist + hCG)"),
+                            ("dual", "Dual"),
                         ],
                         max_length=10,
                     ),
@@ -322,7 +322,7 @@ class Migration(migrations.Migration):
                         choices=[
                             ("hcg", "hCG"),
                             ("agonist", "GnRH agonist"),
-                            ("dual", "Dual (agonist + hCG)"),
+                            ("dual", "Dual"),
                         ],
                         max_length=10,
                     ),
