@@ -152,8 +152,8 @@ def test_a_high_response_rests_on_its_markers(catalogue):
         "previous_poor_responses": 0,
     }
     assert block["reason"] == (
-        "Predicted high response. Risk of hyper-response: AMH 4.1 ng/mL above 3.36; AFC 28 "
-        "above 24; a previous hyper-response (17 oocytes)."
+        "Risk of hyper-response: AMH 4.1 ng/mL above 3.36; AFC 28 above 24; a previous "
+        "hyper-response (17 oocytes)."
     )
     assert block["review"] == "verified"
     assert block["sources"] == ["hera-2023", "hochberg-2025"]
@@ -161,7 +161,7 @@ def test_a_high_response_rests_on_its_markers(catalogue):
 
 def test_a_poor_response_names_poseidon_and_bologna_and_is_pending_review(catalogue):
     block = stim(catalogue, **POOR, previous_oocytes=[3, 2])
-    assert block["reason"].startswith("Predicted poor response. Low ovarian reserve")
+    assert block["reason"].startswith("Low ovarian reserve (AMH below 1.2 ng/mL or AFC below 5)")
     assert "Poor responder: " in block["reason"]
     assert block["review"] == "pending_review"  # POSEIDON groups and the Bologna cut-off are U
     assert {"poseidon-2016", "bologna-2011"} <= set(block["sources"])
@@ -171,20 +171,20 @@ def test_a_poor_response_names_poseidon_and_bologna_and_is_pending_review(catalo
 def test_a_normal_response_says_what_it_rests_on(catalogue):
     block = stim(catalogue, **NORMAL, previous_oocytes=[8, 6])
     assert block["reason"] == (
-        "Predicted normal response: normal ovarian reserve (AMH 2 ng/mL, AFC 10), no previous "
-        "poor or hyper-response (best previous cycle 8 oocytes)."
+        "Normal ovarian reserve (AMH 2 ng/mL, AFC 10) and no previous poor or hyper-response "
+        "(best previous cycle 8 oocytes)."
     )
 
 
 @pytest.mark.parametrize(
     "facts, reason",
     [
-        (NORMAL, "No response predicted yet: not known: the previous cycles."),
-        ({"age": 33}, "No response predicted yet: not known: AMH, AFC and the previous cycles."),
+        (NORMAL, "Not known yet: the previous cycles."),
+        ({"age": 33}, "Not known yet: AMH, AFC and the previous cycles."),
         (
             {**NORMAL, "previous_oocytes": [3]},
-            "No response predicted: normal ovarian reserve, but a previous poor response "
-            "(3 oocytes with conventional stimulation).",
+            "Normal ovarian reserve, but a previous poor response (3 oocytes with conventional "
+            "stimulation): neither a poor nor a normal response is predicted.",
         ),
     ],
 )

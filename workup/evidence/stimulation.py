@@ -190,7 +190,7 @@ def predicted_response(facts: Facts, catalogue: Catalogue, classification: dict)
     used: list[dict] = []
     if hyper["value"]:
         value, used = "high", [hyper]
-        reason = f"Predicted high response. {hyper['reason']}"
+        reason = hyper["reason"]
         if poor_reasons:
             also = ", ".join(words for words, _ in poor_reasons)
             reason += (
@@ -199,7 +199,7 @@ def predicted_response(facts: Facts, catalogue: Catalogue, classification: dict)
             )
     elif poor_reasons:
         value, used = "poor", [detail for _, detail in poor_reasons]
-        reason = "Predicted poor response. " + " ".join(d["reason"] for d in used)
+        reason = " ".join(d["reason"] for d in used)
     else:
         reserve = _normal_reserve(facts, trace)
         missing = []
@@ -213,12 +213,13 @@ def predicted_response(facts: Facts, catalogue: Catalogue, classification: dict)
             value, used, own = None, [poseidon, bologna], True
             worst = min(c.oocytes for c, r in zip(cycles, responses, strict=True) if r == "poor")
             reason = (
-                "No response predicted: normal ovarian reserve, but a previous poor response "
-                f"({_plural(worst, 'oocyte')} with conventional stimulation)."
+                "Normal ovarian reserve, but a previous poor response "
+                f"({_plural(worst, 'oocyte')} with conventional stimulation): neither a poor "
+                "nor a normal response is predicted."
             )
         elif missing:
             value = None
-            reason = f"No response predicted yet: not known: {_join_words(missing)}."
+            reason = f"Not known yet: {_join_words(missing)}."
         else:
             value, used, own = "normal", [poseidon, bologna, hyper], True
             best = basis.get("best_previous_oocytes")
@@ -228,9 +229,8 @@ def predicted_response(facts: Facts, catalogue: Catalogue, classification: dict)
                 else "no previous stimulation"
             )
             reason = (
-                f"Predicted normal response: normal ovarian reserve (AMH "
-                f"{_fmt(basis['amh_ng_ml'])} ng/mL, AFC {facts.afc}), no previous poor or "
-                f"hyper-response ({history})."
+                f"Normal ovarian reserve (AMH {_fmt(basis['amh_ng_ml'])} ng/mL, AFC "
+                f"{facts.afc}) and no previous poor or hyper-response ({history})."
             )
     sources: list[str] = []
     for key in [k for d in used for k in d["sources"]] + (trace.sources() if own else []):
