@@ -76,7 +76,7 @@ def cycle_words(cycle, *, dose_unit: str = "IU a day") -> str:
     if get("freeze_all"):
         parts.append("freeze-all")
     elif get("freeze_all") is False:
-        parts.append("fresh transfer")
+        parts.append("no freeze-all")
     if get("date"):
         parts.append(f"retrieved {_day(get('date'))}")
     return ", ".join(parts)
