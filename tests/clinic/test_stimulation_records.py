@@ -390,7 +390,7 @@ def test_the_panel_shows_cycles_prediction_considerations_and_plan_form(
     assert "Risk of hyper-response: AMH 4.1 ng/mL above 3.36" in panel
     assert "Reduced dose for a predicted high responder" in panel
     assert "Pending clinical review" in panel  # the antagonist/trigger statement is U
-    assert 'action="/workups/%d/plan/"' % high_workup.pk in panel
+    assert f'action="/workups/{high_workup.pk}/plan/"' in panel
     assert 'data-preview-target="plan-checks"' in panel
     assert "No plan recorded yet" in panel
     assert 'style="' not in panel
@@ -401,7 +401,7 @@ def test_a_coordinator_sees_the_panel_without_the_plan_form(coordinator_client, 
     html = coordinator_client.get(high_workup.get_absolute_url()).content.decode()
     assert "Predicted response: <strong>High</strong>" in html
     assert "clinic/partials" not in html
-    assert 'action="/workups/%d/plan/"' % high_workup.pk not in html
+    assert f'action="/workups/{high_workup.pk}/plan/"' not in html
 
 
 # --- the summary prints it ---------------------------------------------------------------------
@@ -542,3 +542,55 @@ def test_the_command_line_gives_the_same_stimulation_block(clinician, loaded_cat
         "dose_increase_poor_responder",
         "adjuvant_addon",
     ]
+
+
+# --- signing ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_plan_saved_after_the_page_was_drawn_refuses_the_signature(
+    client, clinician, other_clinician, poor_workup
+):
+    client.force_login(clinician)
+    form = client.get(poor_workup.get_absolute_url()).context["forms"]["sign"]
+    data = {f"sign-{name}": form[name].value() for name in form.fields}
+    data["sign-confirm"] = "on"
+    client.force_login(other_clinician)
+    client.post(plan_url(poor_workup), plan_data(poor_workup, daily_dose_iu="450"))
+    client.force_login(clinician)
+    response = client.post(reverse("clinic:sign", args=[poor_workup.pk]), data)
+    assert response.status_code == 200
+    assert "Not signed: the work-up changed after you opened it" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_work_up_signed_before_the_panel_shows_todays_block_marked_as_such(
+    clinician_client, high_workup
+):
+    from workup.clinic.models import WorkUp
+
+    signed = sign(clinician_client, high_workup)
+    record = signed.signed_assessment
+    record["answer"].pop("stimulation")
+    WorkUp.objects.filter(pk=signed.pk).update(signed_assessment=record)
+    html = clinician_client.get(signed.get_absolute_url()).content.decode()
+    assert "signed before this panel existed" in html
+    assert "Predicted response: <strong>High</strong>" in html
+    summary = clinician_client.get(reverse("documents:summary", args=[signed.pk]))
+    assert summary.status_code == 200
+    assert 'id="stimulation-title"' not in summary.content.decode()  # the signed record has none
+
+
+@pytest.mark.django_db
+def test_a_signed_work_up_keeps_its_signed_plan_checks(clinician_client, high_workup):
+    clinician_client.post(plan_url(high_workup), plan_data(high_workup, freeze_all="false"))
+    signed = sign(clinician_client, high_workup)
+    clinician_client.post(
+        plan_url(signed),
+        plan_data(signed, freeze_all="true", addendum_reason="Agreed freeze-all with the patient"),
+    )
+    html = clinician_client.get(signed.get_absolute_url()).content.decode()
+    panel = html[html.index('id="stimulation-panel"') :]
+    # The page shows the advice as signed, and says what today's advice would change.
+    assert "No freeze-all planned, after moderate OHSS (cycle 1)." in panel
+    assert "Plan check “Freeze-all after OHSS”: status" in html

@@ -17,6 +17,8 @@ from .models import OHSS_CHOICES, OHSS_UNGRADED, PROTOCOL_CHOICES, TRIGGER_CHOIC
 
 PROTOCOL_NAMES = dict(PROTOCOL_CHOICES)
 TRIGGER_NAMES = dict(TRIGGER_CHOICES)
+# In a sentence ("dual trigger"): the names, with only acronyms and names in capitals.
+TRIGGER_WORDS = {"hcg": "hCG", "agonist": "GnRH agonist", "dual": "dual"}
 OHSS_NAMES = dict(OHSS_CHOICES)
 RESPONSE_WORDS = {"poor": "poor", "hyper": "hyper-response", "normal": "normal", None: "—"}
 
@@ -67,7 +69,7 @@ def cycle_words(cycle, *, dose_unit: str = "IU a day") -> str:
     if get("maximal_stimulation"):
         parts.append("maximal stimulation")
     if get("trigger"):
-        parts.append(f"{TRIGGER_NAMES.get(get('trigger'), get('trigger'))} trigger")
+        parts.append(f"{TRIGGER_WORDS.get(get('trigger'), get('trigger'))} trigger")
     ohss = get("ohss_grade")  # a stored row's column; a fact's or an answer's key otherwise
     if ohss is None:
         ohss = get("ohss")
@@ -99,7 +101,7 @@ def plan_words(plan, addon_names=None) -> str:
     if get("daily_dose_iu") is not None:
         parts.append(f"{get('daily_dose_iu')} IU a day")
     if get("trigger"):
-        parts.append(f"{TRIGGER_NAMES.get(get('trigger'), get('trigger'))} trigger")
+        parts.append(f"{TRIGGER_WORDS.get(get('trigger'), get('trigger'))} trigger")
     if get("freeze_all") is True:
         parts.append("freeze-all")
     elif get("freeze_all") is False:
@@ -238,6 +240,7 @@ def cycle_chart(cycles: list[dict], *, poor_max: float, hyper_min: float) -> Cyc
         return chart.bottom - chart.plot_height * oocytes / y_max
 
     step = 75 if x_max <= 450 else 150
+    x_max = -(-x_max // step) * step  # the axis ends on a tick
     chart.x_ticks = [Tick(v, round(x_of(v), 1)) for v in range(0, x_max + 1, step)]
     chart.y_ticks = [Tick(v, round(y_of(v), 1)) for v in range(0, y_max + 1, 5)]
     poor_top = y_of(poor_max + 0.5)
