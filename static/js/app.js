@@ -266,10 +266,16 @@
     });
   }
 
-  // --- live advice while a findings form is typed in --------------------------------------------
+  // --- live advice while a form is typed in -------------------------------------------------------
+  //
+  // The server validates and assesses the unsaved entries; nothing is saved until Save. A findings
+  // form refreshes the advice column (the answer's regions); a form that names an element in
+  // data-preview-target (the planned cycle: its checks) refreshes that element alone.
 
   var timer = null;
   var latest = 0;
+  var targetTimers = {};
+  var targetLatest = {};
 
   function preview(form) {
     var ticket = ++latest;
@@ -288,9 +294,34 @@
       });
   }
 
+  function previewInto(form, target) {
+    var key = target.id;
+    var ticket = (targetLatest[key] = (targetLatest[key] || 0) + 1);
+    post(form.getAttribute("data-preview-url"), form)
+      .then(function (response) {
+        return response.status === 200 ? response.text() : null;
+      })
+      .then(function (html) {
+        if (html !== null && ticket === targetLatest[key]) {
+          target.innerHTML = html;
+        }
+      })
+      .catch(function () {
+        // The element keeps its last good content; the form still saves normally.
+      });
+  }
+
   function typed(event) {
     var form = event.target.form;
     if (!form || !form.hasAttribute("data-preview-url")) {
+      return;
+    }
+    var target = byId(form.getAttribute("data-preview-target"));
+    if (target) {
+      window.clearTimeout(targetTimers[target.id]);
+      targetTimers[target.id] = window.setTimeout(function () {
+        previewInto(form, target);
+      }, 350);
       return;
     }
     window.clearTimeout(timer);

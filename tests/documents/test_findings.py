@@ -103,7 +103,7 @@ def row(**values):
                 ]
             },
             "Cycle 1: 1 oocyte, 450 IU a day, long agonist; cycle 2: 2 oocytes, maximal "
-            "stimulation",
+            "stimulation, no OHSS",
         ),
         ("a_new_investigation", {"smoker": True}, "Not recorded"),
     ],

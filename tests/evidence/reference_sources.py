@@ -121,6 +121,9 @@ ALLOWED = {
         "aps_repeat_weeks": set(),  # the 12 weeks: U, no key
         "aps_treatment_losses": {"eshre-rpl-2017"},
         "aps_research_losses": {"eshre-rpl-2017"},
+        # Section 5b: the 150 IU a day the trials compared with, and the trial's reduced dose.
+        "standard_dose_iu": {"oudshoorn-2017", "broekmans-2019"},
+        "reduced_dose_iu": {"oudshoorn-2017"},
     },
     # Section 8 and the tables above: the clinical sentences the engine says.
     "statements": {
@@ -150,6 +153,15 @@ ALLOWED = {
         "checklist_everyone": set(),  # the app's checklist, not a source's claim
         "pgta_untested_failures": {"hfea-addons", "pgdis-2019"},  # pgta, pgta_discuss
         "aps_repeat_due": {"eshre-rpl-2017"},  # persistence V; the 12 weeks U, no key
+        # Section 5b: the stimulation considerations and the evidence of the plan checks.
+        "dose_individualisation": {"broekmans-2019"},
+        "reduced_dose_high_responder": {"oudshoorn-2017", "broekmans-2019"},
+        "freeze_all_ohss_risk": {"hfea-addons"},
+        "antagonist_agonist_trigger_high_responder": {"bosch-2020"},  # U
+        "high_dose_poor_responder": {"broekmans-2019", "leijdekkers-2020"},  # S: pending
+        "adjuvants_not_recommended": {"eshre-addons-2023"},
+        "stimulation_guideline_bands": {"bosch-2020"},  # U
+        "ohss_grade_not_recorded": set(),  # our rule: U, no key
     },
 }
 

@@ -305,6 +305,19 @@ MATRIX: dict[str, Rule] = {
         kwargs=step("polypectomy"),
         data=lambda s: {"complete-polypectomy-version": version(s, "polypectomy")},
     ),
+    # The planned cycle (version 0: no plan yet) and its live checks, which write nothing.
+    "clinic:record_plan": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=workup_pk,
+        data=lambda s: {"plan-daily_dose_iu": "225", "plan-freeze_all": "true", "plan-version": 0},
+    ),
+    "clinic:preview_plan": Rule(
+        get=no_method(),
+        post=only({CLIN}),
+        kwargs=workup_pk,
+        data=lambda s: {"plan-daily_dose_iu": "225", "plan-version": 0},
+    ),
     "clinic:track": Rule(
         get=no_method(),
         post=only({CLIN, COORD}, yes=DONE),

@@ -23,6 +23,7 @@ from workup.clinic.models import (
     ChecklistStep,
     Findings,
     Patient,
+    PlannedCycle,
     StimulationCycle,
     WorkUp,
 )
@@ -47,6 +48,7 @@ AREAS = (
     Area("workup", "Work-up", WorkUp, "id", "patient_id"),
     Area("findings", "Findings", Findings, "workup_id", "workup__patient_id"),
     Area("cycle", "Previous cycle", StimulationCycle, "workup_id", "workup__patient_id"),
+    Area("plan", "Planned cycle", PlannedCycle, "workup_id", "workup__patient_id"),
     Area("step", "Checklist step", ChecklistStep, "workup_id", "workup__patient_id"),
     Area("addon", "Add-on request", AddonRequest, "workup_id", "workup__patient_id"),
     Area("addendum", "Addendum", Addendum, "workup_id", "workup__patient_id"),

@@ -182,7 +182,7 @@ def workup_detail(request, user, pk):
     if problem:
         return problem
     workup = (
-        WorkUp.objects.select_related("patient", "clinician", "findings")
+        WorkUp.objects.select_related("patient", "clinician", "findings", "planned_cycle")
         .prefetch_related("cycles", "steps", "addon_requests")
         .filter(pk=pk)
         .first()

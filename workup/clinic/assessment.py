@@ -14,6 +14,35 @@ from workup.evidence import findings as spec
 from workup.evidence.catalogue import Catalogue
 from workup.evidence.facts import Cycle, Facts, parse_facts
 
+from .models import OHSS_UNGRADED
+
+# A cycle's recorded details: the fact's key and the StimulationCycle column that holds it.
+CYCLE_DETAILS = {
+    "date": "date",
+    "protocol": "protocol",
+    "daily_dose_iu": "daily_dose_iu",
+    "maximal_stimulation": "maximal_stimulation",
+    "trigger": "trigger",
+    "mature_oocytes": "mature_oocytes",
+    "ohss": "ohss_grade",
+    "freeze_all": "freeze_all",
+}
+PLAN_PARTS = ("protocol", "daily_dose_iu", "trigger", "freeze_all")
+
+
+def ohss_fact(grade: str):
+    """A stored OHSS grade as the fact: the grade, True when recorded without a grade."""
+    if not grade:
+        return None
+    return True if grade == OHSS_UNGRADED else grade
+
+
+def ohss_column(value) -> str:
+    """The fact back to the column: a grade, 'ungraded' for True, '' when not known."""
+    if value is None:
+        return ""
+    return OHSS_UNGRADED if value is True else value
+
 
 def findings_to_dict(findings) -> dict[str, Any]:
     """The facts held in a Findings row (without age, cycles or decisions): every finding the
@@ -34,31 +63,46 @@ def findings_to_dict(findings) -> dict[str, Any]:
     return data
 
 
-CYCLE_DETAILS = ("daily_dose_iu", "maximal_stimulation", "ohss", "protocol")
-
-
 def cycles_to_facts(cycles) -> dict[str, Any]:
     cycles = sorted(cycles, key=lambda c: c.sequence)
-    detailed = any(getattr(c, d) not in (None, "") for c in cycles for d in CYCLE_DETAILS)
+    columns = CYCLE_DETAILS.values()
+    detailed = any(getattr(c, col) not in (None, "") for c in cycles for col in columns)
     if not detailed:
         return {"previous_oocytes": [c.oocytes for c in cycles]}
     out = []
     for c in cycles:
         item = {"oocytes": c.oocytes}
-        for detail in CYCLE_DETAILS:
-            value = getattr(c, detail)
+        for key, column in CYCLE_DETAILS.items():
+            value = getattr(c, column)
+            if key == "ohss":
+                value = ohss_fact(value)
+            elif key == "date" and value is not None:
+                value = value.isoformat()
             if value not in (None, ""):
-                item[detail] = value
+                item[key] = value
         out.append(item)
     return {"previous_cycles": out}
 
 
-def workup_facts_dict(workup, *, findings=None, cycles=None) -> dict[str, Any]:
+def plan_to_facts(plan) -> dict[str, Any]:
+    """A stored planned cycle as the fact (nothing when no part of it is decided)."""
+    if plan is None:
+        return {}
+    item = {k: getattr(plan, k) for k in PLAN_PARTS if getattr(plan, k) not in (None, "")}
+    if plan.adjuvants:
+        item["adjuvants"] = list(plan.adjuvants)
+    return {"planned_cycle": item} if item else {}
+
+
+_UNSET = object()
+
+
+def workup_facts_dict(workup, *, findings=None, cycles=None, plan=_UNSET) -> dict[str, Any]:
     """Everything the work-up knows, in the contract's JSON shape.
 
-    Reads ``findings``, ``cycles``, ``steps`` and ``addon_requests``; prefetch them when
-    assessing many work-ups. ``findings`` and ``cycles`` may be given to see the facts a form
-    would store before it is saved.
+    Reads ``findings``, ``cycles``, ``planned_cycle``, ``steps`` and ``addon_requests``;
+    prefetch them when assessing many work-ups. ``findings``, ``cycles`` and ``plan`` may be
+    given to see the facts a form would store before it is saved.
     """
     data: dict[str, Any] = {"age": workup.age_years}
     if findings is None:
@@ -66,6 +110,7 @@ def workup_facts_dict(workup, *, findings=None, cycles=None) -> dict[str, Any]:
     data.update(findings_to_dict(findings))
     if findings is not None and findings.previous_cycles_known:
         data.update(cycles_to_facts(workup.cycles.all() if cycles is None else cycles))
+    data.update(plan_to_facts(getattr(workup, "planned_cycle", None) if plan is _UNSET else plan))
     addons = [r.addon_code for r in sorted(workup.addon_requests.all(), key=lambda r: r.pk)]
     if addons:
         data["addons_requested"] = addons
@@ -91,6 +136,9 @@ def drop_retired(catalogue: Catalogue, data: dict) -> dict:
     """A work-up stays readable after the lead retires an add-on or step from the catalogue:
     such a stored code is left out of the facts instead of failing the whole page."""
     codes = catalogue.codes_for_facts()
+    plan = data.get("planned_cycle")
+    if plan and "adjuvants" in plan:
+        plan["adjuvants"] = [c for c in plan["adjuvants"] if c in codes["addon_codes"]]
     if "addons_requested" in data:
         data["addons_requested"] = [
             c for c in data["addons_requested"] if c in codes["addon_codes"]
@@ -140,11 +188,29 @@ def cycle_rows(facts: Facts) -> list[dict]:
         rows.append(
             {
                 "sequence": sequence,
-                "oocytes": cycle.oocytes,
+                "date": cycle.date,
+                "protocol": cycle.protocol or "",
                 "daily_dose_iu": cycle.daily_dose_iu,
                 "maximal_stimulation": cycle.maximal_stimulation,
-                "ohss": cycle.ohss,
-                "protocol": cycle.protocol or "",
+                "trigger": cycle.trigger or "",
+                "oocytes": cycle.oocytes,
+                "mature_oocytes": cycle.mature_oocytes,
+                "ohss_grade": ohss_column(cycle.ohss),
+                "freeze_all": cycle.freeze_all,
             }
         )
     return rows
+
+
+def plan_row(facts: Facts) -> dict | None:
+    """Keyword arguments for a PlannedCycle row from the facts' planned cycle (None: no plan)."""
+    plan = facts.planned_cycle
+    if plan is None:
+        return None
+    return {
+        "protocol": plan.protocol or "",
+        "daily_dose_iu": plan.daily_dose_iu,
+        "trigger": plan.trigger or "",
+        "freeze_all": plan.freeze_all,
+        "adjuvants": list(plan.adjuvants),
+    }

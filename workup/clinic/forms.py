@@ -18,11 +18,20 @@ from django.utils.formats import date_format
 
 from workup.accounts.roles import people_with
 from workup.evidence import findings as spec
-from workup.evidence.facts import FactsError, parse_facts
+from workup.evidence.facts import MAX_DOSE_IU, FactsError, parse_facts
 
 from .assessment import drop_retired, workup_facts_dict
-from .models import AddonRequest, Findings, Patient, StimulationCycle, age_on
+from .models import (
+    CYCLE_COLUMNS,
+    AddonRequest,
+    Findings,
+    Patient,
+    PlannedCycle,
+    StimulationCycle,
+    age_on,
+)
 from .steps import HISTORY, WITH_CYCLES
+from .stimulation import cycles_words
 from .validators import check_identity_text
 
 MIN_AGE, MAX_AGE = 18, 60
@@ -175,8 +184,12 @@ class StepFormMixin(AddendumMixin):
         self.add_addendum_field(workup)
 
     def snapshot(self) -> dict:
-        """The step's stored values as text, to compare with later."""
-        return spec.snapshot(self.code, self.instance)
+        """The step's stored values as text, to compare with later (the previous cycles too,
+        for the step that records them)."""
+        values = spec.snapshot(self.code, self.instance)
+        if self.code in WITH_CYCLES:
+            values["cycles"] = cycles_words(self.workup.cycles.all())
+        return values
 
     def original_values(self) -> dict:
         try:
@@ -187,9 +200,24 @@ class StepFormMixin(AddendumMixin):
 
     def apply_facts_errors(self, errors: dict) -> None:
         for path, messages in errors.items():
+            if self.cycle_error(path, messages):
+                continue
             field = self.field_for_path(path)
             for message in messages:
                 self.add_error(field, message if field else f"{path}: {message}")
+
+    def cycle_error(self, path: str, messages: list[str]) -> bool:
+        """An engine message on a previous cycle goes beside that row's field."""
+        cycles = getattr(self, "cycles", None)
+        parts = path.split(".")
+        if cycles is None or len(parts) != 3 or parts[0] != "previous_cycles":
+            return False
+        if not parts[1].isdigit():
+            return False
+        placed = all(cycles.add_facts_error(int(parts[1]), parts[2], m) for m in messages)
+        if placed:
+            self.add_error(None, f"Check previous cycle {int(parts[1]) + 1} below.")
+        return placed
 
     def field_for_path(self, path: str) -> str | None:
         """The form field behind an engine error path, or None for a form-wide error."""
@@ -352,40 +380,180 @@ def findings_form_class(code: str) -> type[FindingsForm]:
 
 
 class CycleForm(forms.ModelForm):
+    """One previous cycle: a row of the cycles table."""
+
     class Meta:
         model = StimulationCycle
-        fields = ["oocytes", "daily_dose_iu", "maximal_stimulation", "ohss", "protocol"]
+        fields = list(CYCLE_COLUMNS)
         labels = {
-            "oocytes": "Oocytes retrieved",
-            "daily_dose_iu": "Daily FSH dose (IU)",
+            "date": "Retrieval date",
+            "protocol": "Protocol",
+            "daily_dose_iu": "Daily dose (IU)",
             "maximal_stimulation": "Maximal stimulation",
-            "ohss": "OHSS",
+            "trigger": "Trigger",
+            "oocytes": "Oocytes retrieved",
+            "mature_oocytes": "Mature (MII)",
+            "ohss_grade": "OHSS",
+            "freeze_all": "Freeze-all",
         }
         widgets = {
+            "date": DateInput(),
             "maximal_stimulation": TriStateSelect(),
-            "ohss": TriStateSelect(),
+            "freeze_all": TriStateSelect(),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("protocol", "trigger", "ohss_grade"):
+            field = self.fields[name]
+            field.choices = [("", "Not recorded")] + [c for c in field.choices if c[0]]
+        for name in ("daily_dose_iu", "oocytes", "mature_oocytes"):
+            self.fields[name].widget.attrs.update(min=0, inputmode="numeric")
+        self.fields["daily_dose_iu"].widget.attrs["max"] = MAX_DOSE_IU
+        # Drawn as a table, not through crispy: the widgets carry Bootstrap's classes.
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select form-select-sm")
+            else:
+                widget.attrs.setdefault("class", "form-control form-control-sm")
+
+    def clean_date(self):
+        day = self.cleaned_data.get("date")
+        if day is not None and day > timezone.localdate():
+            raise forms.ValidationError("The retrieval date cannot be in the future.")
+        return day
 
 
 class BaseCycleFormSet(forms.BaseModelFormSet):
     def unsaved_cycles(self) -> list[StimulationCycle]:
         """The cycles as they would be stored, in order (no database write)."""
+        return [cycle for _, cycle in self.cycles_with_forms()]
+
+    def cycles_with_forms(self) -> list[tuple[forms.Form, StimulationCycle]]:
+        """Each cycle that would be stored, with the form (row) it comes from."""
         cycles = []
         for form in self.forms:
             if not hasattr(form, "cleaned_data") or not form.cleaned_data:
                 continue
             if form.cleaned_data.get("DELETE") or form.cleaned_data.get("oocytes") is None:
                 continue
-            cycle = StimulationCycle(**{k: form.cleaned_data.get(k) for k in CycleForm.Meta.fields})
-            cycle.protocol = cycle.protocol or ""
+            cycle = StimulationCycle(**{k: form.cleaned_data.get(k) for k in CYCLE_COLUMNS})
+            for name in ("protocol", "trigger", "ohss_grade"):
+                setattr(cycle, name, getattr(cycle, name) or "")
             cycle.sequence = len(cycles) + 1
-            cycles.append(cycle)
+            cycles.append((form, cycle))
         return cycles
 
+    def add_facts_error(self, index: int, name: str, message: str) -> bool:
+        """Put an engine message on the row and field it names (``previous_cycles.1.ohss``);
+        False when there is no such row."""
+        rows = self.cycles_with_forms()
+        if not 0 <= index < len(rows):
+            return False
+        form, _ = rows[index]
+        field = {"ohss": "ohss_grade"}.get(name, name)
+        form.add_error(field if field in form.fields else None, message)
+        return True
 
-CycleFormSet = forms.modelformset_factory(
-    StimulationCycle, form=CycleForm, formset=BaseCycleFormSet, extra=1, can_delete=True
-)
+
+def cycle_formset(data=None, *, queryset):
+    """The cycles table: two empty rows while none is recorded, then one."""
+    extra = 1 if queryset.exists() else 2
+    formset = forms.modelformset_factory(
+        StimulationCycle, form=CycleForm, formset=BaseCycleFormSet, extra=extra, can_delete=True
+    )
+    return formset(data, prefix="cycles", queryset=queryset)
+
+
+class PlannedCycleForm(AddendumMixin, forms.Form):
+    """The clinician's plan for the next stimulation, checked by the engine as it is typed.
+
+    Validated with the engine's own rules (``parse_facts`` over the whole work-up), so a
+    message beside a field is the API's. ``version`` is the plan's (0: none recorded yet).
+    """
+
+    protocol = forms.ChoiceField(label="Protocol", required=False)
+    daily_dose_iu = forms.IntegerField(
+        label="Daily dose (IU)",
+        required=False,
+        min_value=0,
+        max_value=MAX_DOSE_IU,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    trigger = forms.ChoiceField(label="Trigger", required=False)
+    freeze_all = forms.NullBooleanField(
+        label="Elective freeze-all", required=False, widget=TriStateSelect("Yes", "No")
+    )
+    adjuvants = forms.MultipleChoiceField(
+        label="Adjuvants",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Add-ons given with the stimulation; each is flagged as a requested add-on is.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, workup, catalogue, **kwargs):
+        plan = getattr(workup, "planned_cycle", None)
+        initial = kwargs.pop("initial", None) or {}
+        if plan is not None:
+            initial = {
+                "protocol": plan.protocol,
+                "daily_dose_iu": plan.daily_dose_iu,
+                "trigger": plan.trigger,
+                "freeze_all": plan.freeze_all,
+                "adjuvants": list(plan.adjuvants),
+                **initial,
+            }
+        initial.setdefault("version", plan.version if plan is not None else 0)
+        super().__init__(*args, initial=initial, **kwargs)
+        self.workup = workup
+        self.catalogue = catalogue
+        field = PlannedCycle._meta.get_field
+        self.fields["protocol"].choices = [("", "Not decided")] + list(field("protocol").choices)
+        self.fields["trigger"].choices = [("", "Not decided")] + list(field("trigger").choices)
+        self.fields["freeze_all"].widget.choices = (
+            ("unknown", "Not decided"),
+            ("true", "Yes"),
+            ("false", "No"),
+        )
+        treatments = [
+            (code, addon.name) for code, addon in catalogue.addons.items() if addon.kind != "test"
+        ]
+        chosen = set(initial.get("adjuvants") or ())
+        # A retired add-on already in the plan stays visible, by its code.
+        treatments += [(c, c) for c in sorted(chosen - set(catalogue.addons))]
+        self.fields["adjuvants"].choices = treatments
+        self.add_addendum_field(workup)
+
+    def plan_data(self, cleaned=None) -> dict:
+        cleaned = self.cleaned_data if cleaned is None else cleaned
+        return {
+            "protocol": cleaned.get("protocol") or "",
+            "daily_dose_iu": cleaned.get("daily_dose_iu"),
+            "trigger": cleaned.get("trigger") or "",
+            "freeze_all": cleaned.get("freeze_all"),
+            "adjuvants": list(cleaned.get("adjuvants") or ()),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        data = workup_facts_dict(self.workup, plan=PlannedCycle(**self.plan_data(cleaned)))
+        try:
+            self.facts = parse_facts(data, **self.catalogue.codes_for_facts())
+        except FactsError as exc:
+            for path, messages in exc.errors.items():
+                name = path.removeprefix("planned_cycle.").split(".")[0]
+                for message in messages:
+                    if path.startswith("planned_cycle") and name in self.fields:
+                        self.add_error(name, message)
+                    else:
+                        self.add_error(None, f"{path}: {message}")
+        return cleaned
 
 
 # --- decisions, tracking, add-ons, sign-off -----------------------------------------------------

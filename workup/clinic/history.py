@@ -14,10 +14,17 @@ from django.utils import timezone
 
 from workup.evidence import findings as spec
 
-from .models import AddonRequest, ChecklistStep, Findings, StimulationCycle, WorkUp
+from .models import AddonRequest, ChecklistStep, Findings, PlannedCycle, StimulationCycle, WorkUp
 
 # Bookkeeping columns that change on every save and mean nothing to a reader.
-IGNORED = {"updated_at", "created_at", "version", "completed_at", "signed_assessment"}
+IGNORED = {
+    "updated_at",
+    "created_at",
+    "version",
+    "completed_at",
+    "signed_assessment",
+    "updated_by",  # the planned cycle's: the history says who
+}
 
 
 @dataclass
@@ -68,7 +75,8 @@ def field_label(model, name) -> str:
     finding = _finding(model, name)
     if finding is not None:
         return str(finding.label)
-    return str(model._meta.get_field(name).verbose_name).capitalize()
+    label = str(model._meta.get_field(name).verbose_name)
+    return label[:1].upper() + label[1:]  # "OHSS" and "daily dose (IU)" keep their capitals
 
 
 def field_value(model, record, name, people) -> str:
@@ -84,6 +92,8 @@ def field_value(model, record, name, people) -> str:
             return people.get(key, "a colleague")
         return str(getattr(record, name))
     value = getattr(record, name)
+    if model is PlannedCycle and name == "adjuvants":
+        return _addon_names(value) or "none"
     if value in (None, ""):
         return "—"
     if isinstance(value, datetime):
@@ -97,11 +107,19 @@ def field_value(model, record, name, people) -> str:
     return str(value)
 
 
+def _addon_names(codes) -> str:
+    from workup.evidence import store
+
+    addons = store.get_catalogue().addons
+    return ", ".join(addons[c].name if c in addons else c for c in codes or ())
+
+
 def _describe(model, record, previous, catalogue, people) -> tuple[str, list[str]]:
     noun = {
         WorkUp: "work-up",
         Findings: "findings",
         StimulationCycle: "previous cycle",
+        PlannedCycle: "planned cycle",
         ChecklistStep: "step",
         AddonRequest: "add-on request",
     }[model]
@@ -111,6 +129,8 @@ def _describe(model, record, previous, catalogue, people) -> tuple[str, list[str
     elif model is AddonRequest:
         entry = catalogue.addons.get(record.addon_code)
         noun = f"add-on “{entry.name if entry else record.addon_code}”"
+    elif model is StimulationCycle:
+        noun = f"previous cycle {record.sequence}"
     if record.history_type == "+":
         return f"created {noun}", []
     if record.history_type == "-":
@@ -160,6 +180,7 @@ def workup_history(
         sources += [
             (WorkUp, WorkUp.history.filter(id=workup.pk)),
             (StimulationCycle, StimulationCycle.history.filter(workup_id=workup.pk)),
+            (PlannedCycle, PlannedCycle.history.filter(workup_id=workup.pk)),
             (ChecklistStep, ChecklistStep.history.filter(workup_id=workup.pk)),
         ]
     loaded = [

@@ -20,7 +20,7 @@ from simple_history.models import HistoricalRecords
 
 from workup.audit.chain import ChainedHistory
 from workup.evidence import findings as spec
-from workup.evidence.facts import PROTOCOLS
+from workup.evidence.facts import MAX_DOSE_IU, OHSS_GRADES, PROTOCOLS
 from workup.guardrail.reasons import OverrideReason
 
 MRN_VALIDATOR = RegexValidator(
@@ -31,6 +31,15 @@ MRN_VALIDATOR = RegexValidator(
 
 # Protocol names that are not just the code in words (an acronym stays in capitals).
 PROTOCOL_LABELS = {"ppos": "PPOS"}
+PROTOCOL_CHOICES = [
+    (p, PROTOCOL_LABELS.get(p, p.replace("_", " ").capitalize())) for p in PROTOCOLS
+]
+TRIGGER_CHOICES = [("hcg", "hCG"), ("agonist", "GnRH agonist"), ("dual", "Dual")]
+# OHSS as recorded: a grade, or "yes" without a grade (what contract 1's boolean said).
+OHSS_UNGRADED = "ungraded"
+OHSS_CHOICES = [(g, g.capitalize()) for g in OHSS_GRADES] + [
+    (OHSS_UNGRADED, "Yes, grade not recorded")
+]
 
 
 # Where a step without a due date sorts in the queues: after every real date.
@@ -217,20 +226,52 @@ class Findings(FindingColumns):
         return f"Findings of work-up {self.workup_id}"
 
 
+# A previous cycle's recorded columns, in the order the cycles table shows them.
+CYCLE_COLUMNS = (
+    "date",
+    "protocol",
+    "daily_dose_iu",
+    "maximal_stimulation",
+    "trigger",
+    "oocytes",
+    "mature_oocytes",
+    "ohss_grade",
+    "freeze_all",
+)
+
+
+class LegacyOhssHistory(models.Model):
+    """History records of cycles written before OHSS had a grade keep their yes/no here, so
+    that they still verify on the audit chain (``manage.py verify_audit``): a record's hash
+    covers the fields it was written with. New records leave it empty."""
+
+    ohss = models.BooleanField("OHSS (yes/no, before grades)", null=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
 class StimulationCycle(models.Model):
+    """A previous stimulation cycle, as the clinician recorded it (blank/null: not recorded)."""
+
     workup = models.ForeignKey(WorkUp, on_delete=models.CASCADE, related_name="cycles")
     sequence = models.PositiveSmallIntegerField()
+    date = models.DateField("date of retrieval", null=True, blank=True)
     oocytes = models.PositiveSmallIntegerField("oocytes retrieved")
-    daily_dose_iu = models.PositiveSmallIntegerField("daily dose (IU)", null=True, blank=True)
-    maximal_stimulation = models.BooleanField(null=True, blank=True)
-    ohss = models.BooleanField("OHSS", null=True, blank=True)
-    protocol = models.CharField(
-        max_length=20,
+    mature_oocytes = models.PositiveSmallIntegerField("mature oocytes (MII)", null=True, blank=True)
+    daily_dose_iu = models.PositiveSmallIntegerField(
+        "daily dose (IU)",
+        null=True,
         blank=True,
-        choices=[(p, PROTOCOL_LABELS.get(p, p.replace("_", " ").capitalize())) for p in PROTOCOLS],
+        validators=[MaxValueValidator(MAX_DOSE_IU)],
     )
+    maximal_stimulation = models.BooleanField(null=True, blank=True)
+    ohss_grade = models.CharField("OHSS", max_length=10, blank=True, choices=OHSS_CHOICES)
+    protocol = models.CharField(max_length=20, blank=True, choices=PROTOCOL_CHOICES)
+    trigger = models.CharField(max_length=10, blank=True, choices=TRIGGER_CHOICES)
+    freeze_all = models.BooleanField("freeze-all", null=True, blank=True)
 
-    history = HistoricalRecords(bases=[ChainedHistory])
+    history = HistoricalRecords(bases=[ChainedHistory, LegacyOhssHistory])
 
     class Meta:
         ordering = ["workup", "sequence"]
@@ -240,6 +281,36 @@ class StimulationCycle(models.Model):
 
     def __str__(self):
         return f"Cycle {self.sequence}: {self.oocytes} oocytes"
+
+
+class PlannedCycle(models.Model):
+    """The clinician's plan for the next stimulation, one per work-up.
+
+    A row of its own (not findings columns) so that the plan carries its own version: typing a
+    plan never conflicts with someone recording an unrelated finding, and its history reads as
+    "changed planned cycle: daily dose 225 → 150". Blank/null parts are not decided yet.
+    """
+
+    workup = models.OneToOneField(
+        WorkUp, on_delete=models.CASCADE, primary_key=True, related_name="planned_cycle"
+    )
+    protocol = models.CharField(max_length=20, blank=True, choices=PROTOCOL_CHOICES)
+    daily_dose_iu = models.PositiveSmallIntegerField(
+        "daily dose (IU)", null=True, blank=True, validators=[MaxValueValidator(MAX_DOSE_IU)]
+    )
+    trigger = models.CharField(max_length=10, blank=True, choices=TRIGGER_CHOICES)
+    freeze_all = models.BooleanField("freeze-all", null=True, blank=True)
+    adjuvants = models.JSONField(default=list, blank=True, help_text="Add-on codes.")
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(bases=[ChainedHistory])
+
+    def __str__(self):
+        return f"Planned cycle of work-up {self.workup_id}"
 
 
 class StepQuerySet(models.QuerySet):

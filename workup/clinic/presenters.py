@@ -21,6 +21,7 @@ from .assessment import assess_workup
 from .models import AddonRequest, ChecklistStep, StimulationCycle, WorkUp
 from .signed import differences, signed_record, stamp_words
 from .steps import FORM_STEPS
+from .stimulation import cycle_words as stimulation_words
 
 
 def shown_status(item: dict, step) -> str:
@@ -74,7 +75,7 @@ def load_workup(pk: int) -> WorkUp:
     cycles only when some are recorded."""
     workup = get_object_or_404(
         WorkUp.objects.select_related(
-            "patient", "clinician", "findings", "signed_by", "created_by"
+            "patient", "clinician", "findings", "signed_by", "created_by", "planned_cycle"
         ).prefetch_related(
             Prefetch(
                 "addon_requests",
@@ -154,14 +155,4 @@ def recorded_findings(findings, cycles) -> dict[str, list[tuple[str, str]]]:
 
 
 def cycle_words(cycle) -> str:
-    parts = [f"{cycle.oocytes} oocytes"]
-    if cycle.daily_dose_iu:
-        parts.append(f"{cycle.daily_dose_iu} IU/day")
-    if cycle.protocol:
-        name = cycle.get_protocol_display()
-        parts.append(name if name.isupper() else name.lower())
-    if cycle.maximal_stimulation:
-        parts.append("maximal stimulation")
-    if cycle.ohss:
-        parts.append("OHSS")
-    return ", ".join(parts)
+    return stimulation_words(cycle, dose_unit="IU/day")

@@ -16,9 +16,18 @@ from workup.evidence import findings as spec
 from workup.evidence.catalogue import Catalogue
 from workup.evidence.facts import Facts
 
-from .assessment import assess_workup, cycle_rows, findings_from_facts
-from .models import AddonRequest, ChecklistStep, Findings, StimulationCycle, WorkUp
+from .assessment import assess_workup, cycle_rows, findings_from_facts, plan_row
+from .models import (
+    CYCLE_COLUMNS,
+    AddonRequest,
+    ChecklistStep,
+    Findings,
+    PlannedCycle,
+    StimulationCycle,
+    WorkUp,
+)
 from .steps import HISTORY
+from .stimulation import cycle_changes, cycles_words, plan_words
 
 Status = ChecklistStep.Status
 
@@ -127,6 +136,9 @@ def create_workup(
     if facts is not None:
         for row in cycle_rows(facts):
             StimulationCycle.objects.create(workup=workup, **row)
+        plan = plan_row(facts)
+        if plan is not None:
+            PlannedCycle.objects.create(workup=workup, updated_by=user, **plan)
         for code in facts.addons_requested:
             AddonRequest.objects.create(workup=workup, addon_code=code, recorded_by=user)
         pillars = {code: inv.pillar for code, inv in catalogue.investigations.items()}
@@ -231,6 +243,11 @@ def record_findings(*, workup: WorkUp, code: str, form, cycles=None, user) -> li
         current = Findings.objects.get(workup=workup)
         who = _who_last_changed(Findings.history.filter(workup_id=workup.pk))
         lines = spec.changed_lines(code, original, spec.snapshot(code, current))
+        if cycles is not None and "cycles" in original:
+            now = cycles_words(StimulationCycle.objects.filter(workup=workup).order_by("sequence"))
+            if now != original["cycles"]:
+                who = _who_last_changed(StimulationCycle.history.filter(workup_id=workup.pk))
+                lines.append(f"Previous cycles: {original['cycles']} → {now}")
         return [f"{who}: {line}" for line in lines] if lines else []
 
     if code == HISTORY:
@@ -245,26 +262,13 @@ def record_findings(*, workup: WorkUp, code: str, form, cycles=None, user) -> li
 
     findings = Findings.objects.select_for_update().get(workup=workup)
     before = spec.snapshot(code, findings)
-    old_cycles = [
-        (c.oocytes, c.daily_dose_iu, c.maximal_stimulation, c.ohss, c.protocol)
-        for c in StimulationCycle.objects.filter(workup=workup).order_by("sequence")
-    ]
+    stored_cycles = list(StimulationCycle.objects.filter(workup=workup).order_by("sequence"))
     form.apply_to(findings)
     changes = spec.changed_lines(code, before, spec.snapshot(code, findings))
     if cycles is not None:
         new_cycles = cycles.unsaved_cycles()
-        if old_cycles != [
-            (c.oocytes, c.daily_dose_iu, c.maximal_stimulation, c.ohss, c.protocol)
-            for c in new_cycles
-        ]:
-            changes.append(
-                "Previous cycles: "
-                + (", ".join(f"{c.oocytes} oocytes" for c in new_cycles) or "none")
-            )
-            StimulationCycle.objects.filter(workup=workup).delete()
-            for cycle in new_cycles:
-                cycle.workup = workup
-                cycle.save()
+        changes += cycle_changes(stored_cycles, new_cycles)
+        save_cycles(workup=workup, stored=stored_cycles, wanted=new_cycles)
     reason = form.cleaned_data.get("addendum_reason")
     _addendum_if_signed(workup=workup, user=user, reason=reason, changes=changes)
     findings.save()
@@ -272,6 +276,25 @@ def record_findings(*, workup: WorkUp, code: str, form, cycles=None, user) -> li
     locked.save(update_fields=["version", "updated_at"])
     sync_steps(workup=WorkUp.objects.get(pk=workup.pk), facts=form.facts)
     return changes
+
+
+def save_cycles(*, workup: WorkUp, stored: list, wanted: list) -> None:
+    """Store the cycles row by row: a changed row is updated (its history says what changed),
+    a new one created, one no longer there removed; an unchanged row is left alone."""
+    for number, cycle in enumerate(wanted, start=1):
+        row = stored[number - 1] if number <= len(stored) else None
+        if row is None:
+            cycle.workup = workup
+            cycle.sequence = number
+            cycle.save()
+            continue
+        values = {name: getattr(cycle, name) for name in CYCLE_COLUMNS}
+        if any(getattr(row, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.save()
+    for row in stored[len(wanted) :]:
+        row.delete()
 
 
 def _changed_by(history_qs, lines: list[str]) -> list[str]:
@@ -329,6 +352,74 @@ def decide_step(
 
 def _person(user) -> str:
     return (user.get_full_name() or user.get_username()) if user else "nobody"
+
+
+def _addon_names(catalogue=None) -> dict[str, str]:
+    catalogue = catalogue or store.get_catalogue()
+    return {code: addon.name for code, addon in catalogue.addons.items()}
+
+
+@transaction.atomic
+def record_planned_cycle(
+    *,
+    workup: WorkUp,
+    user,
+    version: int,
+    protocol: str = "",
+    daily_dose_iu: int | None = None,
+    trigger: str = "",
+    freeze_all: bool | None = None,
+    adjuvants: list[str] | tuple = (),
+    addendum_reason: str | None = None,
+) -> list[str]:
+    """Save the clinician's plan for the next stimulation, refusing a stale form.
+
+    ``version`` is the plan's version the form was drawn from; 0: no plan was recorded then.
+    Returns the change in words ([] when nothing changed). After sign-off the change is an
+    addendum with its reason.
+    """
+    names = _addon_names()
+    mine = {
+        "protocol": protocol or "",
+        "daily_dose_iu": daily_dose_iu,
+        "trigger": trigger or "",
+        "freeze_all": freeze_all,
+        "adjuvants": list(adjuvants),
+    }
+
+    def refuse(plan):
+        who = _who_last_changed(PlannedCycle.history.filter(workup_id=workup.pk))
+        raise StaleEdit(
+            "Not saved: the planned cycle was changed while you were editing "
+            f"({who}: {plan_words(plan, names)}). Your entries are kept below: check them "
+            "against the plan as it is now and save again.",
+            [f"{who}: {plan_words(plan, names)}"],
+        )
+
+    plan = PlannedCycle.objects.select_for_update().filter(workup=workup).first()
+    current_version = plan.version if plan is not None else 0
+    if version != current_version:
+        refuse(plan)
+    before = plan_words(plan, names) if plan is not None else "nothing decided yet"
+    after = plan_words(mine, names)
+    if plan is not None and all(getattr(plan, k) == v for k, v in mine.items()):
+        return []
+    change = f"Planned cycle: {before} → {after}"
+    _addendum_if_signed(workup=workup, user=user, reason=addendum_reason, changes=[change])
+    if plan is None:
+        try:
+            with transaction.atomic():
+                PlannedCycle.objects.create(workup=workup, updated_by=user, **mine)
+        except IntegrityError:
+            refuse(PlannedCycle.objects.get(workup=workup))
+    else:
+        for name, value in mine.items():
+            setattr(plan, name, value)
+        plan.updated_by = user
+        plan.version += 1
+        plan.save()
+    sync_steps(workup=WorkUp.objects.get(pk=workup.pk))
+    return [change]
 
 
 def _tracking_words(due_date, assignee) -> str:

@@ -32,7 +32,7 @@ from workup.evidence.catalogue import STANCE_NAMES, Source
 from workup.evidence.engine import cited_sources
 from workup.evidence.presenting import lead_confirmation, step_entry
 
-from .models import AddonRequest, ChecklistStep, WorkUp
+from .models import CYCLE_COLUMNS, AddonRequest, ChecklistStep, WorkUp
 
 FORMAT = 2
 
@@ -331,6 +331,54 @@ SECTIONS = {
 }
 
 
+STIMULATION_LISTS = {
+    "considerations": "Stimulation consideration",
+    "plan_checks": "Plan check",
+    "adjuvant_flags": "Planned adjuvant",
+}
+
+
+def _compare_stimulation(signed: dict | None, today: dict | None, out: list) -> None:
+    """The stimulation block: the predicted response, then its lists by code. A work-up
+    signed before the block existed says so once, not field by field."""
+    if signed is None and today is None:
+        return
+    if signed is None:
+        out.append(Difference("Stimulation plan", "not part of the signed advice", "shown"))
+        return
+    today = today or {}
+    _compare_item(
+        "Predicted response",
+        {"value": signed.get("predicted_response"), "reason": signed.get("reason")},
+        {"value": today.get("predicted_response"), "reason": today.get("reason")},
+        out,
+    )
+    for key, section in STIMULATION_LISTS.items():
+        old = {_stimulation_key(i): i for i in signed.get(key) or ()}
+        new = {_stimulation_key(i): i for i in today.get(key) or ()}
+        for code in dict.fromkeys([*old, *new]):
+            name = (old.get(code) or new.get(code)).get("name") or code
+            what = f"{section} “{name}”"
+            if code not in new:
+                out.append(Difference(what, "listed", "no longer listed"))
+            elif code not in old:
+                out.append(Difference(what, "not listed", "listed"))
+            else:
+                _compare_item(what, _shown(old[code]), _shown(new[code]), out)
+
+
+# What a stimulation item shows a reader (its finding and evidence are inside its summary).
+STIMULATION_SHOWN = ("status", "summary", "trigger", "flagged", "stance", "review", "sources")
+
+
+def _shown(item: dict) -> dict:
+    return {k: item.get(k) for k in STIMULATION_SHOWN if k in item}
+
+
+def _stimulation_key(item: dict) -> str:
+    return f"{item.get('code')}:{item.get('addon', '')}"
+
+
 def differences(signed: dict, today: dict) -> list[Difference]:
     """Where today's answer for this record differs from the signed one, in words.
 
@@ -344,8 +392,9 @@ def differences(signed: dict, today: dict) -> list[Difference]:
     for key in dict.fromkeys([*signed_details, *today_details]):
         what = key.replace("_", " ").capitalize()
         _compare_item(what, signed_details.get(key) or {}, today_details.get(key) or {}, out)
+    _compare_stimulation(signed.get("stimulation"), today.get("stimulation"), out)
     for key in dict.fromkeys([*signed, *today]):
-        if key in ("catalogue", "contract", "rif", "classification"):
+        if key in ("catalogue", "contract", "rif", "classification", "stimulation"):
             continue
         before, after = signed.get(key), today.get(key)
         listed = [v for v in (before, after) if isinstance(v, list)]
@@ -385,6 +434,12 @@ def _findings_values(findings) -> dict:
     }
 
 
+def _plan_values(plan) -> list | None:
+    if plan is None:
+        return None
+    return [plan.protocol, plan.daily_dose_iu, plan.trigger, plan.freeze_all, plan.adjuvants]
+
+
 def fingerprint(workup: WorkUp, answer: dict) -> str:
     """A digest of everything the signer is shown: any change by anyone moves it.
 
@@ -395,9 +450,10 @@ def fingerprint(workup: WorkUp, answer: dict) -> str:
         "workup": [workup.date, workup.age_years, workup.clinician_id, workup.status],
         "findings": _findings_values(getattr(workup, "findings", None)),
         "cycles": [
-            [c.sequence, c.oocytes, c.daily_dose_iu, c.maximal_stimulation, c.ohss, c.protocol]
+            [c.sequence, *(getattr(c, name) for name in CYCLE_COLUMNS)]
             for c in sorted(workup.cycles.all(), key=lambda c: c.sequence)
         ],
+        "plan": _plan_values(getattr(workup, "planned_cycle", None)),
         "steps": sorted(
             [
                 s.code,

@@ -17,6 +17,8 @@ urlpatterns = [
     path("workups/<int:pk>/steps/<slug:code>/preview/", views.preview_step, name="preview_step"),
     path("workups/<int:pk>/steps/<slug:code>/decision/", views.decide, name="decide"),
     path("workups/<int:pk>/steps/<slug:code>/done/", views.complete_step, name="complete_step"),
+    path("workups/<int:pk>/plan/", views.record_plan, name="record_plan"),
+    path("workups/<int:pk>/plan/preview/", views.preview_plan, name="preview_plan"),
     path("workups/<int:pk>/track/", views.track, name="track"),
     path("workups/<int:pk>/addons/", views.add_addon, name="add_addon"),
     path(

@@ -8,7 +8,7 @@ Unknown stays "not recorded", which is not the same as "no".
 
 from __future__ import annotations
 
-from workup.clinic.models import StimulationCycle
+from workup.clinic.stimulation import cycle_words
 from workup.evidence import findings as spec
 from workup.evidence.facts import Facts
 
@@ -40,21 +40,8 @@ def transfer_history(facts: Facts) -> str:
     return _sentence_case(_join([transfers, losses]))
 
 
-PROTOCOL_NAMES = dict(StimulationCycle._meta.get_field("protocol").choices)
-
-
 def _cycle(number: int, cycle) -> str:
-    words = [f"cycle {number}: {cycle.oocytes} oocyte{'s' if cycle.oocytes != 1 else ''}"]
-    if cycle.daily_dose_iu:
-        words.append(f"{cycle.daily_dose_iu} IU a day")
-    if cycle.protocol:
-        name = PROTOCOL_NAMES.get(cycle.protocol, cycle.protocol.replace("_", " "))
-        words.append(name if name.isupper() else name.lower())
-    if cycle.maximal_stimulation:
-        words.append("maximal stimulation")
-    if cycle.ohss:
-        words.append("OHSS")
-    return ", ".join(words)
+    return f"cycle {number}: {cycle_words(cycle)}"
 
 
 def _response_review(facts: Facts) -> str:

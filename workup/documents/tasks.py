@@ -22,6 +22,7 @@ from workup.clinic.models import (
     AddonRequest,
     ChecklistStep,
     Findings,
+    PlannedCycle,
     StimulationCycle,
     WorkUp,
 )
@@ -86,7 +87,15 @@ def render_ahead(workup_id: int) -> None:
 
 
 # What a document shows: the work-up and the rows that belong to it.
-WATCHED = (WorkUp, Findings, StimulationCycle, ChecklistStep, AddonRequest, Addendum)
+WATCHED = (
+    WorkUp,
+    Findings,
+    StimulationCycle,
+    PlannedCycle,
+    ChecklistStep,
+    AddonRequest,
+    Addendum,
+)
 
 
 def _changed(sender, instance, raw=False, **kwargs):

@@ -127,12 +127,14 @@ class Statement(Entry):
 
     ``text`` is for clinicians and may hold ``{placeholders}`` the engine fills in (numbers
     from the facts or from parameters); ``plain`` is the same for patients, where one is shown;
-    ``description`` says when the engine uses it and what each placeholder is.
+    ``description`` says when the engine uses it and what each placeholder is; ``stance`` is
+    set where the sentence is advice with a strength (a stimulation consideration).
     """
 
     text: str = ""
     plain: str = ""
     description: str = ""
+    stance: str | None = None
 
 
 class _Blank(dict):

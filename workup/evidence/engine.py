@@ -835,10 +835,16 @@ FINDING_RULES = (
 )
 
 
-def stimulation_plan_step(classification: dict) -> Suggestion:
+def stimulation_plan_step(classification: dict, predicted: dict | None = None) -> Suggestion:
     """Every work-up: set dose and protocol by age, AMH, AFC and previous response; tailoring
-    cuts OHSS risk in predicted high responders. Source: broekmans-2019."""
+    cuts OHSS risk in predicted high responders. Names the predicted response (the
+    ``stimulation`` block's). Source: broekmans-2019."""
     parts = []
+    if predicted is not None:
+        response = predicted.get("predicted_response")
+        parts.append(
+            f"predicted {response} response" if response else "predicted response not known yet"
+        )
     group = classification["poseidon_group"]
     if group is not None:
         parts.append(f"POSEIDON group {classification['poseidon_subgroup'] or group}")
@@ -857,7 +863,11 @@ LEGACY_LIFESTYLE = {"smoking_support", "weight_support"}
 
 
 def next_steps(
-    facts: Facts, catalogue: Catalogue, checklist: list[dict], classification: dict
+    facts: Facts,
+    catalogue: Catalogue,
+    checklist: list[dict],
+    classification: dict,
+    stimulation: dict | None = None,
 ) -> list[dict]:
     """Pending indicated investigations (``kind: investigation``, each once, as on the
     checklist) and the steps findings call for (``kind: action``), ordered by rank."""
@@ -895,7 +905,7 @@ def next_steps(
         suggestion = rule(facts, trace)
         if suggestion is not None:
             suggestions.append((suggestion, trace))
-    suggestions.append((stimulation_plan_step(classification), Trace(catalogue)))
+    suggestions.append((stimulation_plan_step(classification, stimulation), Trace(catalogue)))
 
     done = set(facts.completed_actions)
     if "lifestyle_support" in done:
@@ -1038,7 +1048,7 @@ def warnings_for(facts: Facts, catalogue: Catalogue, cautions: list[dict]) -> li
             "The number of failed transfers is not recorded: the RIF label cannot be assessed yet."
         )
     out.extend(c["text"] for c in cautions)
-    missing = [code for code in STATEMENTS if code not in catalogue.statements]
+    missing = [code for code in all_statements() if code not in catalogue.statements]
     if missing:
         out.append(
             "The evidence catalogue lacks the statements "
@@ -1048,15 +1058,25 @@ def warnings_for(facts: Facts, catalogue: Catalogue, cautions: list[dict]) -> li
     return out
 
 
+def all_statements() -> tuple[str, ...]:
+    """Every statement the engine says, its stimulation rules included."""
+    from .stimulation import STATEMENTS as STIMULATION
+
+    return STATEMENTS + tuple(c for c in STIMULATION if c not in STATEMENTS)
+
+
 # --- the whole answer --------------------------------------------------------------------------
 
 
 def assess(facts: Facts, catalogue: Catalogue) -> dict:
     """The contract's answer for these facts."""
+    from .stimulation import stimulation as stimulation_block
+
     if facts.age is None:
         raise ValueError("The engine needs the patient's age.")
     rif = rif_label(facts, catalogue)
     classification = classify(facts, catalogue)
+    stimulation = stimulation_block(facts, catalogue, classification)
     checklist = build_checklist(facts, catalogue, rif)
     cautions = cautions_for(facts, catalogue, rif)
     return {
@@ -1070,8 +1090,9 @@ def assess(facts: Facts, catalogue: Catalogue) -> dict:
         "rif": rif,
         "classification": classification,
         "checklist": checklist,
-        "next_steps": next_steps(facts, catalogue, checklist, classification),
+        "next_steps": next_steps(facts, catalogue, checklist, classification, stimulation),
         "addon_flags": addon_flags(facts, catalogue),
+        "stimulation": stimulation,
         "warnings": warnings_for(facts, catalogue, cautions),
         "cautions": cautions,
     }
@@ -1079,8 +1100,9 @@ def assess(facts: Facts, catalogue: Catalogue) -> dict:
 
 def cited_sources(answer: dict) -> list[str]:
     """Every source key an answer cites, once each, in reading order: the label and its
-    cautions, the checklist, the classifications, the next steps, the add-on flags. (Numbering
-    is ``presenting.number_sources``, over this order.)"""
+    cautions, the checklist, the classifications and the stimulation plan, the next steps, the
+    add-on flags. (Numbering is ``presenting.number_sources``, over this order.)"""
+    from .stimulation import cited
 
     def keys() -> Iterable[str]:
         yield from answer["rif"]["sources"]
@@ -1090,6 +1112,7 @@ def cited_sources(answer: dict) -> list[str]:
             yield from item["sources"]
         for detail in answer["classification"]["details"].values():
             yield from detail["sources"]
+        yield from cited(answer.get("stimulation"))
         for step in answer["next_steps"]:
             yield from step["sources"]
         for flag in answer["addon_flags"]:

@@ -25,6 +25,9 @@ AMH_UNITS = tuple(u.symbol for u in spec.BY_PATH["amh"].units)
 APS_RESULTS = tuple(code for code, _words in spec.APS_RESULTS)
 KARYOTYPES = tuple(code for code, _words in spec.KARYOTYPES)
 PROTOCOLS = ("antagonist", "long_agonist", "short_agonist", "mild", "natural", "ppos", "other")
+TRIGGERS = ("hcg", "agonist", "dual")
+OHSS_GRADES = ("none", "mild", "moderate", "severe")
+MAX_DOSE_IU = 600
 MAX_COUNT = 100
 MAX_LIST = 50
 MAX_REASON = 500
@@ -97,11 +100,34 @@ UterineImaging = GROUP_CLASSES["uterine_imaging"]
 
 @dataclass(frozen=True)
 class Cycle:
+    """A previous stimulation cycle. ``ohss`` is a grade (``OHSS_GRADES``), ``True`` for OHSS
+    whose grade is not recorded (contract 1's boolean), or None when not known; contract 1's
+    ``false`` is read as the grade ``none``."""
+
     oocytes: int
     daily_dose_iu: int | None = None
     maximal_stimulation: bool | None = None
-    ohss: bool | None = None
+    ohss: str | bool | None = None
     protocol: str | None = None
+    date: date | None = None
+    trigger: str | None = None
+    mature_oocytes: int | None = None
+    freeze_all: bool | None = None
+
+
+@dataclass(frozen=True)
+class PlannedCycle:
+    """The clinician's plan for the next stimulation; every part optional."""
+
+    protocol: str | None = None
+    daily_dose_iu: int | None = None
+    trigger: str | None = None
+    freeze_all: bool | None = None
+    adjuvants: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return all(getattr(self, f.name) in (None, ()) for f in fields(self))
 
 
 class _FactsMethods:
@@ -137,6 +163,8 @@ class _FactsMethods:
                     out["previous_cycles"] = [_drop_none(c) for c in value]
                 else:
                     out["previous_oocytes"] = [c.oocytes for c in value]
+            elif name == "planned_cycle":
+                out[name] = _drop_none(value)
             elif name == "not_indicated_by_clinician":
                 if value:
                     out[name] = dict(value)
@@ -155,6 +183,7 @@ class _FactsMethods:
 # The facts that are not findings: records, requests and the clinician's decisions.
 RECORD_FIELDS = [
     ("previous_cycles", tuple[Cycle, ...] | None, field(default=None)),
+    ("planned_cycle", PlannedCycle | None, field(default=None)),
     ("addons_requested", tuple[str, ...], field(default=())),
     ("indicated_by_clinician", tuple[str, ...], field(default=())),
     ("not_indicated_by_clinician", tuple[tuple[str, str], ...], field(default=())),
@@ -182,7 +211,18 @@ previous cycles, and the requests and decisions. Unknown is None."""
 
 
 def _drop_none(obj) -> dict[str, Any]:
-    return {f.name: getattr(obj, f.name) for f in fields(obj) if getattr(obj, f.name) is not None}
+    """A nested fact as JSON: unknown parts left out, dates as text, lists as lists."""
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if value is None or value == ():
+            continue
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
 
 
 # --- validators ------------------------------------------------------------------------------
@@ -315,27 +355,51 @@ def _unknown_key(key: str, known: Collection[str]) -> str:
     return f"Unknown field.{hint} Known fields here: {', '.join(sorted(known))}."
 
 
-def _object(col: _Collector, path_parts: tuple, value: Any, spec: dict[str, Callable]):
+def _object(col: _Collector, path_parts: tuple, value: Any, checks: dict[str, Callable]):
     """Validate a nested object whose every key is optional; returns a dict of clean values."""
     path = col.path(*path_parts)
     if not isinstance(value, dict):
-        col.add(path, f"Expected an object with keys {', '.join(spec)}; got {_describe(value)}.")
+        col.add(path, f"Expected an object with keys {', '.join(checks)}; got {_describe(value)}.")
         return None
     clean: dict[str, Any] = {}
     for key, item in value.items():
-        if key not in spec:
-            col.add(col.path(*path_parts, key), _unknown_key(key, spec))
+        if key not in checks:
+            col.add(col.path(*path_parts, key), _unknown_key(key, checks))
             continue
-        clean[key] = col.check(col.path(*path_parts, key), spec[key], item)
+        clean[key] = col.check(col.path(*path_parts, key), checks[key], item)
     return clean
 
 
+def _ohss(value: Any) -> str | bool:
+    """A grade, or contract 1's boolean: false is the grade 'none', true an ungraded OHSS."""
+    if value is False:
+        return "none"
+    if value is True:
+        return True
+    if isinstance(value, str) and value in OHSS_GRADES:
+        return value
+    raise _Bad(f"Expected one of {', '.join(OHSS_GRADES)} (or true/false); got {_describe(value)}.")
+
+
+_dose = _whole(0, MAX_DOSE_IU, "a whole number of IU per day", "IU per day")
+
 _CYCLE = {
     "oocytes": _count,
-    "daily_dose_iu": _whole(0, 1000, "a whole number of IU per day"),
+    "mature_oocytes": _count,
+    "daily_dose_iu": _dose,
     "maximal_stimulation": _boolean,
-    "ohss": _boolean,
+    "ohss": _ohss,
     "protocol": _choice(PROTOCOLS),
+    "trigger": _choice(TRIGGERS),
+    "freeze_all": _boolean,
+    "date": _date,
+}
+_PLANNED = {
+    "protocol": _choice(PROTOCOLS),
+    "daily_dose_iu": _dose,
+    "trigger": _choice(TRIGGERS),
+    "freeze_all": _boolean,
+    "adjuvants": None,  # add-on codes, checked against the catalogue
 }
 
 
@@ -373,6 +437,7 @@ SPECIAL = (
     *QUANTITIES,
     "previous_oocytes",
     "previous_cycles",
+    "planned_cycle",
     "addons_requested",
     "indicated_by_clinician",
     "not_indicated_by_clinician",
@@ -510,12 +575,22 @@ def parse_facts(
                     if "oocytes" not in clean:
                         col.add(f"{path}.oocytes", "Give the number of oocytes retrieved.")
                     return None
+                mature = clean.get("mature_oocytes")
+                if mature is not None and mature > clean["oocytes"]:
+                    col.add(
+                        f"{path}.mature_oocytes",
+                        f"Cannot exceed the oocytes retrieved ({clean['oocytes']}); mature "
+                        "oocytes are part of them.",
+                    )
+                    return None
                 return Cycle(**clean)
 
             items = _parse_list(col, key, value, cycle)
             if items is not None and None not in items:
                 values["previous_cycles"] = tuple(items)
                 values["cycles_detailed"] = True
+        elif key == "planned_cycle" and value is not None:
+            values[key] = _parse_plan(col, value, addon_codes)
         elif key == "addons_requested" and value is not None:
             values[key] = _codes(col, key, value, addon_codes, "add-on")
         elif key == "indicated_by_clinician" and value is not None:
@@ -538,6 +613,20 @@ def parse_facts(
     _infer_done(values)
     values.setdefault("age", None)
     return Facts(**{k: v for k, v in values.items() if v is not None or k == "age"})
+
+
+def _parse_plan(col: _Collector, value: Any, addon_codes: Collection[str]) -> PlannedCycle | None:
+    """The planned cycle; its adjuvants are add-on codes (flagged like requested add-ons)."""
+    checks = {k: (v or (lambda x: x)) for k, v in _PLANNED.items()}
+    clean = _object(col, ("planned_cycle",), value, checks)
+    if clean is None:
+        return None
+    adjuvants = clean.pop("adjuvants", None)
+    codes: tuple[str, ...] = ()
+    if adjuvants is not None:
+        codes = _codes(col, "planned_cycle.adjuvants", adjuvants, addon_codes, "add-on")
+    plan = PlannedCycle(**clean, adjuvants=codes)
+    return None if plan.is_empty else plan
 
 
 def _not_indicated(col: _Collector, value: Any, step_codes: Collection[str]):

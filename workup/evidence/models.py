@@ -228,6 +228,13 @@ class Statement(CatalogueEntry):
     description = models.TextField(
         blank=True, help_text="When the engine says it, and what each placeholder holds."
     )
+    stance = models.CharField(
+        max_length=20,
+        choices=Stance.choices,
+        null=True,
+        blank=True,
+        help_text="Where the sentence is advice with a strength (a stimulation consideration).",
+    )
 
 
 ENTRY_MODELS = {

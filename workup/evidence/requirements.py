@@ -1,8 +1,9 @@
 """What the engine cannot work without, and the check that a catalogue has it.
 
-- every parameter the engine's rules read (found in the engine's own source: each
-  ``trace.value("code")`` and ``catalogue.param("code")``, so a new rule needs no second list);
-- every statement the engine says (its ``STATEMENTS``);
+- every parameter the engine's rules read (found in the engine's own source, its stimulation
+  rules included: each ``trace.value("code")`` and ``catalogue.param("code")``, so a new rule
+  needs no second list);
+- every statement the engine says (``engine.all_statements()``);
 - an implantation chance, between 0 and 1, for each embryo kind at every age the facts accept;
 - every cited source.
 
@@ -19,8 +20,11 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-from . import engine
+from . import engine, stimulation
 from .catalogue import EMBRYO_KINDS, Catalogue
+
+# The modules holding the engine's rules.
+RULE_MODULES = (engine, stimulation)
 
 # The ages ``facts.parse_facts`` accepts (tested against it, so the two cannot drift).
 AGES = range(18, 61)
@@ -31,9 +35,9 @@ _READERS = {"value", "param"}
 @cache
 def required_parameters() -> frozenset[str]:
     """The parameter codes the engine reads, from the engine's source."""
-    tree = ast.parse(inspect.getsource(engine))
     codes = set()
-    for node in ast.walk(tree):
+    nodes = [n for m in RULE_MODULES for n in ast.walk(ast.parse(inspect.getsource(m)))]
+    for node in nodes:
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -71,7 +75,7 @@ def problems(data: Mapping[str, Any]) -> list[str]:
             "(bring it back or load the catalogue again)."
         )
     statements = {row.get("code") for row in data.get("statements", ()) if row.get("code")}
-    for code in sorted(set(engine.STATEMENTS) - statements):
+    for code in sorted(set(engine.all_statements()) - statements):
         out.append(
             f"The statement {code} is missing or retired: the engine says it "
             "(bring it back or load the catalogue again)."
@@ -132,9 +136,8 @@ KIND_READERS = {
 @cache
 def _functions() -> dict[str, tuple[str, frozenset[str]]]:
     """Each top-level engine function: (first line of its docstring, string constants in it)."""
-    tree = ast.parse(inspect.getsource(engine))
     out = {}
-    for node in tree.body:
+    for node in [n for m in RULE_MODULES for n in ast.parse(inspect.getsource(m)).body]:
         if isinstance(node, ast.FunctionDef):
             doc = (ast.get_docstring(node) or "").split("\n\n")[0].replace("\n", " ")
             constants = frozenset(

@@ -177,5 +177,5 @@ def readers(kind: str, code: str):
 
 def needed_by_engine(kind: str, code: str) -> bool:
     if kind == "statements":
-        return code in engine.STATEMENTS
+        return code in engine.all_statements()
     return kind == "parameters" and code in requirements.required_parameters()

@@ -53,7 +53,7 @@ def summary_row(workup: WorkUp, catalogue) -> WorkupSummary:
 def _workups(ids):
     return (
         WorkUp.objects.filter(pk__in=ids)
-        .select_related("findings")
+        .select_related("findings", "planned_cycle")
         .prefetch_related(
             "cycles",
             Prefetch("addon_requests", queryset=AddonRequest.objects.order_by("pk")),

@@ -36,7 +36,9 @@ SUBMIT = "interop.submit_results"
 @api_endpoint(methods=("GET",), permission="clinic.view_workup")
 def workup_fhir(request, user, pk):
     workup = (
-        WorkUp.objects.select_related("patient", "clinician", "signed_by", "findings")
+        WorkUp.objects.select_related(
+            "patient", "clinician", "signed_by", "findings", "planned_cycle"
+        )
         .prefetch_related("cycles", "steps__assignee")
         .filter(pk=pk)
         .first()

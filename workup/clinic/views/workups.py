@@ -29,16 +29,16 @@ from ..forms import (
     AddonRequestForm,
     CompleteForm,
     CounsellingForm,
-    CycleFormSet,
     DecisionForm,
     SignForm,
     TrackForm,
     WithdrawForm,
+    cycle_formset,
     findings_form_class,
     staff_who_track,
 )
 from ..history import workup_history as history_of
-from ..models import AddonRequest, ChecklistStep, WorkUp
+from ..models import AddonRequest, ChecklistStep, StimulationCycle, WorkUp
 from ..presenters import load_workup, workup_context
 from ..services import (
     SignedWorkUp,
@@ -64,6 +64,7 @@ from .inplace import (
     remember,
     wants_regions,
 )
+from .stimulation import plan_form
 
 HISTORY_ON_PAGE = 8
 DEFAULT_DUE_DAYS = 14
@@ -84,7 +85,9 @@ def findings_form(workup, catalogue, code, data=None, version=None):
         version = workup.version if code == HISTORY else _step_versions(workup).get(code, 1)
     cycles = None
     if code in WITH_CYCLES:
-        cycles = CycleFormSet(data, prefix="cycles", queryset=workup.cycles.all())
+        # Its own rows, not the page's prefetched ones: a refused form must not change what the
+        # page around it shows (a model form writes its entries into its instances).
+        cycles = cycle_formset(data, queryset=StimulationCycle.objects.filter(workup=workup))
     form = findings_form_class(code)(
         data,
         prefix=code,
@@ -131,6 +134,7 @@ def page_forms(request, workup, catalogue, answer, bound=None, open_step=None) -
                 },
             )
     if user.has_perm("clinic.record_findings"):
+        out["plan"] = plan_form(workup, catalogue)  # the stimulation panel's plan
         out["addon"] = AddonRequestForm(prefix="addon", workup=workup, catalogue=catalogue)
         for request_row in workup.addon_requests.all():
             out["withdraw"][request_row.addon_code] = WithdrawForm(
