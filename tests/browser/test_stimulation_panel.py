@@ -66,7 +66,7 @@ def test_two_previous_cycles_and_a_plan_whose_checks_change_as_it_is_typed(
     # test database cannot serve that preview while the save writes).
     page.locator("#advice-panel .preview-note").wait_for()
     review.get_by_role("button", name=re.compile("Save findings for Review of previous")).click()
-    assert "Review of previous stimulation saved" in page.locator(".messages").inner_text()
+    assert "Review of previous stimulation saved" in page.locator("#saved-note").inner_text()
 
     panel = page.locator("#stimulation-panel")
     assert "Predicted response: High" in panel.inner_text()
@@ -99,7 +99,7 @@ def test_two_previous_cycles_and_a_plan_whose_checks_change_as_it_is_typed(
     assert checks.locator("li.check-meets").count() == 4
 
     plan.get_by_role("button", name="Save plan").click()
-    assert "Planned cycle saved" in page.locator(".messages").inner_text()
+    assert "Planned cycle saved" in page.locator("#saved-note").inner_text()
     panel = page.locator("#stimulation-panel")
     panel.scroll_into_view_if_needed()
     assert panel.locator("#plan-checks li.check-meets").count() == 4

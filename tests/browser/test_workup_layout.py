@@ -63,13 +63,14 @@ def assert_in_view(page, selector):
         page.wait_for_function(
             """(selector) => {
                 const r = document.querySelector(selector).getBoundingClientRect();
-                return r.top >= 0 && r.bottom <= window.innerHeight;
+                return r.top >= -1 && r.bottom <= window.innerHeight + 1;
             }""",
             arg=selector,
             timeout=3000,
         )
     top, bottom, height = box(page, selector)
-    assert top >= 0 and bottom <= height, f"{selector} at {top:.0f}..{bottom:.0f} of {height}"
+    # Within a pixel: a sticky header and a scroll can leave an element half a pixel off.
+    assert top >= -1 and bottom <= height + 1, f"{selector} at {top:.0f}..{bottom:.0f} of {height}"
 
 
 def focused_id(page):
@@ -196,7 +197,7 @@ def test_an_antiphospholipid_result_confirmed_too_early_is_refused_in_view(
     open_page(page, live_server, workup, size, "?open=aps_screen#step-aps_screen")
     step = page.locator("#step-aps_screen")
     first = date.today() - timedelta(weeks=6)
-    step.get_by_label("Antiphospholipid result").select_option(label="Confirmed")
+    step.get_by_label("Antiphospholipid result").select_option(value="confirmed")
     step.get_by_label("Date of the first positive test").fill(first.isoformat())
     step.get_by_label("Date of the repeat test").fill((first + timedelta(weeks=4)).isoformat())
     step.get_by_role("button", name=re.compile("Save findings")).click()
