@@ -146,6 +146,7 @@ ALLOWED = {
         "bologna_natural_not_counted": {"bologna-2011"},
         "bologna_mild_not_counted": set(),  # U
         # The checklist's reasons (section 1: what "could be considered" in RIF gates).
+        "poseidon_unconventional_not_counted": set(),  # U: section 8 names Bologna only
         "gate_rif_labelled": {"eshre-rif-2023"},
         "gate_too_early": {"eshre-rif-2023"},
         "gate_rpl": {"eshre-rpl-2017"},  # aps_screen: "RPL: screen"

@@ -280,7 +280,8 @@ NORMAL = {"amh": ng(2.0), "afc": 10}
                 ],
             },
             False,
-            "Not a poor responder: previous poor response (2 oocytes).",
+            "Not a poor responder: one criterion met, previous poor response (2 oocytes); at "
+            "least 2 are needed.",
         ),
         (
             {
@@ -324,7 +325,10 @@ def test_a_natural_cycle_is_not_an_unexpected_poor_response_for_poseidon(catalog
     facts = {"age": 36, **NORMAL, "previous_cycles": [{"oocytes": 1, "protocol": "natural"}]}
     answer = assess(catalogue, **facts)
     assert answer["classification"]["poseidon_group"] is None
-    assert "only natural cycles" in answer["classification"]["details"]["poseidon_group"]["reason"]
+    assert (
+        "only natural or mild-stimulation cycles"
+        in answer["classification"]["details"]["poseidon_group"]["reason"]
+    )
 
 
 # --- thyroid: suppressed TSH, the levothyroxine target, the age factor ----------------------
@@ -539,3 +543,23 @@ def test_the_catalogue_line_counts_reviews_and_never_claims_a_review_date(catalo
     assert "reviewed" not in line
     old = presenting.catalogue_line({"version": "2026.1", "reviewed_on": "2026-11-20"})
     assert old == "Evidence catalogue 2026.1: review counts not recorded with this answer."
+
+
+@pytest.mark.parametrize(
+    "cycles, group",
+    [
+        # A mild cycle's few oocytes are expected: no unexpected poor response (pending review).
+        ([{"oocytes": 3, "protocol": "mild"}], None),
+        ([{"oocytes": 2, "protocol": "natural"}], None),
+        ([{"oocytes": 3, "protocol": "antagonist"}], 1),
+        ([{"oocytes": 3, "protocol": "mild"}, {"oocytes": 6, "protocol": "antagonist"}], 1),
+        ([{"oocytes": 3, "protocol": "mild"}, {"oocytes": 12, "protocol": "antagonist"}], None),
+    ],
+)
+def test_poseidon_counts_only_conventional_stimulation_as_bologna_does(catalogue, cycles, group):
+    answer = assess(catalogue, age=30, **NORMAL, previous_cycles=cycles)
+    detail = answer["classification"]["details"]["poseidon_group"]
+    assert answer["classification"]["poseidon_group"] == group
+    if cycles == [{"oocytes": 3, "protocol": "mild"}]:
+        assert detail["reason"].startswith("Normal reserve, and only natural or mild-stimulation")
+        assert detail["review"] == "pending_review"

@@ -102,6 +102,7 @@ STATEMENTS = (
     "thyroid_tpo_levothyroxine",
     "bologna_natural_not_counted",
     "bologna_mild_not_counted",
+    "poseidon_unconventional_not_counted",
     "gate_rif_labelled",
     "gate_too_early",
     "gate_rpl",
@@ -257,13 +258,14 @@ def poseidon_group(facts: Facts, catalogue: Catalogue) -> dict:
         reason = "AMH and AFC are both needed to call the ovarian reserve normal."
     elif facts.previous_cycles is None:
         reason = "Normal reserve; groups 1 and 2 need the oocytes of a previous cycle."
-    elif not [c for c in facts.previous_cycles if c.protocol != "natural"]:
+    elif not _conventional(facts.previous_cycles):
         status = "not_low_prognosis"
         reason = "Normal reserve and no previous stimulation: no POSEIDON group."
         if facts.previous_cycles:
-            reason = "Normal reserve and only natural cycles, which are not stimulated: no group."
+            # Natural and mild cycles aim at few oocytes: their yield is no unexpected response.
+            reason = trace.say("poseidon_unconventional_not_counted")
     else:
-        best = max(c.oocytes for c in facts.previous_cycles if c.protocol != "natural")
+        best = max(c.oocytes for c in _conventional(facts.previous_cycles))
         used["best_previous_oocytes"] = best
         if best < suboptimal_below:
             group = 2 if older else 1
@@ -381,7 +383,10 @@ def bologna_poor_responder(facts: Facts, catalogue: Catalogue) -> dict:
             + ", ".join(unknown)
             + ".",
         )
-    reason = "Not a poor responder: " + (", ".join(met) or "no criterion met") + "."
+    if met:
+        reason = f"Not a poor responder: one criterion met, {met[0]}; at least 2 are needed."
+    else:
+        reason = "Not a poor responder: no criterion met."
     if unknown:
         reason += " Not known: " + ", ".join(unknown) + "."
     return result(False, reason)
