@@ -142,6 +142,16 @@ ALLOWED = {
         "thyroid_tpo_levothyroxine": {"eta-2021"},
         "bologna_natural_not_counted": {"bologna-2011"},
         "bologna_mild_not_counted": set(),  # U
+        # Section 1, contract 2: the age at retrieval, chances by kind and stage, independence
+        # of embryos in one transfer are U with no key; a failed transfer is one with no
+        # positive test (eshre-rif-2023, V); losses after a positive test (eshre-rpl-2022, U).
+        "transfers_current_age": set(),
+        "transfer_no_chance": set(),
+        "transfer_stage_unknown": set(),
+        "transfers_not_counted": set(),
+        "transfers_positive_tests": {"eshre-rif-2023"},
+        "transfer_losses": {"eshre-rpl-2022"},
+        "transfer_several_embryos": set(),
     },
 }
 

@@ -16,7 +16,10 @@ import math
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .transfers import Transfer
 
 AMH_PMOL_PER_NG = 7.14  # 1 ng/mL = 7.14 pmol/L (clinical-reference section 5, V)
 AMH_UNITS = ("ng/mL", "pmol/L")
@@ -101,6 +104,9 @@ class Facts:
     failed_transfers: int | None = None
     euploid_failed_transfers: int | None = None
     miscarriages: int | None = None
+    # Contract 2: the transfers one by one (``transfers.Transfer``); given them, the three
+    # counts above are worked out from them (``transfers.reconcile_counts``).
+    transfers: tuple[Transfer, ...] | None = None
     pgta: Pgta | None = None
     embryo_review: Done | None = None
     uterine_imaging: Done | None = None
@@ -132,6 +138,12 @@ class Facts:
 
     @property
     def untested_failed_transfers(self) -> int | None:
+        if self.transfers is not None:
+            return sum(
+                1
+                for t in self.transfers
+                if t.failed and any(e.pgta == "untested" for e in t.embryos)
+            )
         if self.failed_transfers is None:
             return None
         return self.failed_transfers - (self.euploid_failed_transfers or 0)
@@ -154,6 +166,8 @@ class Facts:
                     out["previous_cycles"] = [_drop_none(c) for c in value]
                 else:
                     out["previous_oocytes"] = [c.oocytes for c in value]
+            elif name == "transfers":
+                out[name] = [t.to_dict() for t in value]
             elif name == "not_indicated_by_clinician":
                 if value:
                     out[name] = dict(value)
@@ -384,6 +398,7 @@ SPECIAL = (
     "indicated_by_clinician",
     "not_indicated_by_clinician",
     "completed_actions",
+    "transfers",
 )
 KNOWN_KEYS = tuple(SCALARS) + tuple(OBJECTS) + SPECIAL
 
@@ -474,14 +489,18 @@ def parse_facts(
     aps_repeat_weeks: float | None = None,
     require_age: bool = True,
     prefix: str = "",
+    today: date | None = None,
 ) -> Facts:
     """Validate ``data`` into :class:`Facts`; raise :class:`FactsError` naming every bad field.
 
     ``addon_codes`` are the catalogue's add-on codes, ``step_codes`` its investigation codes and
     ``action_codes`` its next-step codes (the last two check the clinician's own decisions);
     ``aps_repeat_weeks`` is the catalogue's interval before a repeat antiphospholipid test.
-    ``catalogue.codes_for_facts()`` gives all four.
+    ``catalogue.codes_for_facts()`` gives all four. ``today``, when given, refuses transfer
+    dates in the future (the engine has no clock; the API and the command line pass it).
     """
+    from .transfers import parse_transfers, reconcile_counts
+
     col = _Collector(prefix)
     if not isinstance(data, dict):
         col.add(col.path(), f"Expected a JSON object of facts; got {_describe(data)}.")
@@ -527,6 +546,8 @@ def parse_facts(
             values[key] = _codes(col, key, value, action_codes, "next step")
         elif key == "not_indicated_by_clinician" and value is not None:
             values[key] = _not_indicated(col, value, step_codes)
+        elif key == "transfers" and value is not None:
+            values[key] = parse_transfers(col, value, today)
 
     if data.get("previous_oocytes") is not None and data.get("previous_cycles") is not None:
         col.add(col.path("previous_cycles"), "Give previous_oocytes or previous_cycles, not both.")
@@ -535,6 +556,7 @@ def parse_facts(
         col.add(col.path("age"), "Age is required (a whole number of years, 18 to 60).")
 
     _cross_checks(col, values)
+    reconcile_counts(col, values)
     _aps_interval(col, values, aps_repeat_weeks)
     if col.errors:
         raise FactsError(col.errors)
