@@ -322,7 +322,8 @@ def embryo_words(embryos: Iterable[Embryo] | Iterable[str], stage: str | None) -
     one, many = STAGE_WORDS.get(stage, ("embryo", "embryos"))
     parts = [f"{n} {kind}" for kind, n in counts.items()]
     words = " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
-    return f"{words} {one if len(kinds) == 1 else many}"
+    # "1 euploid and 1 untested blastocyst", "1 euploid and 2 untested blastocysts"
+    return f"{words} {one if list(counts.values())[-1] == 1 else many}"
 
 
 def kind_words(pgta: str, stage: str | None) -> str:
