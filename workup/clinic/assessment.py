@@ -13,6 +13,8 @@ from workup.evidence import engine, store
 from workup.evidence.catalogue import Catalogue
 from workup.evidence.facts import Cycle, Facts, parse_facts
 
+from .transfer_records import transfers_to_facts
+
 # Scalar facts and the Findings column that holds each.
 SCALAR_COLUMNS = {
     "failed_transfers": "failed_transfers",
@@ -109,12 +111,13 @@ def cycles_to_facts(cycles) -> dict[str, Any]:
     return {"previous_cycles": out}
 
 
-def workup_facts_dict(workup, *, findings=None, cycles=None) -> dict[str, Any]:
+def workup_facts_dict(workup, *, findings=None, cycles=None, transfers=None) -> dict[str, Any]:
     """Everything the work-up knows, in the contract's JSON shape.
 
-    Reads ``findings``, ``cycles``, ``steps`` and ``addon_requests``; prefetch them when
-    assessing many work-ups. ``findings`` and ``cycles`` may be given to see the facts a form
-    would store before it is saved.
+    Reads ``findings``, ``cycles``, ``transfers``, ``steps`` and ``addon_requests``; prefetch
+    them when assessing many work-ups. ``findings``, ``cycles`` and ``transfers`` may be given to
+    see the facts a form would store before it is saved. With transfers recorded, the failed
+    transfer counts are theirs (contract 2), so the stored counts are left out.
     """
     data: dict[str, Any] = {"age": workup.age_years}
     if findings is None:
@@ -122,6 +125,11 @@ def workup_facts_dict(workup, *, findings=None, cycles=None) -> dict[str, Any]:
     data.update(findings_to_dict(findings))
     if findings is not None and findings.previous_cycles_known:
         data.update(cycles_to_facts(workup.cycles.all() if cycles is None else cycles))
+    transfers = workup.transfers.all() if transfers is None else transfers
+    if transfers:
+        data.pop("failed_transfers", None)
+        data.pop("euploid_failed_transfers", None)
+        data["transfers"] = transfers_to_facts(transfers)
     addons = [r.addon_code for r in sorted(workup.addon_requests.all(), key=lambda r: r.pk)]
     if addons:
         data["addons_requested"] = addons

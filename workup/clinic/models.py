@@ -22,6 +22,9 @@ from workup.audit.chain import ChainedHistory
 from workup.evidence.facts import APS_RESULTS, KARYOTYPES, PROTOCOLS
 from workup.guardrail.reasons import OverrideReason
 
+# Embryo transfers, a model of this app kept in its own module (contract 2).
+from .transfer_records import Transfer  # noqa: F401
+
 MRN_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$",
     "Use letters, digits and hyphens (up to 32), starting with a letter or digit.",

@@ -17,6 +17,7 @@ from workup.evidence.facts import Facts
 
 from .assessment import assess_workup, cycle_rows, findings_from_facts
 from .models import AddonRequest, ChecklistStep, Findings, StimulationCycle, WorkUp
+from .transfer_records import Transfer, transfer_rows
 
 Status = ChecklistStep.Status
 
@@ -117,6 +118,8 @@ def create_workup(
     if facts is not None:
         for row in cycle_rows(facts):
             StimulationCycle.objects.create(workup=workup, **row)
+        for row in transfer_rows(facts):
+            Transfer.objects.create(workup=workup, **row)
         for code in facts.addons_requested:
             AddonRequest.objects.create(workup=workup, addon_code=code, recorded_by=user)
         pillars = {code: inv.pillar for code, inv in catalogue.investigations.items()}
