@@ -490,6 +490,7 @@ def freeze_signed(ids: list[int], catalogue, now) -> None:
         .select_related("patient", "findings")
         .prefetch_related(
             "cycles",
+            "transfers",
             Prefetch(
                 "addon_requests", queryset=AddonRequest.objects.select_related("counselled_by")
             ),

@@ -18,6 +18,7 @@ from workup.evidence.engine import cited_sources
 from .assessment import assess_workup
 from .models import AddonRequest, ChecklistStep, StimulationCycle, WorkUp
 from .signed import differences, signed_record, stamp_words
+from .transfer_records import Transfer
 
 
 def pillar_groups(checklist: list[dict], steps: dict, step_names: Mapping[str, str]) -> list[dict]:
@@ -60,8 +61,8 @@ def pillar_groups(checklist: list[dict], steps: dict, step_names: Mapping[str, s
 
 def load_workup(pk: int) -> WorkUp:
     """A work-up with everything its page and its facts read, in a fixed number of queries:
-    the work-up with its patient and findings, its steps, its add-on requests, and its previous
-    cycles only when some are recorded."""
+    the work-up with its patient and findings, its steps, its add-on requests, its transfers,
+    and its previous cycles only when some are recorded."""
     workup = get_object_or_404(
         WorkUp.objects.select_related(
             "patient", "clinician", "findings", "signed_by", "created_by"
@@ -74,6 +75,7 @@ def load_workup(pk: int) -> WorkUp:
                 "steps",
                 queryset=ChecklistStep.objects.select_related("assignee", "completed_by"),
             ),
+            Prefetch("transfers", queryset=Transfer.objects.in_date_order()),
         ),
         pk=pk,
     )

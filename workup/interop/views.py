@@ -37,7 +37,7 @@ SUBMIT = "interop.submit_results"
 def workup_fhir(request, user, pk):
     workup = (
         WorkUp.objects.select_related("patient", "clinician", "signed_by", "findings")
-        .prefetch_related("cycles", "steps__assignee")
+        .prefetch_related("cycles", "transfers", "steps__assignee")
         .filter(pk=pk)
         .first()
     )
