@@ -15,6 +15,7 @@ from django.utils import timezone
 from .forms import display_value
 from .models import AddonRequest, ChecklistStep, Findings, StimulationCycle, WorkUp
 from .steps import LABELS
+from .transfer_records import Transfer, day_words, embryos_in_words
 
 # Bookkeeping columns that change on every save and mean nothing to a reader.
 IGNORED = {"updated_at", "created_at", "version", "completed_at", "signed_assessment"}
@@ -61,6 +62,8 @@ def field_label(model, name) -> str:
 def field_value(model, record, name, people) -> str:
     if model is Findings:
         return display_value(record, name)
+    if model is Transfer and name == "embryos":
+        return embryos_in_words(record.embryos, record.stage)
     fld = model._meta.get_field(name)
     if fld.is_relation:
         key = getattr(record, fld.attname)
@@ -88,6 +91,7 @@ def _describe(model, record, previous, catalogue, people) -> tuple[str, list[str
         WorkUp: "work-up",
         Findings: "findings",
         StimulationCycle: "previous cycle",
+        Transfer: f"transfer of {day_words(getattr(record, 'date', None))}",
         ChecklistStep: "step",
         AddonRequest: "add-on request",
     }[model]
@@ -129,11 +133,12 @@ def workup_history(
 ) -> list[Change]:
     """Every recorded change of the work-up, newest first.
 
-    ``clinical_only`` keeps the findings and add-on requests (what the work-up page shows, in
-    two queries); the full history adds the work-up, cycles and checklist steps.
+    ``clinical_only`` keeps the findings, transfers and add-on requests (what the work-up page
+    shows, in three queries); the full history adds the work-up, cycles and checklist steps.
     """
     sources = [
         (Findings, Findings.history.filter(workup_id=workup.pk)),
+        (Transfer, Transfer.history.filter(workup_id=workup.pk)),
         (AddonRequest, AddonRequest.history.filter(workup_id=workup.pk)),
     ]
     if not clinical_only:

@@ -323,3 +323,18 @@ class ImportForm(TableVersionMixin, forms.Form):
     def __init__(self, data=None, files=None, *, workup, **kwargs):
         super().__init__(data, files, **kwargs)
         self.add_table_fields(workup)
+
+
+def show_derived_counts(form, workup) -> None:
+    """With transfers recorded, the transfer history form shows the failed-transfer counts as
+    theirs: read-only, so a clinician never keeps two histories that disagree."""
+    count = len(workup.transfers.all())
+    if not count:
+        return
+    for name in ("failed_transfers", "euploid_failed_transfers"):
+        if name in form.fields:
+            form.fields[name].disabled = True
+            form.fields[name].help_text = (
+                f"Worked out from the {count} transfer{'s' if count != 1 else ''} recorded one "
+                "by one (Embryo); change them there."
+            )
