@@ -12,10 +12,12 @@ from .transfer_forms import ImportForm, RemoveTransferForm, TransferForm, table_
 NEW = "transfers"  # ?open=transfers opens the form of a new transfer
 
 
-def transfer_page(request, workup, answer, bound_forms: dict, open_step: str | None) -> dict:
+def transfer_page(
+    request, workup, answer, bound_forms: dict, open_step: str | None, catalogue=None
+) -> dict:
     """The transfer table for the work-up page: each row with the chance the answer gave it
     (or why it is not counted), and the forms the user may use."""
-    catalogue = store.get_catalogue()
+    catalogue = catalogue or store.get_catalogue()
     rif = answer["rif"]
     counted = {e.get("date"): e for e in rif.get("transfers", ()) if e.get("date")}
     skipped = {e.get("date"): e for e in rif.get("not_counted", ()) if e.get("date")}

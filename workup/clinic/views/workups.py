@@ -177,7 +177,9 @@ def render_workup(request, workup, bound=None, open_step=None):
     # Forms act on the record as it is now: the current answer, not a signed one.
     answer = context["current_answer"]
     context["forms"] = page_forms(request, workup, catalogue, answer, bound, open_step)
-    context["transfer_table"] = transfer_page(request, workup, answer, bound or {}, open_step)
+    context["transfer_table"] = transfer_page(
+        request, workup, answer, bound or {}, open_step, catalogue
+    )
     context["history"] = history_of(workup, catalogue, limit=HISTORY_ON_PAGE, clinical_only=True)
     # Only a signed work-up can have addenda: an open one spares the query.
     context["addenda"] = list(workup.addenda.select_related("author")) if workup.is_signed else []
