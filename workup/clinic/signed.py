@@ -32,6 +32,7 @@ from workup.evidence.catalogue import STANCE_NAMES, Source
 from workup.evidence.engine import cited_sources
 
 from .models import AddonRequest, ChecklistStep, WorkUp
+from .transfer_records import paper_rows
 
 FORMAT = 2
 
@@ -147,6 +148,7 @@ def freeze(*, workup: WorkUp, facts, answer: dict, catalogue, now: datetime) -> 
         "findings": {
             "transfer_history": transfer_history(facts),
             "failed_transfers": facts.failed_transfers,
+            "transfers": paper_rows(workup.transfers.all()),
             "steps": {
                 item["code"]: describe(item["code"], facts, findings_row)
                 for item in answer["checklist"]
@@ -366,6 +368,7 @@ def fingerprint(workup: WorkUp, answer: dict) -> str:
             [c.sequence, c.oocytes, c.daily_dose_iu, c.maximal_stimulation, c.ohss, c.protocol]
             for c in sorted(workup.cycles.all(), key=lambda c: c.sequence)
         ],
+        "transfers": [[t.retrieval_date, *t.as_facts().items()] for t in workup.transfers.all()],
         "steps": sorted(
             [
                 s.code,

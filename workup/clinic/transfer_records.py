@@ -197,3 +197,26 @@ def record_problems(facts, prefix: str = "") -> dict[str, list[str]]:
         else:
             seen[t.date] = index
     return errors
+
+
+def paper_rows(transfers) -> list[dict]:
+    """The transfer table in words, as the summary prints it and a signature keeps it."""
+    rows = []
+    for t in sorted(transfers, key=lambda t: (t.date, t.pk or 0)):
+        rows.append(
+            {
+                "iso": t.date.isoformat(),
+                "date": day_words(t.date),
+                "oocytes": t.oocytes_words[:1].upper() + t.oocytes_words[1:],
+                "retrieval": day_words(t.retrieval_date) if t.retrieval_date else "",
+                "cycle": t.cycle_words[:1].upper() + t.cycle_words[1:],
+                "stage": STAGE_LABELS.get(t.stage, "Stage not recorded"),
+                "embryos": [
+                    PGTA_LABELS.get(e.get("pgta"), e.get("pgta", ""))
+                    + (f", {e['grade']}" if e.get("grade") else "")
+                    for e in t.embryos
+                ],
+                "outcome": OUTCOME_LABELS.get(t.outcome, "Not known yet"),
+            }
+        )
+    return rows
