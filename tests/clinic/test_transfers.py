@@ -323,7 +323,7 @@ def test_the_page_shows_the_chart_and_the_table(clinician_client, clinician, loa
         "Cumulative predicted chance of implantation after each of 2 failed transfers: "
         "45%, 83%; the threshold is 60%." in html
     )
-    assert "Not counted: The catalogue has no implantation chance for a mosaic blastocyst" in html
+    assert "The catalogue has no implantation chance for a mosaic blastocyst" in html
     assert "Donor oocytes at 26" in html
     assert "(at least one of 2)" in html
     assert Transfer.objects.filter(workup=workup).count() == 3

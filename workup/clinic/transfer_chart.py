@@ -20,7 +20,9 @@ MAX_AXIS_LABELS = 10
 
 
 def _x(i: int, n: int) -> float:
-    return round(LEFT + PLOT_W * i / n, 1)
+    # Half a step of room after the last transfer, so its marker stays clear of the
+    # threshold's label at the right.
+    return round(LEFT + PLOT_W * i / (n + 0.5), 1)
 
 
 def _y(value: float) -> float:
