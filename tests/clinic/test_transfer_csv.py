@@ -54,7 +54,8 @@ def test_a_good_file_adds_every_transfer(clinician_client, workup):
         [
             HEADER,
             "2024-06-03,own,2024-05-29,,frozen,blastocyst,untested,4aa,negative",
-            "20/11/2024,Donor oocytes,,29,fresh,Blastocyst,untested/untested,4AB/3BB,No positive test",
+            "20/11/2024,Donor oocytes,,29,fresh,Blastocyst,untested/untested,4AB/3BB,"
+            "No positive test",
             "2025-06-11,own,,39,frozen,cleavage,untested,8-cell grade 1,live birth",
             "",
         ]
