@@ -22,8 +22,10 @@ from workup.evidence.catalogue import Catalogue
 from workup.evidence.facts import parse_facts
 
 from .assessment import assess_workup, cycle_rows, findings_from_facts
+from .demo_transfers import with_transfer_history
 from .models import AddonRequest, ChecklistStep, Findings, Patient, StimulationCycle, WorkUp
 from .services import plan_step_changes
+from .transfer_records import Transfer, transfer_rows
 
 MRN_PREFIX = "DEMO-"
 BATCH = 1000
@@ -395,7 +397,7 @@ def seed(count: int, *, password: str | None = None, seed_value: int = 2026) -> 
     while remaining:
         size = min(BATCH, remaining)
         remaining -= size
-        patients, plans = [], []
+        patients, plans, retrievals = [], [], []
         for _ in range(size):
             number += 1
             age = min(45, max(25, int(rng.gauss(37, 4))))
@@ -409,6 +411,8 @@ def seed(count: int, *, password: str | None = None, seed_value: int = 2026) -> 
                 )
             )
             data = synthetic_facts(rng, age, codes["addon_codes"])
+            data, retrieved = with_transfer_history(rng, data, birth=birth, workup_date=workup_date)
+            retrievals.append(retrieved)
             plans.append((workup_date, parse_facts(data, **codes)))
         patients = insert_rows(Patient, patients)
         copy_to_history(Patient, "id", [p.pk for p in patients], now)
@@ -436,12 +440,17 @@ def seed(count: int, *, password: str | None = None, seed_value: int = 2026) -> 
         workup_ids = [w.pk for w in workups]
         copy_to_history(WorkUp, "id", workup_ids, now)
 
-        findings, cycles, requests, steps = [], [], [], []
-        for workup, (_, facts) in zip(workups, plans, strict=True):
+        findings, cycles, transfers, requests, steps = [], [], [], [], []
+        for workup, (_, facts), retrieved in zip(workups, plans, retrievals, strict=True):
             row = Findings(workup=workup)
             findings_from_facts(facts, row)
             findings.append(row)
             cycles.extend(StimulationCycle(workup=workup, **c) for c in cycle_rows(facts))
+            for values in transfer_rows(facts):
+                when = values["date"].isoformat()
+                transfers.append(
+                    Transfer(workup=workup, retrieval_date=retrieved.get(when), **values)
+                )
             for code in facts.addons_requested:
                 request = AddonRequest(workup=workup, addon_code=code, recorded_by=workup.clinician)
                 if rng.random() < 0.5:
@@ -464,6 +473,7 @@ def seed(count: int, *, password: str | None = None, seed_value: int = 2026) -> 
         for model, rows in (
             (Findings, findings),
             (StimulationCycle, cycles),
+            (Transfer, transfers),
             (AddonRequest, requests),
             (ChecklistStep, steps),
         ):
