@@ -15,7 +15,6 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
-from tests.browser.conftest import SCREENSHOTS
 from tests.factories import make_patient, make_workup, sign
 from workup.clinic.models import WorkUp
 from workup.clinic.transfer_records import Transfer
