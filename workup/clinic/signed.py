@@ -249,7 +249,19 @@ FIELD_WORDS = {
     "value": "result",
 }
 # Bookkeeping that says nothing a reader would act on.
-SKIP = {"priority", "facts_used", "transfers", "threshold", "code", "pillar", "kind", "gated"}
+# The transfers' chances, what is not counted and the notes are said by the reason already.
+SKIP = {
+    "priority",
+    "facts_used",
+    "transfers",
+    "not_counted",
+    "notes",
+    "threshold",
+    "code",
+    "pillar",
+    "kind",
+    "gated",
+}
 
 
 @dataclass(frozen=True)
