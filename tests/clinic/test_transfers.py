@@ -373,3 +373,20 @@ def test_the_page_reads_transfers_in_one_query(clinician_client, clinician, load
     loaded = load_workup(workup.pk)
     assert "transfers" in loaded._prefetched_objects_cache
     assert store.get_catalogue()
+
+
+@pytest.mark.django_db
+def test_a_transfer_added_after_the_page_was_drawn_refuses_the_signature(
+    clinician_client, client, workup, other_clinician
+):
+    form = page(clinician_client, workup).context["forms"]["sign"]
+    data = {f"sign-{name}": form[name].value() for name in form.fields}
+    data["sign-confirm"] = "on"
+    client.force_login(other_clinician)
+    add(client, workup)
+    response = clinician_client.post(reverse("clinic:sign", args=[workup.pk]), data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Not signed: the work-up changed after you opened it" in html
+    assert "created transfer of 10 Feb 2025" in html
+    assert not WorkUp.objects.get(pk=workup.pk).is_signed
