@@ -15,6 +15,7 @@ import difflib
 import math
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from functools import cached_property
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -136,7 +137,7 @@ class Facts:
             return None
         return tuple(c.oocytes for c in self.previous_cycles)
 
-    @property
+    @cached_property  # read for every checklist row; worked out once
     def untested_failed_transfers(self) -> int | None:
         if self.transfers is not None:
             return sum(

@@ -23,7 +23,16 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .catalogue import PGTA_KINDS, STAGES, Catalogue
-from .facts import _boolean, _choice, _Collector, _date, _describe, _object, _parse_list, _whole
+from .facts import (
+    _boolean,
+    _choice,
+    _Collector,
+    _date,
+    _describe,
+    _parse_list,
+    _unknown_key,
+    _whole,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Trace
@@ -124,6 +133,7 @@ def in_date_order(transfers: Iterable[Transfer]) -> list[Transfer]:
 # --- validation ----------------------------------------------------------------------------
 
 
+_EMBRYO_KEYS = ("pgta", "grade")
 _TRANSFER_KEYS = (
     "date",
     "oocyte_age",
@@ -134,6 +144,9 @@ _TRANSFER_KEYS = (
     "outcome",
 )
 _oocyte_age = _whole(*OOCYTE_AGES, "a whole number of years", "years")
+_pgta = _choice(PGTA_KINDS)
+_stage = _choice(STAGES)
+_outcome = _choice(OUTCOMES)
 
 
 def grade_problem(grade: str, stage: str | None) -> str | None:
@@ -151,49 +164,57 @@ def grade_problem(grade: str, stage: str | None) -> str | None:
     return None
 
 
-def _embryos(col: _Collector, path: tuple, value: Any, stage: str | None):
+def _fields(col: _Collector, path: str, value: Any, keys: tuple[str, ...]) -> dict | None:
+    """An object's known keys (unknown ones named as errors), or None when it is not one.
+    Paths are built from the item's own path: the list may hold 50 transfers of 4 embryos."""
+    if not isinstance(value, dict):
+        col.add(path, f"Expected an object with keys {', '.join(keys)}; got {_describe(value)}.")
+        return None
+    for key in value:
+        if key not in keys:
+            col.add(f"{path}.{key}", _unknown_key(key, keys))
+    return value
+
+
+def _embryos(col: _Collector, path: str, value: Any, stage: str | None):
     if not isinstance(value, list):
-        col.add(
-            col.path(*path),
-            f"Expected a list of 1 to {MAX_EMBRYOS} embryos; got {_describe(value)}.",
-        )
+        col.add(path, f"Expected a list of 1 to {MAX_EMBRYOS} embryos; got {_describe(value)}.")
         return None
     if not 1 <= len(value) <= MAX_EMBRYOS:
-        col.add(col.path(*path), f"Give 1 to {MAX_EMBRYOS} embryos; got {len(value)}.")
+        col.add(path, f"Give 1 to {MAX_EMBRYOS} embryos; got {len(value)}.")
         return None
     out = []
     for index, element in enumerate(value):
-        here = (*path, index)
-        spec = {"pgta": lambda v: v, "grade": lambda v: v}
-        clean = _object(col, here, element, spec)
+        here = f"{path}.{index}"
+        before = len(col.errors)
+        clean = _fields(col, here, element, _EMBRYO_KEYS)
         if clean is None:
             out.append(None)
             continue
         pgta = clean.get("pgta")
         if pgta is None:
             col.add(
-                col.path(*here, "pgta"),
+                f"{here}.pgta",
                 "Give the PGT-A status: euploid, untested, mosaic or aneuploid (untested when "
                 "the embryo was not tested).",
             )
-            pgta = None
         else:
-            pgta = col.check(col.path(*here, "pgta"), _choice(PGTA_KINDS), pgta)
+            pgta = col.check(f"{here}.pgta", _pgta, pgta)
         grade = clean.get("grade")
         if grade is not None:
             if not isinstance(grade, str):
-                col.add(col.path(*here, "grade"), f"Expected text; got {_describe(grade)}.")
+                col.add(f"{here}.grade", f"Expected text; got {_describe(grade)}.")
                 grade = None
             else:
                 grade = grade.strip() or None
         if grade is not None:
             problem = grade_problem(grade, stage)
             if problem:
-                col.add(col.path(*here, "grade"), problem)
-                grade = None
+                col.add(f"{here}.grade", problem)
             elif stage == "blastocyst":
                 grade = grade.upper()
-        out.append(Embryo(pgta=pgta, grade=grade) if pgta else None)
+        ok = pgta is not None and len(col.errors) == before
+        out.append(Embryo(pgta=pgta, grade=grade) if ok else None)
     return None if None in out else tuple(out)
 
 
@@ -202,54 +223,47 @@ def parse_transfers(col: _Collector, value: Any, today: date | None = None):
     (``transfers.1.embryos.0.grade``). ``today``, when given, refuses a date in the future."""
 
     def item(path, index, element):
-        spec = dict.fromkeys(_TRANSFER_KEYS, lambda v: v)
-        clean = _object(col, ("transfers", index), element, spec)
+        before = len(col.errors)
+        clean = _fields(col, path, element, _TRANSFER_KEYS)
         if clean is None:
             return None
-        here = ("transfers", index)
-        ok = True
-        day = col.check(col.path(*here, "date"), _date, clean.get("date"))
+        get = clean.get
+        day = col.check(f"{path}.date", _date, get("date"))
         if day is not None and today is not None and day > today:
             col.add(
-                col.path(*here, "date"),
+                f"{path}.date",
                 f"A transfer cannot be in the future: {day.isoformat()} is after today "
                 f"({today.isoformat()}).",
             )
-            ok = False
-        if clean.get("oocyte_age") is None:
+        if get("oocyte_age") is None:
             col.add(
-                col.path(*here, "oocyte_age"),
+                f"{path}.oocyte_age",
                 "Give the age at oocyte retrieval of the woman whose oocytes made the embryos "
                 "(the donor's age for donor oocytes).",
             )
-            ok = False
-        oocyte_age = col.check(col.path(*here, "oocyte_age"), _oocyte_age, clean.get("oocyte_age"))
-        stage = col.check(col.path(*here, "stage"), _choice(STAGES), clean.get("stage"))
-        outcome = col.check(col.path(*here, "outcome"), _choice(OUTCOMES), clean.get("outcome"))
-        flags = {
-            name: col.check(col.path(*here, name), _boolean, clean.get(name))
-            for name in ("donor_oocytes", "frozen")
-        }
-        if clean.get("embryos") is None:
+        oocyte_age = col.check(f"{path}.oocyte_age", _oocyte_age, get("oocyte_age"))
+        stage = col.check(f"{path}.stage", _stage, get("stage"))
+        outcome = col.check(f"{path}.outcome", _outcome, get("outcome"))
+        donor = col.check(f"{path}.donor_oocytes", _boolean, get("donor_oocytes"))
+        frozen = col.check(f"{path}.frozen", _boolean, get("frozen"))
+        if get("embryos") is None:
             col.add(
-                col.path(*here, "embryos"),
+                f"{path}.embryos",
                 f"Give the embryos transferred (1 to {MAX_EMBRYOS}), each with its PGT-A status.",
             )
-            ok = False
             embryos = None
         else:
-            embryos = _embryos(col, (*here, "embryos"), clean["embryos"], stage)
-        if not ok or oocyte_age is None or embryos is None:
-            return None
-        if any(col.path(*here, k) in col.errors for k in _TRANSFER_KEYS):
+            embryos = _embryos(col, f"{path}.embryos", get("embryos"), stage)
+        if len(col.errors) != before:
             return None
         return Transfer(
             oocyte_age=oocyte_age,
             embryos=embryos,
             date=day,
+            donor_oocytes=donor,
+            frozen=frozen,
             stage=stage,
             outcome=outcome,
-            **flags,
         )
 
     items = _parse_list(col, "transfers", value, item)
