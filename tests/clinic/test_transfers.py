@@ -390,3 +390,20 @@ def test_a_transfer_added_after_the_page_was_drawn_refuses_the_signature(
     assert "Not signed: the work-up changed after you opened it" in html
     assert "created transfer of 10 Feb 2025" in html
     assert not WorkUp.objects.get(pk=workup.pk).is_signed
+
+
+@pytest.mark.django_db
+def test_a_transfer_removed_meanwhile_is_a_clear_conflict_not_an_error(clinician_client, workup):
+    add(clinician_client, workup)
+    transfer = Transfer.objects.get(workup=workup)
+    prefix = f"transfer-{transfer.pk}"
+    data = {**transfer_data(prefix), **drawn(clinician_client, workup, prefix, prefix)}
+    Transfer.objects.filter(pk=transfer.pk).delete()
+    response = clinician_client.post(
+        reverse("clinic:transfer_edit", args=[workup.pk, transfer.pk]), data, follow=True
+    )
+    assert response.status_code == 200
+    assert "Not saved: the transfer was removed while you were editing" in (
+        response.content.decode()
+    )
+    assert not Transfer.objects.filter(workup=workup).exists()

@@ -16,7 +16,7 @@ from .services import StaleEdit, _addendum_if_signed, _who_last_changed, sync_st
 from .transfer_records import Transfer, day_words
 
 
-def _last_changer(workup_id: int) -> str:
+def last_changer(workup_id: int) -> str:
     """Who last changed the transfer history: a transfer, or the counts beside them."""
     records = [
         Transfer.history.filter(workup_id=workup_id).order_by("-history_date").first(),
@@ -42,7 +42,7 @@ def _lock_table(*, workup: WorkUp, seen_version: int, seen_lines: list[str]) -> 
     changes += [f"removed {line}" for line in seen_lines if line not in now]
     if not changes:
         changes = ["the counts of the transfer history changed"]
-    who = _last_changer(workup.pk)
+    who = last_changer(workup.pk)
     raise StaleEdit(
         f"Not saved: the transfer table was changed while you were editing ({who}: "
         + "; ".join(changes)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.views.decorators.http import require_POST, require_safe
 
 from workup.evidence import store
@@ -22,12 +22,29 @@ from ..transfer_csv import check_file, template_csv
 from ..transfer_forms import ImportForm, RemoveTransferForm, TransferForm
 from ..transfer_presenters import NEW
 from ..transfer_records import Transfer, day_words
-from ..transfer_services import add_transfer, change_transfer, import_transfers, remove_transfer
+from ..transfer_services import (
+    add_transfer,
+    change_transfer,
+    import_transfers,
+    last_changer,
+    remove_transfer,
+)
 from .workups import render_workup
 
 
 def _back(workup):
     return redirect(f"{workup.get_absolute_url()}#transfers")
+
+
+def _gone(request, workup):
+    """A transfer removed by someone else while this one was editing it: a clear conflict."""
+    who = last_changer(workup.pk)
+    messages.warning(
+        request,
+        f"Not saved: the transfer was removed while you were editing ({who}). Nothing was "
+        "changed: see the table as it is now.",
+    )
+    return _back(workup)
 
 
 def _refresh_table_fields(form, workup):
@@ -86,7 +103,9 @@ def transfer_add(request, pk):
 @permission_required("clinic.record_findings", raise_exception=True)
 def transfer_edit(request, pk, transfer_pk):
     workup = load_workup(pk)
-    transfer = get_object_or_404(Transfer, pk=transfer_pk, workup=workup)
+    transfer = Transfer.objects.filter(pk=transfer_pk, workup=workup).first()
+    if transfer is None:
+        return _gone(request, workup)
     catalogue = store.get_catalogue()
 
     def build(data, on):
@@ -129,7 +148,9 @@ def transfer_edit(request, pk, transfer_pk):
 @permission_required("clinic.record_findings", raise_exception=True)
 def transfer_delete(request, pk, transfer_pk):
     workup = load_workup(pk)
-    transfer = get_object_or_404(Transfer, pk=transfer_pk, workup=workup)
+    transfer = Transfer.objects.filter(pk=transfer_pk, workup=workup).first()
+    if transfer is None:
+        return _gone(request, workup)
 
     def build(data, on):
         return RemoveTransferForm(data, prefix=f"remove-{transfer.pk}", workup=on)
