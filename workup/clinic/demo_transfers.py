@@ -32,8 +32,8 @@ def with_transfer_history(
     age = data["age"]
     outcomes = ["euploid"] * euploid + ["negative"] * (failed - euploid)
     outcomes += [rng.choice(("biochemical", "biochemical", "miscarriage")) for _ in range(losses)]
-    if rng.random() < 0.08:
-        outcomes.append("live_birth")
+    if rng.random() < 0.08 or not outcomes:
+        outcomes.append("live_birth")  # an earlier success (and every history has a transfer)
     if failed and rng.random() < 0.04:
         outcomes.append("mosaic")  # a failed mosaic transfer: listed, not counted
     rng.shuffle(outcomes)
