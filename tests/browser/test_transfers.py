@@ -80,6 +80,11 @@ def test_three_transfers_entered_row_by_row_move_the_label_and_its_chart(
     page.locator("#transfers").screenshot(path=str(screenshot_path("transfers-03-table")))
     page.locator("#step-history").screenshot(path=str(screenshot_path("transfers-04-chart")))
     assert axe_violations(page) == []
+    # On a tablet nothing runs off the side: the table scrolls in its own box, the chart shrinks.
+    page.set_viewport_size({"width": 820, "height": 1180})
+    page.goto(f"{live_server.url}{workup.get_absolute_url()}?open=transfers#transfers")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 820
+    screenshot(page, "transfers-06-tablet")
     assert console_errors == []
 
 
