@@ -15,8 +15,8 @@ import difflib
 import math
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, fields, is_dataclass, replace
-from functools import cached_property
 from datetime import date
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
