@@ -24,7 +24,7 @@ def workup(transactional_db, loaded_catalogue):
 def add_transfer(page, day, retrieval, grade):
     table = page.locator("#transfers")
     table.get_by_text("Add a transfer", exact=True).click()
-    form = table.locator("form[action$='/transfers/']")
+    form = table.locator("form[action$='/transfers/#transfers']")
     form.get_by_label("Transfer date").fill(day)
     form.get_by_label("Retrieval date").fill(retrieval)
     form.get_by_label("Fresh or frozen").select_option(label="Frozen")
