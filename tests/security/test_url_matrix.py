@@ -114,20 +114,23 @@ def table_version(s):
 
 
 def sample_transfer(s):
-    """A transfer on the sample's table, for the rows that change or remove one."""
+    """The first transfer on the sample's table, for the rows that change or remove one."""
+    return s.workup.transfers.order_by("date").first()
+
+
+def add_sample_transfers(workup):
+    """The sample's three failed transfers, one by one (untested, oocytes at 36: still RIF)."""
     from workup.clinic.transfer_records import Transfer
 
-    transfer, _ = Transfer.objects.get_or_create(
-        workup=s.workup,
-        date=date(2025, 2, 10),
-        defaults={
-            "oocyte_age": 34,
-            "stage": "blastocyst",
-            "embryos": [{"pgta": "untested"}],
-            "outcome": "negative",
-        },
-    )
-    return transfer
+    for day in (date(2025, 2, 10), date(2025, 5, 12), date(2025, 9, 8)):
+        Transfer.objects.create(
+            workup=workup,
+            date=day,
+            oocyte_age=36,
+            stage="blastocyst",
+            embryos=[{"pgta": "untested"}],
+            outcome="negative",
+        )
 
 
 def transfer_fields(prefix, s):
@@ -643,6 +646,7 @@ def sample(loaded_catalogue):
     load_codes()
     patient = make_patient(name="Matrix Sample")
     workup = make_workup(clinician=users[CLIN], patient=patient, facts=SAMPLE_FACTS)
+    add_sample_transfers(workup)
     track_next_step(workup=workup, code="polypectomy", user=users[CLIN])
     token, _ = ApiToken.issue(user=users[CLIN], name="lab")
     make_emr_card(users[CLIN])
