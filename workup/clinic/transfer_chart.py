@@ -64,6 +64,9 @@ def chance_chart(rif: dict | None) -> dict | None:
         value = entry["cumulative_after"]
         past = round(value, 9) > threshold
         x, y = _x(i, n), _y(value)
+        label_y = round(y - 9, 1)
+        if abs(label_y - 4 - _y(threshold)) < 8:  # the label would sit on the threshold line
+            label_y = round(y + 17, 1)
         points.append(
             {
                 "x": x,
@@ -72,7 +75,7 @@ def chance_chart(rif: dict | None) -> dict | None:
                 # a triangle pointing up, centred on the point
                 "triangle": f"{x},{y - 6} {x - 5.5},{y + 4} {x + 5.5},{y + 4}",
                 "label": _pct(value) if n <= MAX_VALUE_LABELS else "",
-                "label_y": round(y - 9, 1),
+                "label_y": label_y,
                 "tick": str(i) if (i - 1) % step == 0 or i == n else "",
                 "day": _short_day(entry.get("date")) if n <= 6 else "",
             }
