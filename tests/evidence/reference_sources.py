@@ -163,6 +163,16 @@ ALLOWED = {
         "adjuvants_not_recommended": {"eshre-addons-2023"},
         "stimulation_guideline_bands": {"bosch-2020"},  # U
         "ohss_grade_not_recorded": set(),  # our rule: U, no key
+        # Section 1, contract 2: the age at retrieval, chances by kind and stage, independence
+        # of embryos in one transfer are U with no key; a failed transfer is one with no
+        # positive test (eshre-rif-2023, V); losses after a positive test (eshre-rpl-2022, U).
+        "transfers_current_age": set(),
+        "transfer_no_chance": set(),
+        "transfer_stage_unknown": set(),
+        "transfers_not_counted": set(),
+        "transfers_positive_tests": {"eshre-rif-2023"},
+        "transfer_losses": {"eshre-rpl-2022"},
+        "transfer_several_embryos": set(),
     },
 }
 

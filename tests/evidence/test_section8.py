@@ -428,20 +428,25 @@ def test_hfea_colours_mean_what_the_catalogue_says_with_their_review(
     assert flag["hfea_meaning"]["sources"] == ["hfea-addons"]
 
 
+# Counts (contract 1) are priced at the current age, and the answer says so after the Lugano
+# caution (``transfers_current_age``).
+AGE = "transfers_current_age"
+
+
 @pytest.mark.parametrize(
     "facts, codes",
     [
         (
             {"age": 30, "failed_transfers": 2, "euploid_failed_transfers": 2},
-            ["lugano_caution", "euploid_cumulative"],
+            ["lugano_caution", "euploid_cumulative", AGE],
         ),
         (
             {"age": 41, "failed_transfers": 2, "euploid_failed_transfers": 1},
-            ["lugano_caution", "euploid_cumulative"],
+            ["lugano_caution", "euploid_cumulative", AGE],
         ),
-        ({"age": 44, "failed_transfers": 2}, []),  # 2 at 44 do not pass 60%: no label
-        ({"age": 30, "failed_transfers": 2}, ["lugano_caution"]),
-        ({"age": 36, "failed_transfers": 3}, []),  # 3 failed transfers: the Lugano minimum
+        ({"age": 44, "failed_transfers": 2}, [AGE]),  # 2 at 44 do not pass 60%: no label
+        ({"age": 30, "failed_transfers": 2}, ["lugano_caution", AGE]),
+        ({"age": 36, "failed_transfers": 3}, [AGE]),  # 3 failed transfers: the Lugano minimum
     ],
 )
 def test_the_lugano_caution_is_catalogue_text_with_its_sources(catalogue, facts, codes):

@@ -107,6 +107,56 @@ def sign_fields(s):
     return {f"sign-{k}": v for k, v in sign_initial(workup, catalogue, answer).items()}
 
 
+def table_version(s):
+    from workup.clinic.models import WorkUp
+
+    return WorkUp.objects.get(pk=s.workup.pk).version
+
+
+def sample_transfer(s):
+    """The first transfer on the sample's table, for the rows that change or remove one."""
+    return s.workup.transfers.order_by("date").first()
+
+
+def add_sample_transfers(workup):
+    """The sample's three failed transfers, one by one (untested, oocytes at 36: still RIF)."""
+    from workup.clinic.transfer_records import Transfer
+
+    for day in (date(2025, 2, 10), date(2025, 5, 12), date(2025, 9, 8)):
+        Transfer.objects.create(
+            workup=workup,
+            date=day,
+            oocyte_age=36,
+            stage="blastocyst",
+            embryos=[{"pgta": "untested"}],
+            outcome="negative",
+        )
+
+
+def transfer_fields(prefix, s):
+    return {
+        f"{prefix}-date": "2025-03-01",
+        f"{prefix}-oocytes": "own",
+        f"{prefix}-oocyte_age": "34",
+        f"{prefix}-stage": "blastocyst",
+        f"{prefix}-embryo_1_pgta": "untested",
+        f"{prefix}-outcome": "negative",
+        f"{prefix}-table_version": table_version(s),
+    }
+
+
+def transfers_file(s):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    body = (
+        "transfer_date,oocyte_age,stage,pgta,outcome\n2025-04-01,34,blastocyst,untested,negative\n"
+    )
+    return {
+        "import-file": SimpleUploadedFile("t.csv", body.encode(), content_type="text/csv"),
+        "import-table_version": table_version(s),
+    }
+
+
 EMR_CARD = "6f1d2c3b-0000-4000-8000-00000000feed"
 
 
@@ -356,6 +406,29 @@ MATRIX: dict[str, Rule] = {
         kwargs=workup_pk,
         data=lambda s: {"sign-confirm": "on", **sign_fields(s)},
     ),
+    # --- the transfer table: clinicians write it; the CSV template is theirs too ---
+    "clinic:transfer_add": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=workup_pk,
+        data=lambda s: transfer_fields("transfer-new", s),
+    ),
+    "clinic:transfer_edit": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=lambda s: {"pk": s.workup.pk, "transfer_pk": sample_transfer(s).pk},
+        data=lambda s: transfer_fields(f"transfer-{sample_transfer(s).pk}", s),
+    ),
+    "clinic:transfer_delete": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=lambda s: {"pk": s.workup.pk, "transfer_pk": sample_transfer(s).pk},
+        data=lambda s: {f"remove-{sample_transfer(s).pk}-table_version": table_version(s)},
+    ),
+    "clinic:transfers_import": Rule(
+        get=no_method(), post=only({CLIN}, yes=DONE), kwargs=workup_pk, data=transfers_file
+    ),
+    "clinic:transfers_template": Rule(get=only({CLIN}), post=no_method()),
     # --- the coordinator queue: every role sees it; clinicians and coordinators act on it ---
     "coordination:queue": Rule(
         get=only(ROLES),
@@ -605,6 +678,7 @@ def sample(loaded_catalogue):
     load_codes()
     patient = make_patient(name="Matrix Sample")
     workup = make_workup(clinician=users[CLIN], patient=patient, facts=SAMPLE_FACTS)
+    add_sample_transfers(workup)
     track_next_step(workup=workup, code="polypectomy", user=users[CLIN])
     token, _ = ApiToken.issue(user=users[CLIN], name="lab")
     make_emr_card(users[CLIN])

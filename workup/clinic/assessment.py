@@ -15,6 +15,7 @@ from workup.evidence.catalogue import Catalogue
 from workup.evidence.facts import Cycle, Facts, parse_facts
 
 from .models import OHSS_UNGRADED
+from .transfer_records import transfers_to_facts
 
 # A cycle's recorded details: the fact's key and the StimulationCycle column that holds it.
 CYCLE_DETAILS = {
@@ -97,12 +98,16 @@ def plan_to_facts(plan) -> dict[str, Any]:
 _UNSET = object()
 
 
-def workup_facts_dict(workup, *, findings=None, cycles=None, plan=_UNSET) -> dict[str, Any]:
+def workup_facts_dict(
+    workup, *, findings=None, cycles=None, plan=_UNSET, transfers=None
+) -> dict[str, Any]:
     """Everything the work-up knows, in the contract's JSON shape.
 
-    Reads ``findings``, ``cycles``, ``planned_cycle``, ``steps`` and ``addon_requests``;
-    prefetch them when assessing many work-ups. ``findings``, ``cycles`` and ``plan`` may be
-    given to see the facts a form would store before it is saved.
+    Reads ``findings``, ``cycles``, ``planned_cycle``, ``transfers``, ``steps`` and
+    ``addon_requests``; prefetch them when assessing many work-ups. ``findings``, ``cycles``,
+    ``plan`` and ``transfers`` may be given to see the facts a form would store before it is
+    saved. With transfers recorded, the failed transfer counts are theirs (contract 2), so the
+    stored counts are left out.
     """
     data: dict[str, Any] = {"age": workup.age_years}
     if findings is None:
@@ -111,6 +116,11 @@ def workup_facts_dict(workup, *, findings=None, cycles=None, plan=_UNSET) -> dic
     if findings is not None and findings.previous_cycles_known:
         data.update(cycles_to_facts(workup.cycles.all() if cycles is None else cycles))
     data.update(plan_to_facts(getattr(workup, "planned_cycle", None) if plan is _UNSET else plan))
+    transfers = workup.transfers.all() if transfers is None else transfers
+    if transfers:
+        data.pop("failed_transfers", None)
+        data.pop("euploid_failed_transfers", None)
+        data["transfers"] = transfers_to_facts(transfers)
     addons = [r.addon_code for r in sorted(workup.addon_requests.all(), key=lambda r: r.pk)]
     if addons:
         data["addons_requested"] = addons

@@ -22,6 +22,7 @@ from workup.evidence.catalogue import Catalogue
 from workup.evidence.facts import parse_facts
 
 from .assessment import assess_workup, cycle_rows, findings_from_facts, plan_row
+from .demo_transfers import with_transfer_history
 from .models import (
     AddonRequest,
     ChecklistStep,
@@ -32,6 +33,7 @@ from .models import (
     WorkUp,
 )
 from .services import plan_step_changes
+from .transfer_records import Transfer, transfer_rows
 
 MRN_PREFIX = "DEMO-"
 BATCH = 1000
@@ -474,7 +476,7 @@ def seed(count: int, *, password: str | None = None, seed_value: int = 2026) -> 
     while remaining:
         size = min(BATCH, remaining)
         remaining -= size
-        patients, plans = [], []
+        patients, plans, retrievals = [], [], []
         for _ in range(size):
             number += 1
             age = min(45, max(25, int(rng.gauss(37, 4))))
@@ -488,6 +490,8 @@ def seed(count: int, *, password: str | None = None, seed_value: int = 2026) -> 
                 )
             )
             data = synthetic_facts(rng, age, codes["addon_codes"], workup_date)
+            data, retrieved = with_transfer_history(rng, data, birth=birth, workup_date=workup_date)
+            retrievals.append(retrieved)
             plans.append((workup_date, parse_facts(data, **codes)))
         patients = insert_rows(Patient, patients)
         copy_to_history(Patient, "id", [p.pk for p in patients], now)
@@ -515,8 +519,8 @@ def seed(count: int, *, password: str | None = None, seed_value: int = 2026) -> 
         workup_ids = [w.pk for w in workups]
         copy_to_history(WorkUp, "id", workup_ids, now)
 
-        findings, cycles, plans_rows, requests, steps = [], [], [], [], []
-        for workup, (_, facts) in zip(workups, plans, strict=True):
+        findings, cycles, plans_rows, transfers, requests, steps = [], [], [], [], [], []
+        for workup, (_, facts), retrieved in zip(workups, plans, retrievals, strict=True):
             row = Findings(workup=workup)
             findings_from_facts(facts, row)
             findings.append(row)
@@ -524,6 +528,11 @@ def seed(count: int, *, password: str | None = None, seed_value: int = 2026) -> 
             plan = plan_row(facts)
             if plan is not None:
                 plans_rows.append(PlannedCycle(workup=workup, updated_by=workup.clinician, **plan))
+            for values in transfer_rows(facts):
+                when = values["date"].isoformat()
+                transfers.append(
+                    Transfer(workup=workup, retrieval_date=retrieved.get(when), **values)
+                )
             for code in facts.addons_requested:
                 request = AddonRequest(workup=workup, addon_code=code, recorded_by=workup.clinician)
                 if rng.random() < 0.5:
@@ -547,6 +556,7 @@ def seed(count: int, *, password: str | None = None, seed_value: int = 2026) -> 
             (Findings, findings),
             (StimulationCycle, cycles),
             (PlannedCycle, plans_rows),
+            (Transfer, transfers),
             (AddonRequest, requests),
             (ChecklistStep, steps),
         ):
@@ -573,6 +583,7 @@ def freeze_signed(ids: list[int], catalogue, now) -> None:
         .select_related("patient", "findings", "planned_cycle")
         .prefetch_related(
             "cycles",
+            "transfers",
             Prefetch(
                 "addon_requests", queryset=AddonRequest.objects.select_related("counselled_by")
             ),

@@ -15,6 +15,7 @@ from django.utils import timezone
 from workup.evidence import findings as spec
 
 from .models import AddonRequest, ChecklistStep, Findings, PlannedCycle, StimulationCycle, WorkUp
+from .transfer_records import Transfer, day_words, embryos_in_words
 
 # Bookkeeping columns that change on every save and mean nothing to a reader.
 IGNORED = {
@@ -83,6 +84,8 @@ def field_value(model, record, name, people) -> str:
     finding = _finding(model, name)
     if finding is not None:
         return spec.display_stored(finding, record)
+    if model is Transfer and name == "embryos":
+        return embryos_in_words(record.embryos, record.stage)
     fld = model._meta.get_field(name)
     if fld.is_relation:
         key = getattr(record, fld.attname)
@@ -120,6 +123,7 @@ def _describe(model, record, previous, catalogue, people) -> tuple[str, list[str
         Findings: "findings",
         StimulationCycle: "previous cycle",
         PlannedCycle: "planned cycle",
+        Transfer: f"transfer of {day_words(getattr(record, 'date', None))}",
         ChecklistStep: "step",
         AddonRequest: "add-on request",
     }[model]
@@ -169,11 +173,12 @@ def workup_history(
 ) -> list[Change]:
     """Every recorded change of the work-up, newest first.
 
-    ``clinical_only`` keeps the findings and add-on requests (what the work-up page shows, in
-    two queries); the full history adds the work-up, cycles and checklist steps.
+    ``clinical_only`` keeps the findings, transfers and add-on requests (what the work-up page
+    shows, in three queries); the full history adds the work-up, cycles and checklist steps.
     """
     sources = [
         (Findings, Findings.history.filter(workup_id=workup.pk)),
+        (Transfer, Transfer.history.filter(workup_id=workup.pk)),
         (AddonRequest, AddonRequest.history.filter(workup_id=workup.pk)),
     ]
     if not clinical_only:

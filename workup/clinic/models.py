@@ -23,6 +23,9 @@ from workup.evidence import findings as spec
 from workup.evidence.facts import MAX_DOSE_IU, OHSS_GRADES, PROTOCOLS
 from workup.guardrail.reasons import OverrideReason
 
+# Embryo transfers, a model of this app kept in its own module (contract 2).
+from .transfer_records import Transfer  # noqa: F401
+
 MRN_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$",
     "Use letters, digits and hyphens (up to 32), starting with a letter or digit.",

@@ -22,6 +22,7 @@ from .models import AddonRequest, ChecklistStep, StimulationCycle, WorkUp
 from .signed import differences, signed_record, stamp_words
 from .steps import FORM_STEPS
 from .stimulation import cycle_words as stimulation_words
+from .transfer_records import Transfer
 
 
 def shown_status(item: dict, step) -> str:
@@ -71,8 +72,8 @@ def pillar_groups(checklist: list[dict], steps: dict, step_names: Mapping[str, s
 
 def load_workup(pk: int) -> WorkUp:
     """A work-up with everything its page and its facts read, in a fixed number of queries:
-    the work-up with its patient and findings, its steps, its add-on requests, and its previous
-    cycles only when some are recorded."""
+    the work-up with its patient and findings, its steps, its add-on requests, its transfers,
+    and its previous cycles only when some are recorded."""
     workup = get_object_or_404(
         WorkUp.objects.select_related(
             "patient", "clinician", "findings", "signed_by", "created_by", "planned_cycle"
@@ -85,6 +86,7 @@ def load_workup(pk: int) -> WorkUp:
                 "steps",
                 queryset=ChecklistStep.objects.select_related("assignee", "completed_by"),
             ),
+            Prefetch("transfers", queryset=Transfer.objects.in_date_order()),
         ),
         pk=pk,
     )

@@ -28,6 +28,7 @@ from .models import (
 )
 from .steps import HISTORY
 from .stimulation import cycle_changes, cycles_words, plan_words
+from .transfer_records import Transfer, transfer_rows
 
 Status = ChecklistStep.Status
 
@@ -139,6 +140,8 @@ def create_workup(
         plan = plan_row(facts)
         if plan is not None:
             PlannedCycle.objects.create(workup=workup, updated_by=user, **plan)
+        for row in transfer_rows(facts):
+            Transfer.objects.create(workup=workup, **row)
         for code in facts.addons_requested:
             AddonRequest.objects.create(workup=workup, addon_code=code, recorded_by=user)
         pillars = {code: inv.pillar for code, inv in catalogue.investigations.items()}

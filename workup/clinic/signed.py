@@ -33,6 +33,7 @@ from workup.evidence.engine import cited_sources
 from workup.evidence.presenting import lead_confirmation, step_entry
 
 from .models import CYCLE_COLUMNS, AddonRequest, ChecklistStep, WorkUp
+from .transfer_records import paper_rows
 
 FORMAT = 2
 
@@ -154,6 +155,7 @@ def freeze(*, workup: WorkUp, facts, answer: dict, catalogue, now: datetime) -> 
         "findings": {
             "transfer_history": transfer_history(facts),
             "failed_transfers": facts.failed_transfers,
+            "transfers": paper_rows(workup.transfers.all()),
             "steps": {
                 item["code"]: describe(item["code"], facts, findings_row)
                 for item in answer["checklist"]
@@ -254,7 +256,19 @@ FIELD_WORDS = {
     "value": "result",
 }
 # Bookkeeping that says nothing a reader would act on.
-SKIP = {"priority", "facts_used", "transfers", "threshold", "code", "pillar", "kind", "gated"}
+# The transfers' chances, what is not counted and the notes are said by the reason already.
+SKIP = {
+    "priority",
+    "facts_used",
+    "transfers",
+    "not_counted",
+    "notes",
+    "threshold",
+    "code",
+    "pillar",
+    "kind",
+    "gated",
+}
 
 
 @dataclass(frozen=True)
@@ -454,6 +468,7 @@ def fingerprint(workup: WorkUp, answer: dict) -> str:
             for c in sorted(workup.cycles.all(), key=lambda c: c.sequence)
         ],
         "plan": _plan_values(getattr(workup, "planned_cycle", None)),
+        "transfers": [[t.retrieval_date, *t.as_facts().items()] for t in workup.transfers.all()],
         "steps": sorted(
             [
                 s.code,

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import transfers as transfer_views
 
 app_name = "clinic"
 
@@ -32,4 +33,21 @@ urlpatterns = [
         name="withdraw_addon",
     ),
     path("workups/<int:pk>/sign/", views.sign, name="sign"),
+    path("workups/<int:pk>/transfers/", transfer_views.transfer_add, name="transfer_add"),
+    path(
+        "workups/<int:pk>/transfers/<int:transfer_pk>/",
+        transfer_views.transfer_edit,
+        name="transfer_edit",
+    ),
+    path(
+        "workups/<int:pk>/transfers/<int:transfer_pk>/remove/",
+        transfer_views.transfer_delete,
+        name="transfer_delete",
+    ),
+    path(
+        "workups/<int:pk>/transfers/import/",
+        transfer_views.transfers_import,
+        name="transfers_import",
+    ),
+    path("transfers/template.csv", transfer_views.transfers_template, name="transfers_template"),
 ]

@@ -27,6 +27,7 @@ from workup.clinic.models import (
     WorkUp,
 )
 from workup.clinic.presenters import load_workup
+from workup.clinic.transfer_records import Transfer
 
 from .pdf import cached_pdf, render_pdf
 from .presenters import handout_context, summary_context
@@ -92,6 +93,7 @@ WATCHED = (
     Findings,
     StimulationCycle,
     PlannedCycle,
+    Transfer,
     ChecklistStep,
     AddonRequest,
     Addendum,

@@ -200,6 +200,7 @@ class ImplantationChanceAdmin(ReviewableAdmin):
     list_display = (
         "code",
         "embryo",
+        "stage",
         "age_min",
         "age_max",
         "chance",

@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from . import transfers
 from .catalogue import NO_SOURCE, PENDING, VERIFIED, Catalogue, Entry, Parameter, fill
 from .facts import CeBiopsy, Cycle, Facts
 
-CONTRACT = 1
+CONTRACT = 2
 
 
 # --- tracing which catalogue values a rule read ------------------------------------------------
@@ -43,6 +44,16 @@ class Trace:
 
     def chance(self, embryo: str, age: int) -> float:
         chance = self.catalogue.chance_for(embryo, age)
+        if chance not in self.read:
+            self.read.append(chance)
+        return chance.chance
+
+    def find_chance(self, embryo: str, stage: str, age: int) -> float | None:
+        """An embryo's chance by PGT-A kind, stage and age at retrieval; None when the
+        catalogue has no row for it (the transfer is then listed, not counted)."""
+        chance = self.catalogue.find_chance(embryo, age, stage)
+        if chance is None:
+            return None
         if chance not in self.read:
             self.read.append(chance)
         return chance.chance
@@ -110,6 +121,7 @@ STATEMENTS = (
     "checklist_everyone",
     "pgta_untested_failures",
     "aps_repeat_due",
+    *transfers.STATEMENTS,
 )
 
 
@@ -142,23 +154,52 @@ def with_source_note(item: dict, catalogue: Catalogue) -> dict:
 def cumulative_implantation_chance(facts: Facts, trace: Trace):
     """1 - product(1 - p_i) over the failed transfers; p_i from the catalogue's chances.
 
-    Euploid transfers use the euploid chance; the others are counted as untested embryos at the
-    patient's current age (the age of each transfer is not recorded). Sources: eshre-rif-2023.
-    Returns (chance or None when the number of failed transfers is unknown, transfer groups).
+    With the transfers recorded one by one (contract 2), each failed transfer counts the chance
+    of its own embryos, stage and age at retrieval (``transfers.price_transfers``); one the
+    catalogue has no chance for is listed, not counted. With the contract-1 counts, euploid
+    transfers use the euploid chance and the others the untested chance at the patient's
+    current age (the age of each transfer is not recorded). Sources: eshre-rif-2023.
+    Returns (chance, or None when the number of failed transfers is unknown; one entry per
+    counted failed transfer with the cumulative chance after it; the transfers not counted).
     """
+    if facts.transfers is not None:
+        return transfers.price_transfers(facts.transfers, trace)
     if facts.failed_transfers is None:
-        return None, []
-    euploid = facts.euploid_failed_transfers or 0
-    untested = facts.failed_transfers - euploid
-    groups = []
-    remaining = 1.0
-    for embryo, count in (("euploid", euploid), ("untested", untested)):
-        if count <= 0:
-            continue
-        p = trace.chance(embryo, facts.age)
-        remaining *= (1 - p) ** count
-        groups.append({"embryo": embryo, "count": count, "chance": p})
-    return 1 - remaining, groups
+        return None, [], []
+    return transfers.price_counts(facts, trace)
+
+
+def _count_groups(entries: list[dict]) -> list[dict]:
+    """Contract-1 entries grouped for the reason: "3 untested at 38% each"."""
+    groups: dict[str, dict] = {}
+    for entry in entries:
+        embryo = entry["embryos"][0]["pgta"]
+        group = groups.setdefault(embryo, {"embryo": embryo, "count": 0, "chance": entry["chance"]})
+        group["count"] += 1
+    return list(groups.values())
+
+
+def _count_reason(label: str, chance: float, threshold: float, facts: Facts, entries) -> str:
+    """The RIF reason for the contract-1 counts: how many of each kind, at which chance."""
+    used = "; ".join(
+        f"{g['count']} {g['embryo']} at {_percent(g['chance'])} each"
+        for g in _count_groups(entries)
+    )
+    n = facts.failed_transfers
+    over = f"{n} failed transfer{'s' if n != 1 else ''}"
+    if label == "rif":
+        return (
+            f"Cumulative predicted chance of implantation over {over} is {_percent(chance)}, "
+            f"above the {_percent(threshold)} threshold: labelling RIF is appropriate ({used}; "
+            f"age {facts.age})."
+        )
+    if n == 0:
+        return "No failed transfers recorded: too early to label RIF."
+    return (
+        f"Cumulative predicted chance of implantation over {over} is {_percent(chance)}, not "
+        f"above the {_percent(threshold)} threshold: too early to label RIF ({used}; age "
+        f"{facts.age})."
+    )
 
 
 def rif_label(facts: Facts, catalogue: Catalogue) -> dict:
@@ -169,7 +210,7 @@ def rif_label(facts: Facts, catalogue: Catalogue) -> dict:
     """
     trace = Trace(catalogue)
     threshold = trace.value("rif_threshold")
-    chance, groups = cumulative_implantation_chance(facts, trace)
+    chance, entries, not_counted = cumulative_implantation_chance(facts, trace)
     sources = ["eshre-rif-2023"]
     if chance is None:
         label = "not_yet"
@@ -180,31 +221,18 @@ def rif_label(facts: Facts, catalogue: Catalogue) -> dict:
     else:
         # Rounded to 9 places so that 1 - (1 - 0.6) compares equal to 0.6.
         label = "rif" if round(chance, 9) > threshold else "not_yet"
-        used = "; ".join(
-            f"{g['count']} {g['embryo']} at {_percent(g['chance'])} each" for g in groups
-        )
-        n = facts.failed_transfers
-        transfers = f"{n} failed transfer{'s' if n != 1 else ''}"
-        if label == "rif":
-            reason = (
-                f"Cumulative predicted chance of implantation over {transfers} is "
-                f"{_percent(chance)}, above the {_percent(threshold)} threshold: labelling RIF "
-                f"is appropriate ({used}; age {facts.age})."
-            )
-        elif n == 0:
-            reason = "No failed transfers recorded: too early to label RIF."
+        if facts.transfers is not None:
+            reason = transfers.rif_reason(label, chance, threshold, facts, entries, not_counted)
         else:
-            reason = (
-                f"Cumulative predicted chance of implantation over {transfers} is "
-                f"{_percent(chance)}, not above the {_percent(threshold)} threshold: too early "
-                f"to label RIF ({used}; age {facts.age})."
-            )
+            reason = _count_reason(label, chance, threshold, facts, entries)
     return {
         "label": label,
         "cumulative_chance": None if chance is None else round(chance, 2),
         "reason": reason,
         "threshold": threshold,
-        "transfers": groups,
+        "transfers": entries,
+        "not_counted": not_counted,
+        "notes": transfers.notes(facts, catalogue, entries),
         "review": trace.review(),
         "sources": trace.sources(*sources),
     }
@@ -1028,17 +1056,19 @@ def cautions_for(facts: Facts, catalogue: Catalogue, rif: dict) -> list[dict]:
     sources. Sources: lugano-2023, busnelli-2020, pirtea-2021."""
     out = []
     minimum = catalogue.param("lugano_min_transfers").value
-    if rif["label"] == "rif" and facts.failed_transfers < minimum:
+    counted = len(rif["transfers"])  # the failed transfers the chance counts
+    if rif["label"] == "rif" and counted < minimum:
         out.append(
             claim(
                 catalogue,
                 "lugano_caution",
-                failed=str(facts.failed_transfers),
+                failed=str(counted),
                 minimum=_fmt(minimum),
             )
         )
         if facts.euploid_failed_transfers:
             out.append(claim(catalogue, "euploid_cumulative"))
+    out.extend(transfers.cautions(facts, catalogue, rif))
     biopsy = _biopsy(facts)
     if biopsy.second_line_rebiopsy_negative is False:
         out.append(claim(catalogue, "ce_persistent_after_second_line"))
@@ -1111,6 +1141,8 @@ def cited_sources(answer: dict) -> list[str]:
 
     def keys() -> Iterable[str]:
         yield from answer["rif"]["sources"]
+        for note in answer["rif"].get("notes", ()):
+            yield from note["sources"]
         for caution in answer.get("cautions", ()):
             yield from caution["sources"]
         for item in answer["checklist"]:

@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, fields, is_dataclass, make_dataclass, replace
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from . import findings as spec
@@ -139,8 +140,14 @@ class _FactsMethods:
             return None
         return tuple(c.oocytes for c in self.previous_cycles)
 
-    @property
+    @cached_property  # read for every checklist row; worked out once
     def untested_failed_transfers(self) -> int | None:
+        if self.transfers is not None:
+            return sum(
+                1
+                for t in self.transfers
+                if t.failed and any(e.pgta == "untested" for e in t.embryos)
+            )
         if self.failed_transfers is None:
             return None
         return self.failed_transfers - (self.euploid_failed_transfers or 0)
@@ -165,6 +172,8 @@ class _FactsMethods:
                     out["previous_oocytes"] = [c.oocytes for c in value]
             elif name == "planned_cycle":
                 out[name] = _drop_none(value)
+            elif name == "transfers":
+                out[name] = [t.to_dict() for t in value]
             elif name == "not_indicated_by_clinician":
                 if value:
                     out[name] = dict(value)
@@ -182,6 +191,9 @@ class _FactsMethods:
 
 # The facts that are not findings: records, requests and the clinician's decisions.
 RECORD_FIELDS = [
+    # Contract 2: the transfers one by one (``transfers.Transfer``); given them, the failed
+    # transfer counts are worked out from them (``transfers.reconcile_counts``).
+    ("transfers", tuple | None, field(default=None)),
     ("previous_cycles", tuple[Cycle, ...] | None, field(default=None)),
     ("planned_cycle", PlannedCycle | None, field(default=None)),
     ("addons_requested", tuple[str, ...], field(default=())),
@@ -442,6 +454,7 @@ SPECIAL = (
     "indicated_by_clinician",
     "not_indicated_by_clinician",
     "completed_actions",
+    "transfers",
 )
 KNOWN_KEYS = tuple(SCALARS) + tuple(OBJECTS) + SPECIAL
 RESULTS_WITHOUT_PROCEDURE = spec.RESULTS_WITHOUT_PROCEDURE
@@ -536,14 +549,18 @@ def parse_facts(
     aps_repeat_weeks: float | None = None,
     require_age: bool = True,
     prefix: str = "",
+    today: date | None = None,
 ) -> Facts:
     """Validate ``data`` into :class:`Facts`; raise :class:`FactsError` naming every bad field.
 
     ``addon_codes`` are the catalogue's add-on codes, ``step_codes`` its investigation codes and
     ``action_codes`` its next-step codes (the last two check the clinician's own decisions);
     ``aps_repeat_weeks`` is the catalogue's interval before a repeat antiphospholipid test.
-    ``catalogue.codes_for_facts()`` gives all four.
+    ``catalogue.codes_for_facts()`` gives all four. ``today``, when given, refuses transfer
+    dates in the future (the engine has no clock; the API and the command line pass it).
     """
+    from .transfers import parse_transfers, reconcile_counts
+
     col = _Collector(prefix)
     if not isinstance(data, dict):
         col.add(col.path(), f"Expected a JSON object of facts; got {_describe(data)}.")
@@ -599,6 +616,8 @@ def parse_facts(
             values[key] = _codes(col, key, value, action_codes, "next step")
         elif key == "not_indicated_by_clinician" and value is not None:
             values[key] = _not_indicated(col, value, step_codes)
+        elif key == "transfers" and value is not None:
+            values[key] = parse_transfers(col, value, today)
 
     if data.get("previous_oocytes") is not None and data.get("previous_cycles") is not None:
         col.add(col.path("previous_cycles"), "Give previous_oocytes or previous_cycles, not both.")
@@ -607,6 +626,7 @@ def parse_facts(
         col.add(col.path("age"), "Age is required (a whole number of years, 18 to 60).")
 
     _cross_checks(col, values)
+    reconcile_counts(col, values)
     _aps_interval(col, values, aps_repeat_weeks)
     if col.errors:
         raise FactsError(col.errors)

@@ -201,10 +201,17 @@ class AddOn(CatalogueEntry):
 
 
 class ImplantationChance(CatalogueEntry):
-    """Predicted chance of implantation per single blastocyst transfer, used by the RIF rule."""
+    """Predicted chance of implantation of one embryo of a PGT-A kind and stage, by the age at
+    oocyte retrieval, used by the RIF rule. Euploid and untested blastocysts are required at
+    every age; a row for another kind or stage (mosaic, cleavage) is used once the lead adds it."""
 
     embryo = models.CharField(
-        max_length=10, choices=[("euploid", "Euploid"), ("untested", "Untested")]
+        max_length=10, choices=[(k, k.capitalize()) for k in plain.PGTA_KINDS]
+    )
+    stage = models.CharField(
+        max_length=12,
+        choices=[(s, s.capitalize()) for s in plain.STAGES],
+        default=plain.DEFAULT_STAGE,
     )
     age_min = models.PositiveSmallIntegerField()
     age_max = models.PositiveSmallIntegerField()

@@ -4,7 +4,8 @@
   rules included: each ``trace.value("code")`` and ``catalogue.param("code")``, so a new rule
   needs no second list);
 - every statement the engine says (``engine.all_statements()``);
-- an implantation chance, between 0 and 1, for each embryo kind at every age the facts accept;
+- an implantation chance, between 0 and 1, for euploid and untested blastocysts at every age
+  the facts accept (rows for other PGT-A kinds or stages are optional, and must name known ones);
 - every cited source.
 
 ``problems(data)`` checks a catalogue in the snapshot's shape (the fixture has the same shape)
@@ -21,7 +22,7 @@ from functools import cache
 from typing import Any
 
 from . import engine, stimulation
-from .catalogue import EMBRYO_KINDS, Catalogue
+from .catalogue import DEFAULT_STAGE, EMBRYO_KINDS, PGTA_KINDS, STAGES, Catalogue
 
 # The modules holding the engine's rules.
 RULE_MODULES = (engine, stimulation)
@@ -88,17 +89,27 @@ def problems(data: Mapping[str, Any]) -> list[str]:
                 f"The implantation chance {row.get('code')} must be between 0 and 1 "
                 f"(it is {chance!r})."
             )
+        if row.get("embryo") not in PGTA_KINDS:
+            out.append(
+                f"The implantation chance {row.get('code')} is for an unknown embryo kind "
+                f"{row.get('embryo')!r} (known: {', '.join(PGTA_KINDS)})."
+            )
+        if row.get("stage", DEFAULT_STAGE) not in STAGES:
+            out.append(
+                f"The implantation chance {row.get('code')} is for an unknown stage "
+                f"{row.get('stage')!r} (known: {', '.join(STAGES)})."
+            )
     for embryo in EMBRYO_KINDS:
         covered = set()
         for row in chances:
-            if row.get("embryo") == embryo:
+            if row.get("embryo") == embryo and row.get("stage", DEFAULT_STAGE) == DEFAULT_STAGE:
                 try:
                     covered.update(range(int(row["age_min"]), int(row["age_max"]) + 1))
                 except (KeyError, TypeError, ValueError):
                     continue
         for span in _spans(a for a in AGES if a not in covered):
             out.append(
-                f"No implantation chance for {embryo} embryos at {span}: the RIF label "
+                f"No implantation chance for {embryo} {DEFAULT_STAGE}s at {span}: the RIF label "
                 "needs one for every age from "
                 f"{AGES[0]} to {AGES[-1]}."
             )

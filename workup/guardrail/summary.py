@@ -56,6 +56,7 @@ def _workups(ids):
         .select_related("findings", "planned_cycle")
         .prefetch_related(
             "cycles",
+            "transfers",
             Prefetch("addon_requests", queryset=AddonRequest.objects.order_by("pk")),
             Prefetch("steps", queryset=ChecklistStep.objects.order_by("pk")),
         )

@@ -328,6 +328,8 @@ class BundleBuilder:
             if when:
                 resource["performedDateTime"] = when.isoformat()
             self.add(resource, "procedures")
+        if self.transfer_procedures():
+            return
         failed = findings.failed_transfers or 0
         euploid = findings.euploid_failed_transfers
         for number in range(1, failed + 1):
@@ -346,6 +348,37 @@ class BundleBuilder:
                 },
                 "procedures",
             )
+
+    def transfer_procedures(self) -> bool:
+        """One Procedure per transfer recorded one by one (its date, embryos, oocytes and
+        outcome in words); False when none is recorded (the counts are exported instead)."""
+        transfers = sorted(self.workup.transfers.all(), key=lambda t: t.date)
+        for transfer in transfers:
+            details = [
+                transfer.embryo_summary,
+                transfer.oocytes_words,
+                transfer.cycle_words,
+            ]
+            if transfer.retrieval_date:
+                details.append(f"oocytes retrieved {date_format(transfer.retrieval_date, 'j M Y')}")
+            self.add(
+                {
+                    "resourceType": "Procedure",
+                    "id": _uuid("embryo-transfer", transfer.pk),
+                    "status": "completed",
+                    "code": {"text": "Embryo transfer"},
+                    "subject": self.subject(),
+                    "performedDateTime": transfer.date.isoformat(),
+                    "outcome": {
+                        "text": transfer.outcome_words[:1].upper() + transfer.outcome_words[1:]
+                    },
+                    "note": [
+                        {"text": "; ".join(details)[:1].upper() + "; ".join(details)[1:] + "."}
+                    ],
+                },
+                "procedures",
+            )
+        return bool(transfers)
 
     def step_name(self, step) -> str:
         entry = self.catalogue.investigations.get(step.code) or self.catalogue.next_steps.get(

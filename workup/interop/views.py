@@ -39,7 +39,7 @@ def workup_fhir(request, user, pk):
         WorkUp.objects.select_related(
             "patient", "clinician", "signed_by", "findings", "planned_cycle"
         )
-        .prefetch_related("cycles", "steps__assignee")
+        .prefetch_related("cycles", "transfers", "steps__assignee")
         .filter(pk=pk)
         .first()
     )

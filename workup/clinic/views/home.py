@@ -73,6 +73,7 @@ def clinician_home(request):
     page.object_list = list(
         page.object_list.prefetch_related(
             "cycles",
+            "transfers",
             "addon_requests",
             Prefetch("steps", queryset=ChecklistStep.objects.order_by("pk")),
         )

@@ -17,6 +17,7 @@ from workup.evidence.findings import HISTORY, for_step
 from ..forms import PatientForm, WorkUpForm
 from ..models import Patient, WorkUp
 from ..services import create_workup, sync_steps
+from ..transfer_services import correct_oocyte_ages
 
 PAGE_SIZE = 25
 
@@ -133,6 +134,7 @@ def patient_edit(request, pk):
                 for workup in patient.workups.filter(status=WorkUp.Status.OPEN):
                     workup.age_years = patient.age_on(workup.date)
                     workup.save(update_fields=["age_years", "updated_at"])
+                    correct_oocyte_ages(workup=workup, birth_date=patient.birth_date)
                     sync_steps(workup=workup)
         messages.success(request, f"Patient {patient.mrn} saved.")
         return redirect(patient)

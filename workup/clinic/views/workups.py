@@ -54,6 +54,8 @@ from ..services import (
 )
 from ..signed import fingerprint
 from ..steps import FORM_STEPS, HISTORY, WITH_CYCLES
+from ..transfer_forms import show_derived_counts
+from ..transfer_presenters import transfer_page
 from .inplace import (
     REGIONS_HEADER,
     Note,
@@ -97,6 +99,8 @@ def findings_form(workup, catalogue, code, data=None, version=None):
         version=version,
         cycles=cycles,
     )
+    if code == HISTORY:
+        show_derived_counts(form, workup)
     return form, cycles
 
 
@@ -196,6 +200,9 @@ def render_workup(request, workup, bound=None, open_step=None, note=None, region
     # Forms act on the record as it is now: the current answer, not a signed one.
     answer = context["current_answer"]
     context["forms"] = page_forms(request, workup, catalogue, answer, bound, open_step)
+    context["transfer_table"] = transfer_page(
+        request, workup, answer, bound or {}, open_step, catalogue
+    )
     context["history"] = history_of(workup, catalogue, limit=HISTORY_ON_PAGE, clinical_only=True)
     # Only a signed work-up can have addenda: an open one spares the query.
     context["addenda"] = list(workup.addenda.select_related("author")) if workup.is_signed else []
