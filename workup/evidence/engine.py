@@ -600,6 +600,9 @@ class Suggestion:
     # treatment without a recommendation): the words of the catalogue statement that says it.
     summary: str | None = None
     plain: str | None = None
+    # The reasons it names rest on entries still pending review (a classification's cut-offs):
+    # the step is shown pending too, whatever its own entry's status.
+    basis_pending: bool = False
 
 
 def _biopsy(facts: Facts) -> CeBiopsy:
@@ -893,7 +896,15 @@ def stimulation_plan_step(classification: dict, predicted: dict | None = None) -
     if hyper is not None:
         parts.append("risk of hyper-response" if hyper else "no hyper-response marker")
     trigger = "; ".join(parts) + "." if parts else "Classifications need AMH, AFC and history."
-    return Suggestion("stimulation_plan", trigger[0].upper() + trigger[1:])
+    named = [
+        detail
+        for key, detail in classification["details"].items()
+        if classification[key] is not None
+    ]
+    if predicted is not None and predicted.get("predicted_response"):
+        named.append(predicted)
+    pending = any(d.get("review") != VERIFIED for d in named)
+    return Suggestion("stimulation_plan", trigger[0].upper() + trigger[1:], basis_pending=pending)
 
 
 # Tracked before the smoking and weight steps were separate: marking it done closes both.
@@ -972,7 +983,7 @@ def next_steps(
                         "rationale": step.rationale,
                         "trigger": suggestion.trigger,
                         "stance": stance,
-                        "review": trace.review(step),
+                        "review": PENDING if suggestion.basis_pending else trace.review(step),
                         "sources": trace.sources(*step.sources),
                         "unverified_detail": step.unverified_detail,
                     },
