@@ -52,7 +52,19 @@ def chain_key() -> bytes:
 
 
 def record_hash(prev: str, content: str) -> str:
-    return hmac.new(chain_key(), (prev + content).encode("utf-8"), hashlib.sha256).hexdigest()
+    return record_hasher()(prev, content)
+
+
+def record_hasher():
+    """``record_hash`` with the key prepared once, for hashing many records in a row."""
+    keyed = hmac.new(chain_key(), digestmod=hashlib.sha256)
+
+    def hash_(prev: str, content: str) -> str:
+        h = keyed.copy()
+        h.update((prev + content).encode("utf-8"))
+        return h.hexdigest()
+
+    return hash_
 
 
 def _pads() -> tuple[bytes, bytes]:
@@ -78,32 +90,69 @@ def register_sqlite_function(sender, connection, **kwargs):
 # --- what a record's hash covers ---------------------------------------------------------------
 
 
-def _canonical_value(field, value):
-    if value is None:
-        return None
-    if isinstance(field, models.DateTimeField):
+def _datetime(field):
+    def canonical(value):
         if isinstance(value, str):
             value = field.to_python(value)
         if isinstance(value, datetime.datetime):
             if value.tzinfo is not None:
                 value = value.astimezone(datetime.UTC)
             return value.isoformat()
-    if isinstance(field, models.DateField):
-        value = field.to_python(value)
+        return field.to_python(value).isoformat()
+
+    return canonical
+
+
+def _date(field):
+    def canonical(value):
+        if type(value) is not datetime.date:
+            value = field.to_python(value)
         return value.isoformat()
-    if isinstance(field, models.DecimalField):
-        value = field.to_python(value)
-        return str(value.quantize(decimal.Decimal(1).scaleb(-field.decimal_places)))
-    if isinstance(field, models.FloatField):
-        return repr(float(value))
-    if isinstance(field, models.BooleanField):
-        return bool(value)
-    if isinstance(field, (models.IntegerField, models.AutoField)):
-        return int(value)
-    if isinstance(field, models.JSONField):
-        # As stored and read back: through the field's own encoder.
-        return json.loads(json.dumps(value, cls=field.encoder))
-    return str(value)
+
+    return canonical
+
+
+def _decimal(field):
+    places = decimal.Decimal(1).scaleb(-field.decimal_places)
+    return lambda value: str(field.to_python(value).quantize(places))
+
+
+def _json(field):
+    return lambda value: json.loads(json.dumps(value, cls=field.encoder))
+
+
+def canonical_form(field):
+    """How a field's value is written into a record's hashed content (None stays None).
+
+    One function per field, chosen once: ``content_of`` applies it to a record, and a bulk
+    writer (``audit.bulk``) to many rows' values, so both hash exactly the same text.
+    """
+    if isinstance(field, models.DateTimeField):
+        convert = _datetime(field)
+    elif isinstance(field, models.DateField):
+        convert = _date(field)
+    elif isinstance(field, models.DecimalField):
+        convert = _decimal(field)
+    elif isinstance(field, models.FloatField):
+        convert = lambda value: repr(float(value))  # noqa: E731
+    elif isinstance(field, models.BooleanField):
+        convert = bool
+    elif isinstance(field, (models.IntegerField, models.AutoField)):
+        convert = int
+    elif isinstance(field, models.JSONField):
+        convert = _json(field)
+    else:
+        convert = str
+    return lambda value: None if value is None else convert(value)
+
+
+def _canonical_value(field, value):
+    return canonical_form(field)(value)
+
+
+def content_text(data: dict) -> str:
+    """The hashed content: the fields' names and canonical values as sorted, compact JSON."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def covered_fields(model) -> list:
@@ -121,7 +170,7 @@ def content_of(record, names: Iterable[str]) -> str:
         data[name] = (
             _canonical_value(field, getattr(record, field.attname)) if field else "<no such field>"
         )
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return content_text(data)
 
 
 def chain_name(model) -> str:
