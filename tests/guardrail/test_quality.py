@@ -198,12 +198,19 @@ def test_query_count_does_not_grow_with_the_work_ups(
 ):
     build(4, [clinician, other_clinician], capture=django_capture_on_commit_callbacks)
     lead_client.get(URL)  # the first request after signing in also writes the session
-    with django_assert_max_num_queries(13) as small:
+    one = f"{URL}?clinician={clinician.pk}"
+    with django_assert_max_num_queries(12) as small:
         lead_client.get(URL)
+    with django_assert_max_num_queries(12) as small_one:
+        lead_client.get(one)
     build(16, [clinician, other_clinician], capture=django_capture_on_commit_callbacks)
-    with django_assert_max_num_queries(13) as large:
+    with django_assert_max_num_queries(12) as large:
         assert lead_client.get(URL).status_code == 200
+    with django_assert_max_num_queries(12) as large_one:
+        response = lead_client.get(one)
+    assert response.status_code == 200 and response.context["filters"].clinician == clinician
     assert len(large.captured_queries) == len(small.captured_queries)
+    assert len(large_one.captured_queries) == len(small_one.captured_queries)
 
 
 def test_the_summary_follows_the_writes(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import BigIntegerField, CharField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import BigIntegerField, F, OuterRef, Q, Subquery, Sum, TextField, Value
 from django.db.models.functions import Cast, Coalesce
 
 from workup.clinic.history import changed_lines
@@ -128,15 +128,21 @@ ENTRY_COLUMNS = (
 
 
 def _entries_of(area: Area, filters: ChangeFilters):
-    text = CharField()
+    # Every branch of the UNION gives each column exactly the same type, so that the database
+    # reads each history table along its index and merges them (no per-branch conversion).
+    text = TextField()
     workup = F(area.workup_field) if area.workup_field else Value(None, BigIntegerField())
     subject = Cast(area.subject_field, text) if area.subject_field else Value(None, text)
     if area.workup_field is None:  # the patient's own record: the MRN it had
         mrn = Cast("mrn", text)
-    else:  # the work-up's patient's MRN, as it is now
-        mrn = Subquery(
-            WorkUp.objects.filter(pk=OuterRef(area.workup_field)).values("patient__mrn")[:1],
-            output_field=text,
+    else:  # the work-up's patient's MRN, as it is now (read for the rows of the page only)
+        mrn = Cast(
+            Subquery(
+                WorkUp.objects.filter(pk=OuterRef(area.workup_field))
+                .order_by()
+                .values("patient__mrn")[:1]
+            ),
+            text,
         )
     return (
         _records_of(area, filters)
@@ -145,9 +151,9 @@ def _entries_of(area: Area, filters: ChangeFilters):
             e_id=F("history_id"),
             e_when=F("history_date"),
             e_user=F("history_user_id"),
-            e_username=F("history_username"),
-            e_fullname=F("history_user_full_name"),
-            e_type=F("history_type"),
+            e_username=Cast("history_username", text),
+            e_fullname=Cast("history_user_full_name", text),
+            e_type=Cast("history_type", text),
             e_workup=workup,
             e_subject=subject,
             e_mrn=mrn,
