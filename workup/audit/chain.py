@@ -69,8 +69,12 @@ def record_hasher():
 
 
 def _pads() -> tuple[bytes, bytes]:
-    """HMAC's inner and outer keys (RFC 2104), so that SQL's sha256 can compute the HMAC."""
-    key = chain_key()
+    return hmac_pads(chain_key())
+
+
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """HMAC-SHA256's inner and outer keys (RFC 2104), so that SQL's sha256 can compute an HMAC:
+    sha256(outer || sha256(inner || message))."""
     if len(key) > 64:
         key = hashlib.sha256(key).digest()
     key = key.ljust(64, b"\0")

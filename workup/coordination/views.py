@@ -138,7 +138,7 @@ def export_csv(request):
             "file": filename,
         },
     )
-    lines = export.csv_lines(
+    lines = export.csv_stream(
         steps,
         catalogue=catalogue,
         today=today,
