@@ -109,9 +109,9 @@ def test_a_new_kind_of_row_left_out_of_the_batch_is_named_not_read_silently():
     with (
         pytest.raises(RuntimeError, match="Add the rows of every kind to the batch"),
         no_queries("A test"),
+        connection.cursor() as cursor,
     ):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        cursor.execute("SELECT 1")
 
 
 @pytest.mark.django_db(transaction=True)

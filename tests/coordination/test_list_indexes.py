@@ -91,9 +91,8 @@ def explain(sql: str) -> str:
 
 def sorts(plan: str) -> bool:
     """Whether the plan has a Sort node (a Merge Append's "Sort Key" is not one)."""
-    return any(
-        re.match(r"(->\s+)?(Incremental )?Sort\s+\(cost", line.strip()) for line in plan.splitlines()
-    )
+    node = re.compile(r"(->\s+)?(Incremental )?Sort\s+\(cost")
+    return any(node.match(line.strip()) for line in plan.splitlines())
 
 
 def page_queries(client, user, url) -> list[str]:
