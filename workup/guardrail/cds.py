@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from workup.clinic.assessment import assess_workup, drop_retired, workup_facts_dict
+from workup.clinic.assessment import drop_retired
+from workup.clinic.assessment import assess_workup, workup_facts_dict
 from workup.clinic.models import Patient, WorkUp, age_on
 from workup.clinic.presenters import load_workup
 from workup.evidence import service
