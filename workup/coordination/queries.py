@@ -13,7 +13,18 @@ from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    ExpressionWrapper,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from workup.accounts.roles import people_with
@@ -168,24 +179,45 @@ def open_workups_count(user) -> int:
 
 
 def sum_counts(rows: QuerySet, *, today: date) -> dict:
-    """The queue's counts as sums over summary rows (QueueCount or StepCount), in one query."""
+    """The queue's counts as sums over summary rows (QueueCount or StepCount), in one query:
+    grouped by status, pillar, where the due date falls (overdue, this week, none, later) and
+    whether anyone holds the steps (a few dozen groups), then added up here."""
     week_end = due_week_end(today)
-
-    def total(condition=None):
-        return Coalesce(Sum("n", filter=condition), 0)
-
-    aggregates = {
-        "total": total(),
-        "overdue": total(Q(due__lt=today)),
-        "due_week": total(Q(due__gte=today, due__lte=week_end)),
-        "no_due_date": total(Q(due=QueueCount.NO_DUE_DATE)),
-        "unassigned": total(Q(assignee_key=QueueCount.NOBODY)),
+    where = Case(
+        When(due__lt=today, then=Value("overdue")),
+        When(due__lte=week_end, then=Value("due_week")),
+        When(due=QueueCount.NO_DUE_DATE, then=Value("no_due_date")),
+        default=Value("later"),
+        output_field=CharField(),
+    )
+    nobody = ExpressionWrapper(Q(assignee_key=QueueCount.NOBODY), output_field=BooleanField())
+    groups = (
+        rows.order_by()
+        .annotate(when=where, nobody=nobody)
+        .values("status", "pillar", "when", "nobody")
+        .annotate(total=Sum("n"))
+    )
+    counts = {
+        "total": 0,
+        "overdue": 0,
+        "due_week": 0,
+        "no_due_date": 0,
+        "unassigned": 0,
+        "by_status": dict.fromkeys(ChecklistStep.OPEN_STATUSES, 0),
+        "by_pillar": dict.fromkeys(PILLARS, 0),
     }
-    for status in ChecklistStep.OPEN_STATUSES:
-        aggregates[f"status_{status}"] = total(Q(status=status))
-    for pillar in PILLARS:
-        aggregates[f"pillar_{pillar}"] = total(Q(pillar=pillar))
-    return _shape(rows.aggregate(**aggregates))
+    for group in groups:
+        n = group["total"]
+        counts["total"] += n
+        if group["when"] in counts:
+            counts[group["when"]] += n
+        if group["nobody"]:
+            counts["unassigned"] += n
+        if group["status"] in counts["by_status"]:
+            counts["by_status"][group["status"]] += n
+        if group["pillar"] in counts["by_pillar"]:
+            counts["by_pillar"][group["pillar"]] += n
+    return counts
 
 
 def rebuild_queue_counts() -> int:
