@@ -15,7 +15,8 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from workup.clinic.models import AddonRequest, ChecklistStep
+from workup.clinic.models import AddonRequest
+from workup.coordination.models import StepCount
 from workup.evidence.catalogue import Catalogue
 
 from . import counts as buckets
@@ -304,13 +305,15 @@ def sign_off_time(filters: Filters) -> Figure:
 
 
 def overdue(filters: Filters, catalogue: Catalogue, today: date | None = None) -> Figure:
-    # queue_due < today is "due date before today" (no due date sorts last), and is served by
-    # the queue's partial index on open steps: only the overdue steps are read.
+    # Summed from the open steps' counts the database keeps by step, responsible clinician and
+    # due date (coordination.StepCount, kept by triggers on every write): a bounded number of
+    # rows, however many steps are overdue. "due" before today is a due date before today (no
+    # due date is kept as the last day there is).
     today = today or timezone.localdate()
-    rows = ChecklistStep.objects.filter(in_queue=True, queue_due__lt=today)
+    rows = StepCount.objects.filter(due__lt=today)
     if filters.clinician is not None:
-        rows = rows.filter(workup__clinician=filters.clinician)
-    counts = rows.values("code").annotate(n=Count("pk")).order_by("-n", "code")
+        rows = rows.filter(clinician_key=filters.clinician.pk)
+    counts = rows.values("code").annotate(n=Sum("n")).filter(n__gt=0).order_by("-n", "code")
     figure = Figure(
         "overdue",
         "Overdue steps by step",
