@@ -74,6 +74,10 @@ def many(clinician, other_clinician, coordinator, lead, loaded_catalogue):
             for model, rows in ((Patient, patients), (WorkUp, workups), (ChecklistStep, steps))
         ]
     )
+    # A few changes, the newest records of the trail (each described with the one before it).
+    for step in ChecklistStep.objects.filter(workup__in=workups[:3], code="thyroid"):
+        step.assignee = coordinator
+        step.save()
     # Statistics for the tables these plans read (the patients' are left as the patient
     # search's own test sets them).
     with connection.cursor() as cursor:
@@ -163,3 +167,9 @@ def test_the_audit_trail_merges_the_history_tables_along_their_order_indexes(cli
         assert f"on clinic_historical{table} " in plan, plan
     assert plan.count("Index Scan Backward using clinic_hist_history") >= 7, plan
     assert not any("COUNT(" in sql and "UNION" in sql for sql in queries)
+    # The changed steps on the page: their rows' history, read by the rows' index.
+    (changed,) = [
+        sql for sql in queries if sql.startswith('SELECT "clinic_historicalcheckliststep"')
+    ]
+    plan = explain(changed)
+    assert "clinic_historicalcheckliststep_id_" in plan and "Seq Scan on clinic_hist" not in plan

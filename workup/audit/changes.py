@@ -4,9 +4,10 @@ One UNION query pages through the history of every clinical model, newest first,
 read backwards along its (history_date, history_id) index (``chain.add_history_order_index``)
 so that a page costs the same however long the trail; it carries what a created or removed
 record shows (its subject, the patient's MRN). A page is then described in a fixed number of
-queries: one per kind of record with changes on the page, which reads those records with the
-record before each (and the people they name), compared in the words the work-up's own history
-page uses (``workup.clinic.history``). The number of records comes from the audit chains' heads
+queries: one per kind of record with changes on the page, which reads the history of the rows
+changed (by the rows' index; the record before each change is picked from it, and the people
+they name come with it), compared in the words the work-up's own history page uses
+(``workup.clinic.history``). The number of records comes from the audit chains' heads
 when no filter narrows it (``count_changes``).
 """
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import BigIntegerField, F, OuterRef, Q, Subquery, Sum, TextField, Value
+from django.db.models import BigIntegerField, F, OuterRef, Subquery, Sum, TextField, Value
 from django.db.models.functions import Cast, Coalesce
 
 from workup.clinic.history import changed_lines
@@ -116,6 +117,7 @@ def _records_of(area: Area, filters: ChangeFilters):
 ENTRY_COLUMNS = (
     "e_area",
     "e_id",
+    "e_row",
     "e_when",
     "e_user",
     "e_username",
@@ -149,6 +151,7 @@ def _entries_of(area: Area, filters: ChangeFilters):
         .annotate(
             e_area=Value(area.key, text),
             e_id=F("history_id"),
+            e_row=Cast(area.model._meta.pk.attname, BigIntegerField()),
             e_when=F("history_date"),
             e_user=F("history_user_id"),
             e_username=Cast("history_username", text),
@@ -190,18 +193,6 @@ def count_changes(filters: ChangeFilters = ChangeFilters()) -> int:
     return (first.union(*rest, all=True) if rest else first).count()
 
 
-def _previous_of(history, pk_name):
-    """The history id of the same row's record just before this one."""
-    earlier = Q(history_date__lt=OuterRef("history_date")) | Q(
-        history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id")
-    )
-    return Subquery(
-        history.objects.filter(earlier, **{pk_name: OuterRef(pk_name)})
-        .order_by("-history_date", "-history_id")
-        .values("history_id")[:1]
-    )
-
-
 def _subject(area: Area, subject, catalogue) -> str:
     if area.model is ChecklistStep:
         entry = catalogue.investigations.get(subject) or catalogue.next_steps.get(subject)
@@ -226,30 +217,37 @@ def actor(entry) -> str:
     return "system" if entry["e_user"] is None else f"user {entry['e_user']}"
 
 
-def _changed_records(area: Area, ids: list[int], people: dict) -> dict:
-    """The changed records of one kind with the record before each, in one query; the people
-    they name (their user columns) are read with them, into ``people``."""
+def _changed_records(area: Area, entries: list[dict], people: dict) -> dict:
+    """The changed records of one kind, each with the record before it (``previous``), in one
+    query: every history record of the rows they belong to (read by the rows' index), the
+    record before each picked here; the people they name (their user columns) are read with
+    them, into ``people``. Returns the records by history id."""
     history = area.model.history.model
     pk_name = area.model._meta.pk.attname
     User = get_user_model()
     users = [f for f in history._meta.concrete_fields if f.is_relation and f.related_model is User]
-    previous = (
-        history.objects.filter(history_id__in=ids)
-        .annotate(previous_id=_previous_of(history, pk_name))
-        .values("previous_id")
-    )
+    rows = {entry["e_row"] for entry in entries}
+    latest = max(entry["e_when"] for entry in entries)
     found = (
-        history.objects.filter(Q(history_id__in=ids) | Q(history_id__in=previous))
+        history.objects.filter(**{f"{pk_name}__in": rows}, history_date__lte=latest)
         .select_related(*(f.name for f in users))
-        .annotate(previous_id=_previous_of(history, pk_name))
+        .order_by()
     )
-    records = {}
+    by_row = defaultdict(list)
     for record in found:
-        records[record.history_id] = record
+        by_row[getattr(record, pk_name)].append(record)
         for f in users:
             user = getattr(record, f.name)
             if user is not None:
                 people[user.pk] = user.get_username()
+    wanted = {entry["e_id"] for entry in entries}
+    records = {}
+    for records_of_row in by_row.values():
+        records_of_row.sort(key=lambda r: (r.history_date, r.history_id))
+        for before, record in zip([None, *records_of_row], records_of_row, strict=False):
+            if record.history_id in wanted:
+                record.previous = before
+                records[record.history_id] = record
     return records
 
 
@@ -263,12 +261,12 @@ def describe(entries: Iterable[dict]) -> list[ChangeRow]:
     changed = defaultdict(list)
     for entry in entries:
         if entry["e_type"] == "~":
-            changed[entry["e_area"]].append(entry["e_id"])
+            changed[entry["e_area"]].append(entry)
     people: dict[int, str] = {}
     records = {
         (key, history_id): record
-        for key, ids in changed.items()
-        for history_id, record in _changed_records(BY_KEY[key], ids, people).items()
+        for key, of_kind in changed.items()
+        for history_id, record in _changed_records(BY_KEY[key], of_kind, people).items()
     }
     named = {"step", "addon"} & {entry["e_area"] for entry in entries}
     catalogue = store.get_catalogue() if named else None
@@ -278,8 +276,7 @@ def describe(entries: Iterable[dict]) -> list[ChangeRow]:
         lines = []
         record = records.get((area.key, entry["e_id"]))
         if record is not None:
-            before = records.get((area.key, record.previous_id))
-            lines = _lines(area.model, record, before, people)
+            lines = _lines(area.model, record, record.previous, people)
         rows.append(
             ChangeRow(
                 when=entry["e_when"],
