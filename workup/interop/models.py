@@ -139,6 +139,7 @@ class OrderMapping(models.Model):
     class Meta:
         ordering = ["addon"]
         verbose_name = "order mapping (add-on names)"
+        verbose_name_plural = "order mappings (add-on names)"
 
     def __str__(self):
         return f"{self.addon}: {', '.join(self.names)}"
