@@ -113,7 +113,7 @@ class OrderMappingAdmin(ReviewedFromFileAdmin):
     list_display = (
         "addon",
         "name_list",
-        "resources",
+        "resource_list",
         "tag_list",
         "review_status",
         "reviewed_by",
@@ -148,9 +148,16 @@ class OrderMappingAdmin(ReviewedFromFileAdmin):
     def name_list(self, obj):
         return "; ".join(obj.names)
 
+    @admin.display(description="Orders")
+    def resource_list(self, obj):
+        words = dict(OrderMapping.Resource.choices)
+        return "; ".join(str(words.get(r, r)) for r in obj.resources)
+
 
 class EmrOrderCodeForm(forms.ModelForm):
-    addon = forms.ChoiceField(help_text="The catalogue add-on the EMR's code stands for.")
+    addon = forms.ChoiceField(
+        label="Add-on", help_text="The catalogue add-on the EMR's code stands for."
+    )
 
     class Meta:
         model = EmrOrderCode

@@ -111,7 +111,9 @@ class OrderMapping(models.Model):
         MEDICATION = "MedicationRequest", "Medication order (MedicationRequest)"
         SERVICE = "ServiceRequest", "Procedure or test order (ServiceRequest)"
 
-    addon = models.SlugField(max_length=64, unique=True, help_text="The catalogue add-on.")
+    addon = models.SlugField(
+        "add-on", max_length=64, unique=True, help_text="The catalogue add-on."
+    )
     resources = models.JSONField(
         default=list, help_text="The kinds of order it can be: MedicationRequest, ServiceRequest."
     )
@@ -158,7 +160,9 @@ class EmrOrderCode(models.Model):
     )
     code = models.CharField(max_length=100)
     name = models.CharField(max_length=200, blank=True, help_text="The EMR's name for it.")
-    addon = models.SlugField(max_length=64, help_text="The catalogue add-on it stands for.")
+    addon = models.SlugField(
+        "add-on", max_length=64, help_text="The catalogue add-on it stands for."
+    )
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
