@@ -14,6 +14,7 @@ from workup.evidence.models import ReviewRecord
 from workup.interop.codes import FIXTURE, Targets, check_codes, load_codes
 from workup.interop.models import Coding, EmrOrderCode, OrderMapping
 
+ICD = "http://hl7.org/fhir/sid/icd-10-cm"
 VERIFIED_IN_THE_ISSUE = {
     "38476-8",
     "3016-3",
@@ -94,6 +95,7 @@ def test_the_file_is_refused_when_a_code_stands_for_nothing_the_catalogue_has(ca
             entry("h", "service", "hysteroscopy", system="http://example.org/codes"),
             entry("i", "service", "hysteroscopy", system=sct),
             entry("j", "service", "hysteroscopy", system=sct),
+            entry("k", "condition", "smoker", "Z72.0", when="true", system=ICD),
         ],
         "orders": [
             {
@@ -125,6 +127,7 @@ def test_the_file_is_refused_when_a_code_stands_for_nothing_the_catalogue_has(ca
         "h: system must be one of http://hl7.org/fhir/sid/icd-10-cm, http://loinc.org, "
         "http://snomed.info/sct, http://www.whocc.no/atc",
         "j: the same code for the same thing twice",
+        "k: 'smoker' is not a diagnosis (evidence.findings)",
         "orders/nope: not a catalogue add-on",
         "orders/ivig: resources must be some of MedicationRequest, ServiceRequest",
         "orders/ivig: names must be a list of words an order may use",

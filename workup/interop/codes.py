@@ -72,6 +72,8 @@ class Targets:
             if kind == Kind.OBSERVATION and when not in ("", FEEDS):
                 return f"an observation's 'when' is empty or '{FEEDS}'"
             finding = spec.BY_COLUMN[target]
+            if kind == Kind.CONDITION and finding.diagnosis is None:
+                return f"'{target}' is not a diagnosis (evidence.findings)"
             if kind == Kind.CONDITION and when != finding.diagnosis:
                 return (
                     f"'{target}' is a diagnosis when {finding.diagnosis!r} (evidence.findings), "
