@@ -10,6 +10,7 @@ from workup.accounts.roles import assign_role
 from workup.evidence import store
 from workup.evidence.catalogue import Catalogue
 from workup.evidence.models import CatalogueVersion
+from workup.interop.codes import load_codes
 
 PASSWORD = "correct-horse-battery-staple-9"
 
@@ -32,9 +33,11 @@ def _fresh_caches():
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Load the catalogue once into the test database; each test's transaction rolls back to it."""
+    """Load the catalogue (and its code table, as ``manage.py load_catalogue`` does) once into
+    the test database; each test's transaction rolls back to it."""
     with django_db_blocker.unblock():
         store.load_fixture()
+        load_codes()
 
 
 @pytest.fixture
@@ -42,6 +45,7 @@ def loaded_catalogue(db) -> Catalogue:
     # Transactional tests (the browser tests' live server) flush the tables: load again then.
     if not CatalogueVersion.objects.exists():
         store.load_fixture()
+        load_codes()
     return store.get_catalogue()
 
 

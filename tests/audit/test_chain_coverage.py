@@ -28,7 +28,13 @@ from workup.evidence.models import (
 )
 from workup.guardrail.models import CdsCard, CdsFeedback
 from workup.interop.codes import load_codes
-from workup.interop.models import Coding, IncomingResult, LabCodeMapping
+from workup.interop.models import (
+    Coding,
+    EmrOrderCode,
+    IncomingResult,
+    LabCodeMapping,
+    OrderMapping,
+)
 
 # Records written once and kept as the record of what happened (not history tables).
 WRITTEN_ONCE = {"audit.downloadrecord", "evidence.reviewrecord", "guardrail.cdsfeedback"}
@@ -57,6 +63,7 @@ def records(loaded_catalogue):
     load_codes()
     tsh = Coding.objects.get(key="loinc-tsh")
     LabCodeMapping.objects.create(sender="CITYLAB", local_code="TSH3", coding=tsh)
+    EmrOrderCode.objects.create(system="https://ehr.example.org/drugs", code="IL-20", addon="ivig")
     store.record_review(entries=[Parameter.objects.get(code="aps_repeat_weeks")], reviewer=lena)
     workup = make_workup(clinician=alice)
     IncomingResult.objects.create(
@@ -91,6 +98,8 @@ TAMPERED = [
     (IncomingResult.history.model, "value_sent"),
     (Coding.history.model, "code"),
     (LabCodeMapping.history.model, "local_code"),
+    (OrderMapping.history.model, "note"),
+    (EmrOrderCode.history.model, "code"),
     (CatalogueVersion.history.model, "version"),
     (Source.history.model, "citation"),
     (Investigation.history.model, "summary"),

@@ -119,24 +119,22 @@ def test_order_sign_checks_every_draft_order_medication_and_service(client, emr)
     assert all(len(c["summary"]) < 140 for c in cards)
 
 
-def test_a_clinic_code_in_the_mapping_matches_before_names(client, emr, monkeypatch):
-    from workup.guardrail import mapping
+def test_a_clinic_code_in_the_mapping_matches_before_names(client, emr):
+    """The clinic's own EMR code (the lead's table) decides, even over a name in the text."""
+    from workup.interop.models import EmrOrderCode
 
-    entries = mapping.order_mappings()
-    custom = mapping.OrderMapping(
-        addon="ivig",
-        resources=("MedicationRequest",),
-        names=(),
-        codes=frozenset({("https://ehr.example.org/codes", "X-77")}),
-        review="pending_review",
+    EmrOrderCode.objects.create(
+        system="https://ehr.example.org/codes", code="X-77", name="Product X", addon="ivig"
     )
-    monkeypatch.setattr(mapping, "order_mappings", lambda: (custom, *entries))
     order = medication_request(
-        "m1", "Product X", coding={"system": "https://ehr.example.org/codes", "code": "X-77"}
+        "m1",
+        "Product X (prednisolone-free)",
+        coding={"system": "https://ehr.example.org/codes", "code": "X-77"},
     )
     cards = call(client, SIGN, order_request("order-sign", [order]), emr[1]).json()["cards"]
     assert len(cards) == 1 and "immunoglobulin" in cards[0]["summary"].lower()
     assert "code https://ehr.example.org/codes|X-77" in cards[0]["detail"]
+    assert "the clinic's EMR order code table" in cards[0]["detail"]
 
 
 def test_no_card_for_heparin_when_the_stored_work_up_has_confirmed_aps(client, emr, clinician):

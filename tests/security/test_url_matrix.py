@@ -560,6 +560,8 @@ LEAD_ADMIN_MODELS = {
     "axes.accesslog",
     "interop.coding",
     "interop.labcodemapping",
+    "interop.ordermapping",
+    "interop.emrordercode",
     *(
         f"evidence.{name}"
         for name in (
@@ -592,7 +594,7 @@ CATALOGUE_ADDABLE = {
         "statement",
     )
 }
-LEAD_ADMIN_ADD = {*CATALOGUE_ADDABLE, "interop.labcodemapping"}
+LEAD_ADMIN_ADD = {*CATALOGUE_ADDABLE, "interop.labcodemapping", "interop.emrordercode"}
 SUPERUSER_ADMIN_ADD = {*LEAD_ADMIN_ADD, "auth.user", "auth.group"}
 
 

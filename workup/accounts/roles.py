@@ -74,10 +74,17 @@ ROLE_PERMISSIONS = {
         "axes.view_accessattempt",
         "axes.delete_accessattempt",
         "axes.view_accesslog",
-        # Standard codes (reviewed like the catalogue) and the laboratories' code table.
+        # The code table and the add-ons' order names (reviewed like the catalogue), the
+        # laboratories' code table and the clinic EMR's order codes.
         "interop.view_coding",
         "interop.change_coding",
-        *[f"interop.{a}_labcodemapping" for a in ("view", "add", "change", "delete")],
+        "interop.view_ordermapping",
+        "interop.change_ordermapping",
+        *[
+            f"interop.{a}_{m}"
+            for m in ("labcodemapping", "emrordercode")
+            for a in ("view", "add", "change", "delete")
+        ],
     ],
     LAB_INTERFACE: ["interop.submit_results"],
 }

@@ -82,8 +82,10 @@ class Finding:
     max_length: int = 0  # TEXT
     help: Any = ""
     lab: bool = False  # a laboratory result (FHIR category, incoming results)
-    # A diagnosis (a FHIR Condition) when its value is this ("true" for a finding found), and
-    # the findings (columns) that, when true, say it has resolved.
+    # A diagnosis (a FHIR Condition) when its value is this ("true" for a finding found, a
+    # choice's code); for a COUNT, the catalogue parameter from which the count makes it one
+    # (at least that many: ``makes_diagnosis``). And the findings (columns) that, when true,
+    # say it has resolved.
     diagnosis: str | None = None
     resolved_by: tuple[str, ...] = ()
     column_name: str = ""  # the database column, when it is not the path with "_"
@@ -197,7 +199,8 @@ FINDINGS: tuple[Finding, ...] = (
         None,
     ),
     _count("euploid_failed_transfers", HISTORY, _("Of which euploid"), None),
-    _count("miscarriages", HISTORY, _("Miscarriages"), None),
+    # Recurrent pregnancy loss from the catalogue's threshold of losses (parameter rpl_losses).
+    _count("miscarriages", HISTORY, _("Miscarriages"), None, diagnosis="rpl_losses"),
     # --- general ---
     _bool(
         "smoker",
@@ -540,6 +543,17 @@ def steps() -> tuple[str, ...]:
 def step_of(column: str) -> str | None:
     finding = BY_COLUMN.get(column)
     return finding.step if finding else None
+
+
+def makes_diagnosis(finding: Finding, value: Any, threshold: float | None = None) -> bool:
+    """Whether a recorded value makes the finding's diagnosis (``Finding.diagnosis``): the value
+    named ("true", a choice's code); for a count, at least ``threshold`` (the value of the
+    catalogue parameter the finding names; None: not known, so no diagnosis)."""
+    if finding.diagnosis is None or value is None:
+        return False
+    if finding.kind == COUNT:
+        return threshold is not None and value >= threshold
+    return ("true" if value is True else str(value)) == finding.diagnosis
 
 
 def facts_findings() -> tuple[Finding, ...]:

@@ -22,18 +22,34 @@ from workup.audit.services import record_download
 from workup.clinic.assessment import assess_workup, drop_retired, workup_facts_dict
 from workup.clinic.models import Patient, WorkUp, age_on
 from workup.clinic.presenters import load_workup
+from workup.evidence import findings as spec
 from workup.evidence import service
 from workup.evidence.catalogue import PENDING, STANCE_NAMES, Catalogue
 from workup.evidence.facts import FactsError
 from workup.evidence.presenting import lead_confirmation, review_words, step_entry
 from workup.interop.fhir import mrn_systems
-from workup.interop.results import mrn_of
+from workup.interop.results import (
+    NEGATIVE_FLAGS,
+    NEGATIVE_WORDS,
+    POSITIVE_FLAGS,
+    POSITIVE_WORDS,
+    mrn_of,
+)
 
 from . import mapping, reasons
 from .models import CdsCard, CdsFeedback
 
 SUMMARY_MAX = 140  # the specification: "less than 140 characters"
 NEXT_STEPS_SHOWN = 3
+# The source a card names ('source' in CDS Hooks): the first of these keys the catalogue cites
+# for the entry, else the entry's first source. Guidelines and the regulator first.
+CARD_SOURCES = (
+    "eshre-addons-2023",
+    "eshre-rif-2023",
+    "eshre-rpl-2017",
+    "eshre-rpl-2022",
+    "hfea-addons",
+)
 
 
 class CdsError(Exception):
@@ -234,20 +250,59 @@ def match_patient(patient_resource) -> PatientMatch:
     return PatientMatch(load_workup(latest) if latest else None)
 
 
-def _observation_value(resource, kind):
-    if kind == "code":
+def _words(resource) -> set[str]:
+    """The words and codes an Observation gives as its value or interpretation."""
+    out = set()
+    concepts = [resource.get("valueCodeableConcept"), *(resource.get("interpretation") or [])]
+    for concept in concepts:
+        if not isinstance(concept, dict):
+            continue
+        if isinstance(concept.get("text"), str):
+            out.add(concept["text"].strip())
+        for coding in concept.get("coding") or []:
+            if isinstance(coding, dict) and isinstance(coding.get("code"), str):
+                out.add(coding["code"].strip())
+    if isinstance(resource.get("valueString"), str):
+        out.add(resource["valueString"].strip())
+    return out
+
+
+def _observation_value(resource, finding: spec.Finding):
+    """The value of a prefetched Observation as the fact of ``finding`` (None: none given).
+    A wrong type is passed on: the engine's facts refuse it, naming the fact."""
+    kind = finding.kind
+    quantity = (
+        resource.get("valueQuantity") if isinstance(resource.get("valueQuantity"), dict) else {}
+    )
+    if kind == spec.CHOICE:
         concept = resource.get("valueCodeableConcept") or {}
         for coding in concept.get("coding") or []:
             if isinstance(coding, dict) and coding.get("code"):
                 return coding["code"]
         return resource.get("valueString")
+    if kind == spec.BOOL:
+        if isinstance(resource.get("valueBoolean"), bool):
+            return resource["valueBoolean"]
+        # The laboratory's own reading (a quantitative antibody test): positive or negative.
+        words = _words(resource)
+        flags, lower = {w.upper() for w in words}, {w.lower() for w in words}
+        if flags & POSITIVE_FLAGS or lower & POSITIVE_WORDS:
+            return True
+        if flags & NEGATIVE_FLAGS or lower & NEGATIVE_WORDS:
+            return False
+        return None
+    if kind == spec.QUANTITY:
+        if quantity.get("value") is None:
+            return None
+        return {"value": quantity["value"], "unit": quantity.get("unit") or quantity.get("code")}
     if "valueInteger" in resource:
         return resource["valueInteger"]
-    quantity = resource.get("valueQuantity") or {}
     return quantity.get("value")
 
 
-def facts_from_prefetch(patient_resource, observations) -> dict:
+def facts_from_prefetch(patient_resource, observations) -> tuple[dict, list[str]]:
+    """The facts from the prefetch, and the codes pending review they were read by (the cards
+    say so)."""
     birth = (patient_resource or {}).get("birthDate")
     if not isinstance(birth, str):
         raise CdsError(
@@ -263,28 +318,33 @@ def facts_from_prefetch(patient_resource, observations) -> dict:
         data: dict = {"age": age_on(date.fromisoformat(birth[:10]), timezone.localdate())}
     except ValueError:
         raise CdsError(400, {"prefetch.patient.birthDate": ["Not a FHIR date."]}) from None
-    latest: dict[str, tuple[str, object]] = {}
+    by_code = {(c.system, c.code): c for c in mapping.observation_codes()}
+    latest: dict[str, tuple[str, object, mapping.ObservationCode]] = {}
     for resource in _resources(observations):
         if resource.get("resourceType") != "Observation" or resource.get("status") in (
             "entered-in-error",
             "cancelled",
         ):
             continue
-        codes = {
-            (c.get("system"), c.get("code"))
-            for c in (resource.get("code") or {}).get("coding") or []
-            if isinstance(c, dict)
-        }
         when = str(resource.get("effectiveDateTime") or resource.get("issued") or "")
-        for entry in mapping.observation_mappings():
-            if codes & entry.codes:
-                value = _observation_value(resource, entry.value)
-                if value is not None and (
-                    entry.fact not in latest or when >= latest[entry.fact][0]
-                ):
-                    latest[entry.fact] = (when, value)
-    data.update({fact: value for fact, (_, value) in latest.items()})
-    return data
+        for coding in (resource.get("code") or {}).get("coding") or []:
+            if not isinstance(coding, dict):
+                continue
+            entry = by_code.get((coding.get("system"), coding.get("code")))
+            if entry is None:
+                continue
+            key = entry.finding.key
+            value = _observation_value(resource, entry.finding)
+            if value is not None and (key not in latest or when >= latest[key][0]):
+                latest[key] = (when, value, entry)
+            break
+    data.update({key: value for key, (_, value, _) in latest.items()})
+    pending = sorted(
+        f"{entry.finding.label} by {entry.token}"
+        for _, _, entry in latest.values()
+        if entry.review == PENDING
+    )
+    return data, pending
 
 
 def _assess(data, catalogue):
@@ -302,6 +362,7 @@ class Assessment:
     workup: WorkUp | None
     mrn: str
     birth_date_differs: bool = False
+    pending_codes: tuple[str, ...] = ()  # read from the EMR by codes pending review
 
 
 def assess_for(data: dict, catalogue: Catalogue, extra_addons=()) -> Assessment:
@@ -325,8 +386,9 @@ def assess_for(data: dict, catalogue: Catalogue, extra_addons=()) -> Assessment:
     if workup is not None:
         # The stored facts as the work-up page assesses them, with the ordered add-ons added.
         facts = drop_retired(catalogue, workup_facts_dict(workup))
+        pending = ()
     else:
-        facts = facts_from_prefetch(patient, prefetch.get("observations"))
+        facts, pending = facts_from_prefetch(patient, prefetch.get("observations"))
     asked = list(facts.get("addons_requested", []))
     facts["addons_requested"] = asked + [c for c in extra_addons if c not in asked]
     return Assessment(
@@ -334,6 +396,7 @@ def assess_for(data: dict, catalogue: Catalogue, extra_addons=()) -> Assessment:
         workup,
         workup.patient.mrn if workup else "",
         birth_date_differs=match.birth_date_differs,
+        pending_codes=tuple(pending),
     )
 
 
@@ -345,9 +408,9 @@ def _short(text: str, limit: int = SUMMARY_MAX - 1) -> str:
 
 
 def _source(catalogue: Catalogue, keys) -> dict:
-    """The card's source: the guideline the entry cites (``mapping.preferred_sources``), else its
+    """The card's source: the guideline the entry cites (``CARD_SOURCES``), else its
     first source, with its link when the catalogue has one."""
-    keys = [k for k in mapping.preferred_sources() if k in keys] + list(keys)
+    keys = [k for k in CARD_SOURCES if k in keys] + list(keys)
     for key in keys:
         source = catalogue.sources.get(key)
         if source is not None:
@@ -409,10 +472,8 @@ def addon_card(flag: dict, order: dict, match: mapping.Match, catalogue, links) 
     lines.append(_review_line(flag["review"], catalogue.addons.get(flag["code"])))
     lines.append(_references(catalogue, flag["sources"]))
     label = mapping.order_label(order)
-    matched = "pending clinical review" if match.review == PENDING else "verified"
     lines.append(
-        f"The order *{label}* was matched to this add-on by its {match.by} "
-        f"(order mapping {matched})."
+        f"The order *{label}* was matched to this add-on by its {match.by} ({match.status})."
     )
     entry = catalogue.addons.get(flag["code"])
     return {
@@ -501,6 +562,12 @@ def _issue(cards_with_codes, data, service: Service, assessment: Assessment, use
             # Said in the card, where the clinician reads it (the specification has no other
             # place for it): first, before the advice drawn from the EMR's data alone.
             card["detail"] = f"{NOT_MATCHED}\n\n{card['detail']}"
+        if assessment.pending_codes:
+            card["detail"] += (
+                "\n\nRead from the EMR's observations by codes pending clinical review: "
+                + "; ".join(assessment.pending_codes)
+                + "."
+            )
         if not card.get("links"):
             card.pop("links", None)
         out.append(card)
@@ -534,7 +601,11 @@ def answer_orders(service: Service, data: dict, catalogue: Catalogue, user, base
     if service.hook == "order-select":
         chosen = set(context["selections"])
         orders = [r for r in orders if f"{r.get('resourceType')}/{r.get('id')}" in chosen]
-    matched = [(r, m) for r in orders if (m := mapping.match_order(r)) is not None]
+    try:
+        index = mapping.OrderIndex.load()
+    except mapping.MappingNotLoaded as exc:
+        raise CdsError(503, {"mapping": [str(exc)]}) from None
+    matched = [(r, m) for r in orders if (m := index.match(r)) is not None]
     if not matched:
         return {"cards": []}
     assessment = assess_for(data, catalogue, extra_addons=[m.addon for _, m in matched])

@@ -1,18 +1,71 @@
-"""The clinical lead's pages: the standard codes (reviewed like the catalogue) and the
-laboratories' code table."""
+"""The clinical lead's pages: the code table and the add-ons' order names (reviewed like the
+catalogue), the laboratories' code table and the clinic EMR's order codes."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from workup.evidence.models import ReviewStatus
+from workup.evidence.models import AddOn, ReviewStatus
 
 from . import codes
-from .models import Coding, LabCodeMapping
+from .models import Coding, EmrOrderCode, LabCodeMapping, OrderMapping
+
+
+class ReviewedFromFileAdmin(SimpleHistoryAdmin):
+    """Entries that come from fixtures/codes.json with their tags: the lead reads, edits (which
+    puts an entry back to pending review) and records a review; nothing is added or deleted
+    here (the file adds them; one gone from the file is retired, kept for the record)."""
+
+    actions = ["record_review_verified", "record_review_pending"]
+
+    @admin.display(description="Verification tags")
+    def tag_list(self, obj):
+        if not obj.tags:
+            return "none"
+        return format_html_join(", ", "{}: {}", sorted(obj.tags.items()))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_review_permission(self, request):
+        return request.user.has_perm("evidence.review_catalogue")
+
+    @admin.action(description="Record my review: verified", permissions=["review"])
+    def record_review_verified(self, request, queryset):
+        count = codes.record_review(
+            codes=queryset,
+            reviewer=request.user,
+            status=ReviewStatus.VERIFIED,
+            note="Reviewed by the clinical lead in the admin.",
+        )
+        self.message_user(request, f"Recorded your review of {count} entries as verified.")
+
+    @admin.action(description="Record my review: pending clinical review", permissions=["review"])
+    def record_review_pending(self, request, queryset):
+        count = codes.record_review(
+            codes=queryset,
+            reviewer=request.user,
+            status=ReviewStatus.PENDING,
+            note="Returned to pending review by the clinical lead.",
+        )
+        self.message_user(request, f"Returned {count} entries to pending clinical review.")
+
+    def save_model(self, request, obj, form, change):
+        if change and any(name not in obj.REVIEW_FIELDS for name in form.changed_data):
+            obj.review_status = ReviewStatus.PENDING
+            obj.reviewed_by = None
+            obj.reviewed_at = None
+            obj.review_note = "Edited in the admin; needs a review."
+            messages.info(request, "The entry changed, so it is pending clinical review again.")
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Coding)
-class CodingAdmin(SimpleHistoryAdmin):
+class CodingAdmin(ReviewedFromFileAdmin):
     list_display = (
         "code",
         "system",
@@ -53,51 +106,75 @@ class CodingAdmin(SimpleHistoryAdmin):
         "retired",
         "updated_at",
     )
-    actions = ["record_review_verified", "record_review_pending"]
 
-    @admin.display(description="Verification tags")
-    def tag_list(self, obj):
-        if not obj.tags:
-            return "none"
-        return format_html_join(", ", "{}: {}", sorted(obj.tags.items()))
 
-    def has_add_permission(self, request):
-        return False  # codes come from fixtures/codes.json, with their tags
+@admin.register(OrderMapping)
+class OrderMappingAdmin(ReviewedFromFileAdmin):
+    list_display = (
+        "addon",
+        "name_list",
+        "resource_list",
+        "tag_list",
+        "review_status",
+        "reviewed_by",
+        "retired",
+    )
+    list_filter = ("review_status", "retired")
+    search_fields = ("addon", "names")
+    readonly_fields = (
+        "addon",
+        "review_status",
+        "reviewed_by",
+        "reviewed_at",
+        "review_note",
+        "tag_list",
+        "updated_at",
+    )
+    fields = (
+        "addon",
+        "resources",
+        "names",
+        "note",
+        "tag_list",
+        "review_status",
+        "reviewed_by",
+        "reviewed_at",
+        "review_note",
+        "retired",
+        "updated_at",
+    )
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # retired by the fixture, kept for the record
+    @admin.display(description="Names an order may give it")
+    def name_list(self, obj):
+        return "; ".join(obj.names)
 
-    def has_review_permission(self, request):
-        return request.user.has_perm("evidence.review_catalogue")
+    @admin.display(description="Orders")
+    def resource_list(self, obj):
+        words = dict(OrderMapping.Resource.choices)
+        return "; ".join(str(words.get(r, r)) for r in obj.resources)
 
-    @admin.action(description="Record my review: verified", permissions=["review"])
-    def record_review_verified(self, request, queryset):
-        count = codes.record_review(
-            codes=queryset,
-            reviewer=request.user,
-            status=ReviewStatus.VERIFIED,
-            note="Reviewed by the clinical lead in the admin.",
-        )
-        self.message_user(request, f"Recorded your review of {count} codes as verified.")
 
-    @admin.action(description="Record my review: pending clinical review", permissions=["review"])
-    def record_review_pending(self, request, queryset):
-        count = codes.record_review(
-            codes=queryset,
-            reviewer=request.user,
-            status=ReviewStatus.PENDING,
-            note="Returned to pending review by the clinical lead.",
-        )
-        self.message_user(request, f"Returned {count} codes to pending clinical review.")
+class EmrOrderCodeForm(forms.ModelForm):
+    addon = forms.ChoiceField(
+        label="Add-on", help_text="The catalogue add-on the EMR's code stands for."
+    )
 
-    def save_model(self, request, obj, form, change):
-        if change and any(name not in obj.REVIEW_FIELDS for name in form.changed_data):
-            obj.review_status = ReviewStatus.PENDING
-            obj.reviewed_by = None
-            obj.reviewed_at = None
-            obj.review_note = "Edited in the admin; needs a review."
-            messages.info(request, "The code changed, so it is pending clinical review again.")
-        super().save_model(request, obj, form, change)
+    class Meta:
+        model = EmrOrderCode
+        fields = ("system", "code", "name", "addon", "active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        addons = AddOn.objects.filter(retired=False).order_by("rank", "code")
+        self.fields["addon"].choices = [(a.code, f"{a.name} ({a.code})") for a in addons]
+
+
+@admin.register(EmrOrderCode)
+class EmrOrderCodeAdmin(SimpleHistoryAdmin):
+    form = EmrOrderCodeForm
+    list_display = ("system", "code", "name", "addon", "active", "updated_at")
+    list_filter = ("active", "addon")
+    search_fields = ("system", "code", "name", "addon")
 
 
 @admin.register(LabCodeMapping)

@@ -22,12 +22,14 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from fhir.resources.R4B.bundle import Bundle
 
-from workup.clinic.assessment import assess_workup
+from workup.clinic.assessment import workup_facts
 from workup.clinic.models import ChecklistStep
 from workup.clinic.signed import document_texts, signed_record
+from workup.evidence import engine, store
 from workup.evidence import findings as spec
-from workup.evidence import store
+from workup.evidence.catalogue import VERIFIED
 from workup.evidence.presenting import review_words
+from workup.evidence.transfers import LOSSES
 
 from .codes import CodeBook
 from .models import Coding
@@ -43,9 +45,10 @@ CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 PROVENANCE_AGENT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 DOCUMENT_COMPLETION = "http://terminology.hl7.org/CodeSystem/v3-DocumentCompletion"
 
-# Findings that are diagnoses (FHIR Condition), with the value that makes them one, and the
-# findings that say one has resolved (chronic endometritis cured on re-biopsy).
-DIAGNOSES = tuple((f.column, f.diagnosis) for f in spec.FINDINGS if f.diagnosis)
+# Findings that are diagnoses (FHIR Condition), with the value that makes them one (for a count,
+# the catalogue parameter from which it does), and the findings that say one has resolved
+# (chronic endometritis cured on re-biopsy).
+DIAGNOSES = tuple(f for f in spec.FINDINGS if f.diagnosis)
 RESOLVED_BY = {f.column: f.resolved_by for f in spec.FINDINGS if f.resolved_by}
 TASK_STATUS = {
     ChecklistStep.Status.PENDING: "requested",
@@ -158,9 +161,10 @@ class BundleBuilder:
         record = signed_record(workup)
         # The answer as signed when the work-up kept it, else today's.
         signed = record if record is not None and record.answer is not None else None
-        answer = signed.answer if signed else assess_workup(workup, self.catalogue)[1]
+        facts = workup_facts(workup, self.catalogue)
+        answer = signed.answer if signed else engine.assess(facts, self.catalogue)
         observations = self.observations()
-        self.conditions(observations)
+        self.conditions(observations, facts)
         self.procedures()
         tasks = self.tasks()
         self.care_plan(answer, tasks, signed)
@@ -264,40 +268,73 @@ class BundleBuilder:
             resource["valueInteger"] = int(value)
         return resource
 
-    def conditions(self, observations: dict) -> None:
+    def conditions(self, observations: dict, facts) -> None:
         findings = self.workup.findings
         texts = {
             (c.target, c.when): c.text
             for c in Coding.objects.filter(applies_to=Coding.AppliesTo.CONDITION, retired=False)
         }
-        for column, when in DIAGNOSES:
-            value = getattr(findings, column, None)
-            shown = "true" if value is True else str(value)
-            if shown != when:
+        for finding in DIAGNOSES:
+            column, when = finding.column, finding.diagnosis
+            threshold = None
+            if finding.kind == spec.COUNT:
+                # A count as the engine reads it (losses in the transfer history included),
+                # from the catalogue's threshold.
+                value = spec.facts_value(finding, facts)
+                threshold = self.catalogue.parameters.get(when)
+                made = spec.makes_diagnosis(finding, value, threshold and threshold.value)
+            else:
+                value = getattr(findings, column, None)
+                made = spec.makes_diagnosis(finding, value)
+            if not made:
                 continue
             coding = self.codes.conditions.get((column, when))
-            finding = spec.BY_COLUMN[column]
             text = texts.get((column, when)) or str(finding.label)
             if finding.kind == spec.CHOICE:
                 text = f"{finding.label}: {spec.display_stored(finding, findings)}"
             resolved = any(getattr(findings, c, None) is True for c in RESOLVED_BY.get(column, ()))
             clinical = "resolved" if resolved else "active"
+            verification = "confirmed"
+            evidence = [_ref(observations[column])] if column in observations else []
             resource = {
                 "resourceType": "Condition",
                 "id": _uuid("condition", self.workup.pk, column),
                 "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": clinical}]},
-                "verificationStatus": {
-                    "coding": [{"system": CONDITION_VERIFICATION, "code": "confirmed"}]
-                },
                 "category": [
                     {"coding": [{"system": CONDITION_CATEGORY, "code": "encounter-diagnosis"}]}
                 ],
                 "code": _concept(text, [coding] if coding else ()),
                 "subject": self.subject(),
                 "recorder": _ref(self.clinician),
-                "evidence": [{"detail": [_ref(observations[column])]}],
             }
+            if threshold is not None:
+                # Derived from a count by the catalogue's threshold: provisional until the
+                # lead has confirmed that threshold; the losses behind it are the evidence.
+                verification = "confirmed" if threshold.review == VERIFIED else "provisional"
+                evidence += self.losses()
+                review = "verified" if threshold.review == VERIFIED else "pending clinical review"
+                resource["note"] = [
+                    {
+                        "text": f"Derived by RIF Work-up from {value} recorded pregnancy losses "
+                        f"and the catalogue's threshold ({threshold.name}: "
+                        f"{threshold.value:g}; {review})."
+                    }
+                ]
+            resource["verificationStatus"] = {
+                "coding": [{"system": CONDITION_VERIFICATION, "code": verification}]
+            }
+            if evidence:
+                resource["evidence"] = [{"detail": evidence}]
             self.add(resource, "conditions")
+
+    def losses(self) -> list[dict]:
+        """References to the transfers of the history that ended in a pregnancy loss (their
+        Procedures, ``transfer_procedures``)."""
+        return [
+            {"reference": f"urn:uuid:{_uuid('embryo-transfer', t.pk)}"}
+            for t in sorted(self.workup.transfers.all(), key=lambda t: t.date)
+            if t.outcome in LOSSES
+        ]
 
     def procedures(self) -> None:
         findings = self.workup.findings
@@ -322,7 +359,7 @@ class BundleBuilder:
                 "resourceType": "Procedure",
                 "id": _uuid("procedure", self.workup.pk, key),
                 "status": "completed",
-                "code": {"text": text},
+                "code": _concept(text, self.codes.procedures.get(key, ())),
                 "subject": self.subject(),
             }
             if when:
@@ -341,7 +378,10 @@ class BundleBuilder:
                     "resourceType": "Procedure",
                     "id": _uuid("transfer", self.workup.pk, number),
                     "status": "completed",
-                    "code": {"text": f"Embryo transfer {number} of {failed}"},
+                    "code": _concept(
+                        f"Embryo transfer {number} of {failed}",
+                        self.codes.procedures.get("embryo_transfer", ()),
+                    ),
                     "subject": self.subject(),
                     "outcome": {"text": "No positive pregnancy test"},
                     "note": [{"text": note}],
@@ -366,7 +406,9 @@ class BundleBuilder:
                     "resourceType": "Procedure",
                     "id": _uuid("embryo-transfer", transfer.pk),
                     "status": "completed",
-                    "code": {"text": "Embryo transfer"},
+                    "code": _concept(
+                        "Embryo transfer", self.codes.procedures.get("embryo_transfer", ())
+                    ),
                     "subject": self.subject(),
                     "performedDateTime": transfer.date.isoformat(),
                     "outcome": {
@@ -396,7 +438,7 @@ class BundleBuilder:
                 "identifier": [{"system": "urn:rif-workup:step", "value": str(step.pk)}],
                 "status": status,
                 "intent": "order",
-                "code": {"text": self.step_name(step)},
+                "code": _concept(self.step_name(step), self.codes.services.get(step.code, ())),
                 "description": step.get_kind_display(),
                 "for": self.subject(),
                 "authoredOn": _instant(step.created_at),

@@ -1,10 +1,16 @@
 """Standard codes on the catalogue, the lab's local codes, and lab results waiting for a clinician.
 
-- :class:`Coding`: a LOINC or ICD-10-CM code for a finding (an observation) or a diagnosis (a
-  condition), catalogue data with verification tags and a review status, loaded from
-  ``fixtures/codes.json`` by ``manage.py load_catalogue``. Only verified codes are used.
+- :class:`Coding`: the one table of standard codes (LOINC, ICD-10-CM, SNOMED CT, ATC) for a
+  finding (an observation), a diagnosis (a condition), a checklist step (a Task), a procedure
+  done, or an order that is an add-on: catalogue data with verification tags and a review
+  status, loaded from ``fixtures/codes.json`` by ``manage.py load_catalogue``. The FHIR export
+  and results in use only verified codes; the CDS Hooks service reads the EMR's data by any
+  code in use and says when one is pending review.
+- :class:`OrderMapping`: which orders are a catalogue add-on by name (the CDS Hooks guardrail),
+  catalogue data from the same file, reviewed the same way.
 - :class:`LabCodeMapping`: the clinical lead's table from a laboratory's own test codes to
-  catalogue codes.
+  catalogue codes; :class:`EmrOrderCode`: the lead's table from the clinic EMR's own order codes
+  to add-ons.
 - :class:`IncomingResult`: a result a laboratory sent, waiting until a clinician accepts it (it
   is then recorded through the findings form's validation) or rejects it with a reason.
 """
@@ -22,22 +28,34 @@ from workup.evidence.models import ReviewStatus
 class CodeSystem(models.TextChoices):
     LOINC = "http://loinc.org", "LOINC"
     ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm", "ICD-10-CM"
+    SNOMED = "http://snomed.info/sct", "SNOMED CT"
+    ATC = "http://www.whocc.no/atc", "ATC"
 
 
 class Coding(models.Model):
     class AppliesTo(models.TextChoices):
         OBSERVATION = "observation", "A finding (FHIR Observation)"
         CONDITION = "condition", "A diagnosis (FHIR Condition)"
+        SERVICE = "service", "A checklist step (FHIR Task)"
+        PROCEDURE = "procedure", "A procedure done (FHIR Procedure)"
+        ORDER = "order", "An order that is an add-on (CDS Hooks)"
 
     key = models.SlugField(max_length=64, unique=True)
     applies_to = models.CharField(max_length=20, choices=AppliesTo.choices)
     target = models.CharField(
-        max_length=64, help_text="The findings column the code stands for (see clinic.steps)."
+        max_length=64,
+        blank=True,
+        help_text="What the code stands for: a findings column (observation, condition), a "
+        "catalogue investigation or next step (service), a procedure (hysteroscopy, ce_biopsy, "
+        "embryo_transfer) or a catalogue add-on (order). Empty: attached to nothing (the note "
+        "says why).",
     )
     when = models.CharField(
         max_length=30,
         blank=True,
-        help_text="For a diagnosis: the finding's value that makes it one (true, confirmed).",
+        help_text="For a diagnosis: the finding's value that makes it one (true, confirmed), or "
+        "for a count the catalogue parameter from which it does. For an observation: 'feeds' "
+        "for a test that feeds a finding without being it.",
     )
     system = models.CharField(max_length=100, choices=CodeSystem.choices)
     code = models.CharField(max_length=20)
@@ -69,7 +87,9 @@ class Coding(models.Model):
         ordering = ["applies_to", "target", "key"]
         verbose_name = "standard code"
         constraints = [
-            models.UniqueConstraint(fields=["system", "code", "target"], name="coding_unique")
+            models.UniqueConstraint(
+                fields=["applies_to", "system", "code", "target"], name="coding_unique"
+            )
         ]
 
     def __str__(self):
@@ -78,6 +98,85 @@ class Coding(models.Model):
     @property
     def is_verified(self) -> bool:
         return self.review_status == ReviewStatus.VERIFIED and not self.retired
+
+
+class OrderMapping(models.Model):
+    """Which orders in the EMR are a catalogue add-on by name: an order whose text (or a
+    coding's display) holds one of ``names`` as a whole word, any case. Catalogue data from
+    ``fixtures/codes.json`` ("orders"), with tags and the lead's review; the add-on's standard
+    order codes are :class:`Coding` rows (applies_to order), the clinic's own
+    :class:`EmrOrderCode` rows."""
+
+    class Resource(models.TextChoices):
+        MEDICATION = "MedicationRequest", "Medication order (MedicationRequest)"
+        SERVICE = "ServiceRequest", "Procedure or test order (ServiceRequest)"
+
+    addon = models.SlugField(
+        "add-on", max_length=64, unique=True, help_text="The catalogue add-on."
+    )
+    resources = models.JSONField(
+        default=list, help_text="The kinds of order it can be: MedicationRequest, ServiceRequest."
+    )
+    names = models.JSONField(default=list, help_text="Names an order may give it (whole words).")
+    note = models.CharField(max_length=500, blank=True)
+    tags = models.JSONField(
+        default=dict, blank=True, help_text="Verification tags: V (primary source), S, U."
+    )
+    review_status = models.CharField(
+        max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+    retired = models.BooleanField(default=False)
+    fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(bases=[ChainedHistory])
+
+    REVIEW_FIELDS = Coding.REVIEW_FIELDS
+
+    class Meta:
+        ordering = ["addon"]
+        verbose_name = "order mapping (add-on names)"
+        verbose_name_plural = "order mappings (add-on names)"
+
+    def __str__(self):
+        return f"{self.addon}: {', '.join(self.names)}"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.review_status == ReviewStatus.VERIFIED and not self.retired
+
+
+class EmrOrderCode(models.Model):
+    """The clinic EMR's own code for an order, and the catalogue add-on it stands for (kept by
+    the clinical lead, as the laboratory code table is)."""
+
+    system = models.CharField(
+        max_length=200, help_text="The code system URI of the EMR's order codes."
+    )
+    code = models.CharField(max_length=100)
+    name = models.CharField(max_length=200, blank=True, help_text="The EMR's name for it.")
+    addon = models.SlugField(
+        "add-on", max_length=64, help_text="The catalogue add-on it stands for."
+    )
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(bases=[ChainedHistory])
+
+    class Meta:
+        ordering = ["system", "code"]
+        verbose_name = "EMR order code"
+        constraints = [
+            models.UniqueConstraint(fields=["system", "code"], name="emr_order_code_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.system}|{self.code} → {self.addon}"
 
 
 class LabCodeMapping(models.Model):
