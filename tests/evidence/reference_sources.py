@@ -142,6 +142,19 @@ ALLOWED = {
         "thyroid_tpo_levothyroxine": {"eta-2021"},
         "bologna_natural_not_counted": {"bologna-2011"},
         "bologna_mild_not_counted": set(),  # U
+        # The patient sheet's own statements (issue 16): the framing of RIF, the Lugano caution
+        # against early labels, and the add-on stances; chances and questions cite nothing.
+        "sheet_label_rif": {"eshre-rif-2023"},
+        "sheet_label_not_yet": {"eshre-rif-2023", "lugano-2023"},
+        "sheet_chance_untested": set(),  # the per-transfer chances are U, with no key
+        "sheet_chance_euploid": set(),
+        "verdict_possible_harm": {"eshre-addons-2023", "hfea-addons"},
+        "verdict_possible_harm_test": {"eshre-addons-2023", "hfea-addons"},
+        "verdict_no_benefit_shown": {"eshre-addons-2023"},
+        "verdict_no_benefit_shown_test": {"eshre-addons-2023"},
+        "sheet_questions": set(),
+        "read_more_hfea": {"hfea-addons"},
+        "read_more_eshre": {"eshre-addons-2023"},
     },
 }
 

@@ -93,3 +93,18 @@ class Colleague(User):
         permissions = [
             ("manage_users", "Can manage colleagues' roles, active status and contact details")
         ]
+
+
+class Profile(models.Model):
+    """A user's own settings: the language of the interface, chosen at ``/i18n/setlang/`` and
+    applied at each sign-in (``workup.languages``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+
+    def __str__(self):
+        return f"{self.user} ({self.language})"

@@ -62,9 +62,17 @@ class UserChoiceField(forms.ModelChoiceField):
 class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
-        fields = ["mrn", "name", "birth_date"]
-        labels = {"mrn": "MRN", "name": "Full name", "birth_date": "Date of birth"}
-        help_texts = {"mrn": "The clinic's medical record number: letters, digits and hyphens."}
+        fields = ["mrn", "name", "birth_date", "language"]
+        labels = {
+            "mrn": "MRN",
+            "name": "Full name",
+            "birth_date": "Date of birth",
+            "language": "Language for the patient sheet",
+        }
+        help_texts = {
+            "mrn": "The clinic's medical record number: letters, digits and hyphens.",
+            "language": "The patient sheet and its PDF are printed in this language.",
+        }
         widgets = {"birth_date": DateInput()}
 
     def clean_mrn(self):

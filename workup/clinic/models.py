@@ -45,6 +45,14 @@ class Patient(models.Model):
     mrn = models.CharField("MRN", max_length=32, unique=True, validators=[MRN_VALIDATOR])
     name = models.CharField(max_length=200)
     birth_date = models.DateField()
+    # The language the patient reads: their sheet and its PDF are in it (docs/documents.md).
+    language = models.CharField(
+        "preferred language",
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text="The patient sheet is printed in this language.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

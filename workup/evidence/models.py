@@ -159,6 +159,11 @@ class NextStep(CatalogueEntry):
     stance = models.CharField(max_length=20, choices=Stance.choices, null=True, blank=True)
     unverified_detail = models.TextField(blank=True)
     plain = models.TextField(blank=True, help_text="Plain-language text for patients.")
+    plain_found = models.TextField(
+        blank=True,
+        help_text="What was found that calls for this step, in a patient's words (the patient "
+        "sheet's first page); empty where no finding leads to it.",
+    )
 
 
 class AddOn(CatalogueEntry):
@@ -193,6 +198,16 @@ class AddOn(CatalogueEntry):
         blank=True,
         choices=[("aps_confirmed", "Antiphospholipid syndrome confirmed")],
     )
+    patient_verdict = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[
+            ("possible_harm", "Possible harm"),
+            ("no_benefit_shown", "No benefit shown"),
+        ],
+        help_text="Why it is not advised, on the patient sheet's first page: harms are "
+        "documented (or it may lower the chance of a baby), or only no benefit was shown.",
+    )
 
     class Meta(CatalogueEntry.Meta):
         verbose_name = "add-on"
@@ -226,6 +241,70 @@ class Statement(CatalogueEntry):
     description = models.TextField(
         blank=True, help_text="When the engine says it, and what each placeholder holds."
     )
+
+
+class CatalogueTranslation(models.Model):
+    """A catalogue entry's patient-facing texts in another language, with its own review.
+
+    Loaded from ``fixtures/translations/<language>.json`` with the catalogue. ``translates``
+    keeps the digest of the English text each field translates: a translation of an English
+    text that has since changed is not used (the sheet shows the English, with a note). A
+    translation is reviewed when the clinical lead, or a reviewer the lead names, confirms it.
+    """
+
+    language = models.CharField(max_length=8)
+    kind = models.CharField(max_length=30)
+    code = models.SlugField(max_length=64)
+    texts = models.JSONField(default=dict, help_text="The translated fields, by field name.")
+    translates = models.JSONField(
+        default=dict,
+        editable=False,
+        help_text="Digest of the English text each field translates.",
+    )
+    review_status = models.CharField(
+        max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewer_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="A named reviewer outside the app (a medical translator), from the fixture.",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+    retired = models.BooleanField(default=False)
+    fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    REVIEW_FIELDS = ("review_status", "reviewed_by", "reviewer_name", "reviewed_at", "review_note")
+
+    class Meta:
+        ordering = ["language", "kind", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["language", "kind", "code"], name="one_translation_per_entry"
+            )
+        ]
+        permissions = [
+            ("review_translation", "Can confirm translations of the catalogue's patient texts")
+        ]
+
+    def __str__(self):
+        return f"{self.language}: {self.kind}/{self.code}"
+
+    @property
+    def reviewer(self) -> str:
+        if self.reviewed_by is not None:
+            return self.reviewed_by.get_full_name() or self.reviewed_by.get_username()
+        return self.reviewer_name
 
 
 ENTRY_MODELS = {
