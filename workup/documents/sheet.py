@@ -176,9 +176,7 @@ def sheet_texts(answer: dict, catalogue: Catalogue, *, facts, language: str, age
 def english_sheet(texts: dict) -> dict:
     """A sheet signed before sheets had their own texts: the English the signer saw."""
     plain = texts.get("plain", {})
-    steps = {
-        code: {"plain": Said(text, SOURCE, "en").as_json()} for code, text in plain.items()
-    }
+    steps = {code: {"plain": Said(text, SOURCE, "en").as_json()} for code, text in plain.items()}
     addons = {
         code: {
             **{
@@ -414,9 +412,10 @@ def sheet_context(answer: dict, sheet: dict, *, steps: dict, today, facts_failed
         or bool(label and label["review"] == PENDING)
         or any(n["why_pending"] for n in not_advised)
     )
-    any_english = any(
-        t.state in FALLBACKS for t in every_said(sheet) if t.text
-    ) and sheet.get("language", "en") != "en"
+    any_english = (
+        any(t.state in FALLBACKS for t in every_said(sheet) if t.text)
+        and sheet.get("language", "en") != "en"
+    )
     return {
         "sheet_language": sheet.get("language", "en"),
         "failed_transfers": facts_failed,

@@ -69,7 +69,12 @@ class LoadReport:
     def __str__(self):
         return (
             f"Catalogue {self.version}: {self.created} created, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {self.retired} retired."
+            f"{self.unchanged} unchanged, {self.retired} retired"
+            + (
+                f"; {self.translations} translations created or updated."
+                if self.translations
+                else "."
+            )
         )
 
 
