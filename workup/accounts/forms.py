@@ -2,6 +2,7 @@ import secrets
 
 from django import forms
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from workup.audit.models import DownloadRecord
 from workup.audit.services import record_download
@@ -29,7 +30,7 @@ class ColleagueForm(forms.ModelForm):
     """What the lead may set: role, active status, name and email. Nothing else is a field, so
     nothing else can be posted: no superuser or staff flag, no group, no password."""
 
-    role = forms.ChoiceField(choices=ROLE_CHOICES, label="Role")
+    role = forms.ChoiceField(choices=ROLE_CHOICES, label=gettext_lazy("Role"))
 
     class Meta:
         model = Colleague
@@ -72,7 +73,7 @@ class ColleagueForm(forms.ModelForm):
         if email and not self.fields["email"].disabled:
             taken = Colleague.objects.filter(email__iexact=email).exclude(pk=self.instance.pk)
             if taken.exists():
-                raise forms.ValidationError("Another user has this email address.")
+                raise forms.ValidationError(gettext_lazy("Another user has this email address."))
         return email
 
     @transaction.atomic

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from workup.accounts.api import api_endpoint, error
 from workup.evidence import service, store
@@ -102,7 +103,7 @@ def parse_workup_payload(data, catalogue):
         else:
             try:
                 clean["name"] = " ".join(name.split())
-                check_identity_text(clean["name"], label="The patient's name")
+                check_identity_text(clean["name"], label=gettext_lazy("The patient's name"))
             except ValidationError as exc:
                 clean.pop("name")
                 errors.setdefault("patient.name", []).extend(exc.messages)

@@ -15,13 +15,15 @@ from django import forms
 from django.db import models
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from workup.accounts.roles import people_with
 from workup.evidence.facts import AMH_PMOL_PER_NG, AMH_UNITS, FactsError, parse_facts
 
 from .assessment import COLUMN_FOR_PATH, workup_facts_dict
 from .models import AddonRequest, Findings, Patient, StimulationCycle, age_on
-from .steps import BOOLEAN_WORDS, HISTORY, LABELS, STEP_FIELDS, UNITS, WITH_CYCLES
+from .steps import BOOLEAN_WORDS, HISTORY, LABELS, STEP_FIELDS, UNITS, WITH_CYCLES, YES_NO
 from .validators import check_identity_text
 
 MIN_AGE, MAX_AGE = 18, 60
@@ -32,7 +34,7 @@ class TriStateSelect(forms.NullBooleanSelect):
 
     def __init__(self, yes="Yes", no="No", attrs=None):
         super().__init__(attrs)
-        self.choices = (("unknown", "Not recorded"), ("true", yes), ("false", no))
+        self.choices = (("unknown", gettext_lazy("Not recorded")), ("true", yes), ("false", no))
 
 
 class DateInput(forms.DateInput):
@@ -81,40 +83,51 @@ class PatientForm(forms.ModelForm):
         clash = Patient.objects.filter(mrn__iexact=mrn).exclude(pk=self.instance.pk).first()
         if clash is not None:
             raise forms.ValidationError(
-                f"MRN {clash.mrn} is already on record (for {clash.name}, born "
-                f"{date_format(clash.birth_date, 'j M Y')}). Open that patient rather than "
-                "creating a second record."
+                gettext(
+                    "MRN %(mrn)s is already on record (for %(name)s, born %(born)s). Open that "
+                    "patient rather than creating a second record."
+                )
+                % {
+                    "mrn": clash.mrn,
+                    "name": clash.name,
+                    "born": date_format(clash.birth_date, "j M Y"),
+                }
             )
         return mrn
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
-        check_identity_text(name, label="Full name")
+        check_identity_text(name, label=gettext_lazy("Full name"))
         return name
 
     def clean_birth_date(self):
         born = self.cleaned_data["birth_date"]
         today = timezone.localdate()
         if born >= today:
-            raise forms.ValidationError("The date of birth must be in the past.")
+            raise forms.ValidationError(gettext_lazy("The date of birth must be in the past."))
         if born.year < 1900:
-            raise forms.ValidationError("Check the year of birth.")
+            raise forms.ValidationError(gettext_lazy("Check the year of birth."))
         return born
 
 
 class WorkUpForm(forms.Form):
     """A new work-up for a patient: date, responsible clinician, transfer history."""
 
-    date = forms.DateField(label="Work-up date", widget=DateInput(), initial=timezone.localdate)
-    clinician = UserChoiceField(label="Responsible clinician", queryset=None)
+    date = forms.DateField(
+        label=gettext_lazy("Work-up date"), widget=DateInput(), initial=timezone.localdate
+    )
+    clinician = UserChoiceField(label=gettext_lazy("Responsible clinician"), queryset=None)
     failed_transfers = forms.IntegerField(
-        label=LABELS["failed_transfers"], required=False, min_value=0, max_value=100
+        label=gettext_lazy(LABELS["failed_transfers"]), required=False, min_value=0, max_value=100
     )
     euploid_failed_transfers = forms.IntegerField(
-        label=LABELS["euploid_failed_transfers"], required=False, min_value=0, max_value=100
+        label=gettext_lazy(LABELS["euploid_failed_transfers"]),
+        required=False,
+        min_value=0,
+        max_value=100,
     )
     miscarriages = forms.IntegerField(
-        label=LABELS["miscarriages"], required=False, min_value=0, max_value=100
+        label=gettext_lazy(LABELS["miscarriages"]), required=False, min_value=0, max_value=100
     )
 
     def __init__(self, *args, patient, catalogue, **kwargs):
@@ -126,12 +139,15 @@ class WorkUpForm(forms.Form):
     def clean_date(self):
         day = self.cleaned_data["date"]
         if day > timezone.localdate():
-            raise forms.ValidationError("The work-up date cannot be in the future.")
+            raise forms.ValidationError(gettext_lazy("The work-up date cannot be in the future."))
         age = age_on(self.patient.birth_date, day)
         if not MIN_AGE <= age <= MAX_AGE:
             raise forms.ValidationError(
-                f"The patient is {age} on this date; the assessment covers ages {MIN_AGE} to "
-                f"{MAX_AGE}."
+                gettext(
+                    "The patient is %(age)s on this date; the assessment covers ages %(low)s to "
+                    "%(high)s."
+                )
+                % {"age": age, "low": MIN_AGE, "high": MAX_AGE}
             )
         return day
 
@@ -161,8 +177,10 @@ class AddendumMixin:
     def add_addendum_field(self, workup):
         if workup.is_signed:
             self.fields["addendum_reason"] = forms.CharField(
-                label="Reason for this addendum",
-                help_text="The work-up is signed: a change is kept as an addendum with its reason.",
+                label=gettext_lazy("Reason for this addendum"),
+                help_text=gettext_lazy(
+                    "The work-up is signed: a change is kept as an addendum with its reason."
+                ),
                 widget=forms.Textarea(attrs={"rows": 2}),
                 max_length=1000,
                 error_messages={
@@ -217,10 +235,10 @@ def display_value(findings, name) -> str:
     """A stored finding as a person reads it (for history lines and conflict messages)."""
     value = getattr(findings, name, None)
     if value is None or value == "":
-        return "not recorded"
+        return gettext("not recorded")
     if isinstance(value, bool):
-        yes, no = BOOLEAN_WORDS.get(name, ("Yes", "No"))
-        return yes if value else no
+        yes, no = BOOLEAN_WORDS.get(name, YES_NO)
+        return gettext(yes) if value else gettext(no)
     if isinstance(value, date):
         return date_format(value, "j M Y")
     if name == "amh_ng_ml":
@@ -230,7 +248,7 @@ def display_value(findings, name) -> str:
     unit = UNITS.get(name)
     if name in ("aps", "karyotype"):
         return str(value).replace("_", " ")
-    return f"{value:g} {unit}" if unit else str(value)
+    return f"{value:g} {gettext(unit)}" if unit else str(value)
 
 
 class FindingsForm(StepFormMixin, forms.ModelForm):
@@ -256,15 +274,17 @@ class FindingsForm(StepFormMixin, forms.ModelForm):
                 label="AMH", required=False, min_value=0, decimal_places=3, initial=value
             )
             self.fields["amh_unit"] = forms.ChoiceField(
-                label="AMH unit",
+                label=gettext_lazy("AMH unit"),
                 choices=[(u, u) for u in AMH_UNITS],
                 initial=unit,
-                help_text="1 ng/mL = 7.14 pmol/L. Use the laboratory's own age ranges.",
+                help_text=gettext_lazy(
+                    "1 ng/mL = 7.14 pmol/L. Use the laboratory's own age ranges."
+                ),
             )
             self.order_fields(["amh_value", "amh_unit", "afc"])
         if code in WITH_CYCLES:
             self.fields["no_previous_stimulation"] = forms.BooleanField(
-                label="No previous ovarian stimulation",
+                label=gettext_lazy("No previous ovarian stimulation"),
                 required=False,
                 initial=workup.findings.previous_cycles_known is True
                 and not list(workup.cycles.all()),
@@ -318,8 +338,8 @@ class FindingsForm(StepFormMixin, forms.ModelForm):
 
 def _widget_for(name, field):
     if isinstance(field, forms.NullBooleanField):
-        yes, no = BOOLEAN_WORDS.get(name, ("Yes", "No"))
-        return TriStateSelect(yes, no)
+        yes, no = BOOLEAN_WORDS.get(name, YES_NO)
+        return TriStateSelect(gettext_lazy(yes), gettext_lazy(no))
     if isinstance(field, forms.DateField):
         return DateInput()
     return None
@@ -338,10 +358,11 @@ def findings_form_class(code: str) -> type[FindingsForm]:
         widget = _widget_for(db_field.name, field)
         if widget is not None:
             field.widget = widget
-        field.label = LABELS.get(db_field.name, field.label)
+        label = LABELS.get(db_field.name)
+        field.label = gettext_lazy(label) if label else field.label
         unit = UNITS.get(db_field.name)
         if unit:
-            field.label = f"{field.label} ({unit})"
+            field.label = format_lazy("{} ({})", field.label, gettext_lazy(unit))
             field.widget.attrs.setdefault("step", "any")
         return field
 
@@ -394,14 +415,14 @@ class DecisionForm(AddendumMixin, forms.Form):
 
     decision = forms.ChoiceField(
         choices=[
-            ("indicated", "Add to the checklist"),
-            ("not_indicated", "Not indicated"),
-            ("", "Follow the engine"),
+            ("indicated", gettext_lazy("Add to the checklist")),
+            ("not_indicated", gettext_lazy("Not indicated")),
+            ("", gettext_lazy("Follow the engine")),
         ],
         required=False,
     )
     reason = forms.CharField(
-        label="Why it is not indicated", required=False, max_length=500, strip=True
+        label=gettext_lazy("Why it is not indicated"), required=False, max_length=500, strip=True
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -426,12 +447,12 @@ class TrackForm(AddendumMixin, forms.Form):
     code = forms.CharField(widget=forms.HiddenInput)
     version = forms.IntegerField(widget=forms.HiddenInput, initial=0, min_value=0)
     due_date = forms.DateField(
-        label="Due",
+        label=gettext_lazy("Due"),
         required=False,
         widget=DateInput(attrs={"class": "form-control form-control-sm"}),
     )
     assignee = forms.TypedChoiceField(
-        label="Assigned to",
+        label=gettext_lazy("Assigned to"),
         required=False,
         coerce=int,
         empty_value=None,
@@ -457,7 +478,7 @@ class TrackForm(AddendumMixin, forms.Form):
     def clean_code(self):
         code = self.cleaned_data["code"]
         if code not in self.catalogue.next_steps:
-            raise forms.ValidationError(f"Unknown next step '{code}'.")
+            raise forms.ValidationError(gettext("Unknown next step '%(code)s'.") % {"code": code})
         return code
 
 
@@ -494,9 +515,11 @@ class AddonChoiceField(forms.ChoiceField):
 
 
 class AddonRequestForm(AddendumMixin, forms.Form):
-    addon_code = AddonChoiceField(label="Add-on requested")
+    addon_code = AddonChoiceField(label=gettext_lazy("Add-on requested"))
     requested_by = forms.ChoiceField(
-        label="Asked for by", choices=AddonRequest.RequestedBy.choices, initial="patient"
+        label=gettext_lazy("Asked for by"),
+        choices=AddonRequest.RequestedBy.choices,
+        initial="patient",
     )
 
     def __init__(self, *args, workup, catalogue, **kwargs):
@@ -556,7 +579,8 @@ class SignForm(forms.Form):
     when it was drawn and with which catalogue revision (to say what changed since)."""
 
     confirm = forms.BooleanField(
-        label="I have reviewed the findings and the advice, and sign this work-up.", required=True
+        label=gettext_lazy("I have reviewed the findings and the advice, and sign this work-up."),
+        required=True,
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
     seen = forms.CharField(widget=forms.HiddenInput, max_length=64)

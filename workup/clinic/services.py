@@ -10,6 +10,7 @@ from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from workup.evidence import store
 from workup.evidence.catalogue import Catalogue
@@ -169,17 +170,20 @@ class SignedWorkUp(Exception):
 def _who_last_changed(history_qs) -> str:
     record = history_qs.select_related("history_user").order_by("-history_date").first()
     if record is None:
-        return "Someone"
+        return gettext("Someone")
     user = record.history_user
-    name = (user.get_full_name() or user.get_username()) if user else "Someone"
-    return f"{name} at {timezone.localtime(record.history_date):%H:%M}"
+    name = (user.get_full_name() or user.get_username()) if user else gettext("Someone")
+    return gettext("%(name)s at %(time)s") % {
+        "name": name,
+        "time": f"{timezone.localtime(record.history_date):%H:%M}",
+    }
 
 
 def _addendum_if_signed(*, workup: WorkUp, user, reason: str | None, changes: list[str]):
     if not workup.is_signed:
         return None
     if not (reason or "").strip():
-        raise SignedWorkUp("This work-up is signed: give the reason for the addendum.")
+        raise SignedWorkUp(gettext("This work-up is signed: give the reason for the addendum."))
     from .models import Addendum
 
     return Addendum.objects.create(
@@ -193,16 +197,22 @@ def _check_version(model, pk: int, seen: int, *, label: str, changes_since):
     if row is None:
         who = _who_last_changed(model.history.filter(**{model._meta.pk.attname: pk}))
         raise StaleEdit(
-            f"Not saved: {label} was removed while you were editing ({who}). Nothing was "
-            "changed: reload the page.",
-            [f"{who}: removed"],
+            gettext(
+                "Not saved: %(what)s was removed while you were editing (%(who)s). Nothing was "
+                "changed: reload the page."
+            )
+            % {"what": label, "who": who},
+            [gettext("%(who)s: removed") % {"who": who}],
         )
     if row.version != seen:
         changes = changes_since()
-        detail = "; ".join(changes) if changes else "the same values were saved again"
+        detail = "; ".join(changes) if changes else gettext("the same values were saved again")
         raise StaleEdit(
-            f"Not saved: {label} was changed while you were editing ({detail}). Your entries "
-            "are kept below: check them against the new values and save again.",
+            gettext(
+                "Not saved: %(what)s was changed while you were editing (%(detail)s). Your "
+                "entries are kept below: check them against the new values and save again."
+            )
+            % {"what": label, "detail": detail},
             changes,
         )
     return row
@@ -233,12 +243,20 @@ def record_findings(*, workup: WorkUp, code: str, form, cycles=None, user) -> li
 
     if code == HISTORY:
         locked = _check_version(
-            WorkUp, workup.pk, seen, label="the transfer history", changes_since=changes_since
+            WorkUp,
+            workup.pk,
+            seen,
+            label=gettext_lazy("the transfer history"),
+            changes_since=changes_since,
         )
     else:
         step = workup.steps.get(code=code)
         locked = _check_version(
-            ChecklistStep, step.pk, seen, label="this step", changes_since=changes_since
+            ChecklistStep,
+            step.pk,
+            seen,
+            label=gettext_lazy("this step"),
+            changes_since=changes_since,
         )
 
     findings = Findings.objects.select_for_update().get(workup=workup)
@@ -315,7 +333,7 @@ def decide_step(
         ChecklistStep,
         step.pk,
         version,
-        label=f"the decision on {name}",
+        label=gettext("the decision on %(name)s") % {"name": name},
         changes_since=changes_since,
     )
     labels = dict(ChecklistStep.Decision.choices)
@@ -493,7 +511,7 @@ def withdraw_addon_request(
         AddonRequest,
         request.pk,
         version,
-        label=f"the request for {name}",
+        label=gettext("the request for %(name)s") % {"name": name},
         changes_since=changes_since,
     )
     workup = WorkUp.objects.get(pk=locked.workup_id)
@@ -536,7 +554,7 @@ def record_counselling(
         AddonRequest,
         request.pk,
         version,
-        label=f"the counselling on {name}",
+        label=gettext("the counselling on %(name)s") % {"name": name},
         changes_since=changes_since,
     )
     workup = WorkUp.objects.get(pk=locked.workup_id)

@@ -6,6 +6,11 @@ drives the RIF label (not a checklist step, but recorded the same way).
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
+# The words below stay English where they are stored or exported (history lines, FHIR texts);
+# gettext_noop marks them for translation, and the forms and pages show them translated.
+
 HISTORY = "history"
 
 STEP_FIELDS: dict[str, tuple[str, ...]] = {
@@ -51,66 +56,71 @@ STEP_FIELDS: dict[str, tuple[str, ...]] = {
 # Steps whose form also edits the list of previous stimulation cycles.
 WITH_CYCLES = {"response_review"}
 
+YES_NO = (gettext_noop("Yes"), gettext_noop("No"))
+
 # Labels a clinician reads (the model's verbose names are short, for history lines).
 LABELS = {
-    "failed_transfers": "Failed transfers (no positive test)",
-    "euploid_failed_transfers": "Of which euploid",
-    "miscarriages": "Miscarriages",
-    "bmi": "BMI",
-    "smoker": "Smokes",
-    "alcohol_units_week": "Alcohol",
-    "tsh": "TSH",
-    "tpo_positive": "TPO antibodies",
-    "aps": "Antiphospholipid result",
-    "aps_first_test_date": "Date of the first positive test",
-    "aps_repeat_test_date": "Date of the repeat test",
-    "karyotype": "Karyotype",
-    "embryo_review_done": "Embryology reviewed",
-    "pgta_done": "PGT-A done",
-    "pgta_discussed": "PGT-A discussed",
-    "pgta_euploid": "Euploid embryos",
-    "pgta_aneuploid": "Aneuploid embryos",
-    "pgta_mosaic": "Mosaic embryos",
-    "pgta_no_result": "No result",
-    "uterine_imaging_done": "Ultrasound done",
-    "hysteroscopy_done": "Hysteroscopy done",
-    "hysteroscopy_date": "Date",
-    "hysteroscopy_polyp": "Endometrial polyp",
-    "hysteroscopy_submucosal_fibroid": "Submucosal fibroid",
-    "hysteroscopy_septum": "Uterine septum",
-    "hysteroscopy_adhesions": "Intrauterine adhesions",
-    "hysteroscopy_endometritis_signs": "Signs of endometritis",
-    "ce_biopsy_done": "Biopsy done",
-    "ce_biopsy_date": "Date",
-    "ce_cd138_positive": "CD138 (plasma cells)",
-    "ce_treated": "Antibiotics given",
-    "ce_rebiopsy_negative": "Re-biopsy after antibiotics",
-    "ce_second_line_treated": "Second-line antibiotics given",
-    "ce_second_line_rebiopsy_negative": "Re-biopsy after second line",
-    "hydrosalpinx": "Hydrosalpinx",
-    "adenomyosis": "Adenomyosis",
-    "amh_ng_ml": "AMH",
-    "amh_unit": "AMH unit",
-    "afc": "Antral follicle count (AFC)",
-    "previous_cycles_known": "Previous stimulation recorded",
+    "failed_transfers": gettext_noop("Failed transfers (no positive test)"),
+    "euploid_failed_transfers": gettext_noop("Of which euploid"),
+    "miscarriages": gettext_noop("Miscarriages"),
+    "bmi": gettext_noop("BMI"),
+    "smoker": gettext_noop("Smokes"),
+    "alcohol_units_week": gettext_noop("Alcohol"),
+    "tsh": gettext_noop("TSH"),
+    "tpo_positive": gettext_noop("TPO antibodies"),
+    "aps": gettext_noop("Antiphospholipid result"),
+    "aps_first_test_date": gettext_noop("Date of the first positive test"),
+    "aps_repeat_test_date": gettext_noop("Date of the repeat test"),
+    "karyotype": gettext_noop("Karyotype"),
+    "embryo_review_done": gettext_noop("Embryology reviewed"),
+    "pgta_done": gettext_noop("PGT-A done"),
+    "pgta_discussed": gettext_noop("PGT-A discussed"),
+    "pgta_euploid": gettext_noop("Euploid embryos"),
+    "pgta_aneuploid": gettext_noop("Aneuploid embryos"),
+    "pgta_mosaic": gettext_noop("Mosaic embryos"),
+    "pgta_no_result": gettext_noop("No result"),
+    "uterine_imaging_done": gettext_noop("Ultrasound done"),
+    "hysteroscopy_done": gettext_noop("Hysteroscopy done"),
+    "hysteroscopy_date": gettext_noop("Date"),
+    "hysteroscopy_polyp": gettext_noop("Endometrial polyp"),
+    "hysteroscopy_submucosal_fibroid": gettext_noop("Submucosal fibroid"),
+    "hysteroscopy_septum": gettext_noop("Uterine septum"),
+    "hysteroscopy_adhesions": gettext_noop("Intrauterine adhesions"),
+    "hysteroscopy_endometritis_signs": gettext_noop("Signs of endometritis"),
+    "ce_biopsy_done": gettext_noop("Biopsy done"),
+    "ce_biopsy_date": gettext_noop("Date"),
+    "ce_cd138_positive": gettext_noop("CD138 (plasma cells)"),
+    "ce_treated": gettext_noop("Antibiotics given"),
+    "ce_rebiopsy_negative": gettext_noop("Re-biopsy after antibiotics"),
+    "ce_second_line_treated": gettext_noop("Second-line antibiotics given"),
+    "ce_second_line_rebiopsy_negative": gettext_noop("Re-biopsy after second line"),
+    "hydrosalpinx": gettext_noop("Hydrosalpinx"),
+    "adenomyosis": gettext_noop("Adenomyosis"),
+    "amh_ng_ml": gettext_noop("AMH"),
+    "amh_unit": gettext_noop("AMH unit"),
+    "afc": gettext_noop("Antral follicle count (AFC)"),
+    "previous_cycles_known": gettext_noop("Previous stimulation recorded"),
 }
 
 # How a yes/no/unknown finding reads, when "yes" means something else than "yes".
 BOOLEAN_WORDS = {
-    "tpo_positive": ("Positive", "Negative"),
-    "ce_cd138_positive": ("Positive", "Negative"),
-    "ce_rebiopsy_negative": ("Negative (cured)", "Still positive"),
-    "ce_second_line_rebiopsy_negative": ("Negative (cured)", "Still positive"),
-    "hysteroscopy_polyp": ("Found", "Not found"),
-    "hysteroscopy_submucosal_fibroid": ("Found", "Not found"),
-    "hysteroscopy_septum": ("Found", "Not found"),
-    "hysteroscopy_adhesions": ("Found", "Not found"),
-    "hysteroscopy_endometritis_signs": ("Seen", "Not seen"),
-    "hydrosalpinx": ("Present", "Absent"),
-    "adenomyosis": ("Present", "Absent"),
+    "tpo_positive": (gettext_noop("Positive"), gettext_noop("Negative")),
+    "ce_cd138_positive": (gettext_noop("Positive"), gettext_noop("Negative")),
+    "ce_rebiopsy_negative": (gettext_noop("Negative (cured)"), gettext_noop("Still positive")),
+    "ce_second_line_rebiopsy_negative": (
+        gettext_noop("Negative (cured)"),
+        gettext_noop("Still positive"),
+    ),
+    "hysteroscopy_polyp": (gettext_noop("Found"), gettext_noop("Not found")),
+    "hysteroscopy_submucosal_fibroid": (gettext_noop("Found"), gettext_noop("Not found")),
+    "hysteroscopy_septum": (gettext_noop("Found"), gettext_noop("Not found")),
+    "hysteroscopy_adhesions": (gettext_noop("Found"), gettext_noop("Not found")),
+    "hysteroscopy_endometritis_signs": (gettext_noop("Seen"), gettext_noop("Not seen")),
+    "hydrosalpinx": (gettext_noop("Present"), gettext_noop("Absent")),
+    "adenomyosis": (gettext_noop("Present"), gettext_noop("Absent")),
 }
 
-UNITS = {"bmi": "kg/m²", "tsh": "mIU/L", "alcohol_units_week": "units a week"}
+UNITS = {"bmi": "kg/m²", "tsh": "mIU/L", "alcohol_units_week": gettext_noop("units a week")}
 
 
 def step_of_field(column: str) -> str | None:

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy
 
 from workup.clinic.models import ChecklistStep
 from workup.evidence.catalogue import PILLAR_NAMES, PILLARS
@@ -52,17 +53,21 @@ class LabelledErrors:
 
 class QueueFilterForm(LabelledErrors, forms.Form):
     q = forms.CharField(
-        label="Search", required=False, max_length=100, strip=True, widget=forms.SearchInput
+        label=gettext_lazy("Search"),
+        required=False,
+        max_length=100,
+        strip=True,
+        widget=forms.SearchInput,
     )
-    status = forms.ChoiceField(label="Status", required=False)
-    pillar = forms.ChoiceField(label="Pillar", required=False)
-    step = forms.ChoiceField(label="Step", required=False)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
+    pillar = forms.ChoiceField(label=gettext_lazy("Pillar"), required=False)
+    step = forms.ChoiceField(label=gettext_lazy("Step"), required=False)
     clinician = forms.TypedChoiceField(
-        label="Responsible clinician", required=False, coerce=int, empty_value=None
+        label=gettext_lazy("Responsible clinician"), required=False, coerce=int, empty_value=None
     )
-    assignee = forms.ChoiceField(label="Assignee", required=False)
-    overdue = forms.BooleanField(label="Overdue only", required=False)
-    due_week = forms.BooleanField(label="Due this week", required=False)
+    assignee = forms.ChoiceField(label=gettext_lazy("Assignee"), required=False)
+    overdue = forms.BooleanField(label=gettext_lazy("Overdue only"), required=False)
+    due_week = forms.BooleanField(label=gettext_lazy("Due this week"), required=False)
 
     def __init__(self, *args, people, catalogue, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,11 +130,13 @@ class TakerField(forms.ModelChoiceField):
             user = get_user_model().objects.filter(pk=value).first() if known else None
             if user is None:
                 raise ValidationError(
-                    "That person does not exist.", code="invalid_choice"
+                    gettext_lazy("That person does not exist."), code="invalid_choice"
                 ) from None
             raise ValidationError(
-                "%(name)s cannot take checklist steps: only active clinicians and coordinators "
-                "can be assigned.",
+                gettext_lazy(
+                    "%(name)s cannot take checklist steps: only active clinicians and coordinators "
+                    "can be assigned."
+                ),
                 code="invalid_choice",
                 params={"name": person_name(user)},
             ) from None
@@ -150,23 +157,25 @@ class StepActionForm(LabelledErrors, forms.Form):
     """One action on the ticked rows."""
 
     action = forms.ChoiceField(
-        label="Action",
-        choices=[("", "Choose an action…"), *ACTIONS],
+        label=gettext_lazy("Action"),
+        choices=[("", gettext_lazy("Choose an action…")), *ACTIONS],
         error_messages={"required": "Choose what to do with the selected rows."},
     )
-    steps = SelectionField(label="Rows")
+    steps = SelectionField(label=gettext_lazy("Rows"))
     date = forms.DateField(
-        label="Date",
+        label=gettext_lazy("Date"),
         required=False,
         input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter the date as YYYY-MM-DD, for example 2026-03-20."},
     )
     assignee = TakerField(
-        label="Assignee",
+        label=gettext_lazy("Assignee"),
         queryset=get_user_model().objects.none(),
         required=False,
-        empty_label="Choose a person…",
+        empty_label=gettext_lazy(
+            "Choose a person…",
+        ),
     )
 
     def __init__(self, *args, takers=None, **kwargs):

@@ -19,15 +19,6 @@ from workup.clinic.signed import counselling_entry, document_texts
 from .findings import NOT_RECORDED, describe, transfer_history
 from .sheet import english_sheet, sheet_context, sheet_texts
 
-# The patient sheet follows the work-up's three pillars, then general health (where the
-# antiphospholipid and thyroid steps live), in words a patient uses.
-HANDOUT_PILLARS = (
-    ("embryo", "Your embryos"),
-    ("uterus", "Your womb"),
-    ("stimulation", "Your ovaries and the fertility medicines"),
-    ("general", "Your general health"),
-)
-
 
 def person_name(user) -> str:
     if user is None:
@@ -39,7 +30,11 @@ def identity(workup: WorkUp) -> str:
     """The line on every page: enough to match a loose page to its patient."""
     patient = workup.patient
     born = date_format(patient.birth_date, "j M Y")
-    return f"{patient.mrn} · {patient.name} · born {born}"
+    return gettext("%(mrn)s · %(name)s · born %(born)s") % {
+        "mrn": patient.mrn,
+        "name": patient.name,
+        "born": born,
+    }
 
 
 def file_name(kind: str, workup: WorkUp) -> str:
@@ -64,11 +59,11 @@ def status_line(workup: WorkUp, kind: str) -> str:
     who = person_name(workup.signed_by)
     if kind == "handout":
         if workup.is_signed:
-            return f"Signed off {signed_on} by {who}"
-        return "Draft: not yet signed off"
+            return gettext("Signed off %(date)s by %(who)s") % {"date": signed_on, "who": who}
+        return gettext("Draft: not yet signed off")
     if workup.is_signed:
-        return f"Signed {signed_on} by {who}"
-    return "DRAFT: not signed"
+        return gettext("Signed %(date)s by %(who)s") % {"date": signed_on, "who": who}
+    return gettext("DRAFT: not signed")
 
 
 def page_context(workup: WorkUp, kind: str) -> dict:
@@ -171,10 +166,11 @@ def summary_context(workup: WorkUp, *, pdf: bool = False) -> dict:
         {"flag": flag, "counselling": parts["counselling"].get(flag["code"])}
         for flag in answer["addon_flags"]
     ]
-    title = (
-        f"Consultation summary: {workup.patient.mrn} {workup.patient.name}, "
-        f"work-up {date_format(workup.date, 'j M Y')}"
-    )
+    title = gettext("Consultation summary: %(mrn)s %(name)s, work-up %(date)s") % {
+        "mrn": workup.patient.mrn,
+        "name": workup.patient.name,
+        "date": date_format(workup.date, "j M Y"),
+    }
     return {
         **_document(workup, context, kind="summary", title=title, pdf=pdf),
         **signing_note(context),

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.utils.translation import get_language, override
+from django.utils.translation import get_language, gettext_lazy, override
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -115,7 +115,7 @@ def handout_pdf(request, pk):
 def page_css(request, pk, kind):
     """The patient's line in the page margins when a browser prints the summary or the sheet."""
     if kind not in ("summary", "handout"):
-        raise Http404("No such document.")
+        raise Http404(gettext_lazy("No such document."))
     workup = get_object_or_404(WorkUp.objects.select_related("patient", "signed_by"), pk=pk)
     language = kept_sheet_language(workup) if kind == "handout" else get_language()
     with override(language):

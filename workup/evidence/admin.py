@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import store
@@ -163,7 +164,9 @@ class ReviewableAdmin(SimpleHistoryAdmin):
             obj.reviewed_by = None
             obj.reviewed_at = None
             obj.review_note = "Edited in the admin; needs a review."
-            messages.info(request, "The entry changed, so it is pending clinical review again.")
+            messages.info(
+                request, gettext_lazy("The entry changed, so it is pending clinical review again.")
+            )
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):

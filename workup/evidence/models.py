@@ -7,36 +7,37 @@ pays one query for the whole catalogue.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 from simple_history.models import HistoricalRecords
 
 from . import catalogue as plain
 
 
 class ReviewStatus(models.TextChoices):
-    VERIFIED = plain.VERIFIED, "Verified"
-    PENDING = plain.PENDING, "Pending clinical review"
+    VERIFIED = plain.VERIFIED, gettext_lazy("Verified")
+    PENDING = plain.PENDING, gettext_lazy("Pending clinical review")
 
 
 class Pillar(models.TextChoices):
-    GENERAL = "general", "General"
-    EMBRYO = "embryo", "Embryo"
-    UTERUS = "uterus", "Uterus"
-    STIMULATION = "stimulation", "Stimulation"
+    GENERAL = "general", gettext_lazy("General")
+    EMBRYO = "embryo", gettext_lazy("Embryo")
+    UTERUS = "uterus", gettext_lazy("Uterus")
+    STIMULATION = "stimulation", gettext_lazy("Stimulation")
 
 
 class Stance(models.TextChoices):
-    RECOMMENDED = "recommended", "Recommended"
-    CONSIDER = "consider", "Consider"
-    NOT_ROUTINE = "not_routine", "Not routine"
-    NOT_RECOMMENDED = "not_recommended", "Not recommended"
+    RECOMMENDED = "recommended", gettext_lazy("Recommended")
+    CONSIDER = "consider", gettext_lazy("Consider")
+    NOT_ROUTINE = "not_routine", gettext_lazy("Not routine")
+    NOT_RECOMMENDED = "not_recommended", gettext_lazy("Not recommended")
 
 
 class HfeaRating(models.TextChoices):
-    GREEN = "green", "Green"
-    AMBER = "amber", "Amber"
-    GREY = "grey", "Grey"
-    BLACK = "black", "Black"
-    RED = "red", "Red"
+    GREEN = "green", gettext_lazy("Green")
+    AMBER = "amber", gettext_lazy("Amber")
+    GREY = "grey", gettext_lazy("Grey")
+    BLACK = "black", gettext_lazy("Black")
+    RED = "red", gettext_lazy("Red")
 
 
 class CatalogueVersion(models.Model):
@@ -46,15 +47,16 @@ class CatalogueVersion(models.Model):
     reviewed_on = models.DateField(null=True, blank=True)
     loaded_at = models.DateTimeField(auto_now_add=True)
     revision = models.PositiveIntegerField(
-        default=0, help_text="Goes up each time the catalogue changes after loading."
+        default=0, help_text=gettext_lazy("Goes up each time the catalogue changes after loading.")
     )
     snapshot = models.JSONField(default=dict, editable=False)
     problems = models.JSONField(
         default=list,
         blank=True,
         editable=False,
-        help_text="What the engine would miss in the tables; while any, the last good snapshot "
-        "is served.",
+        help_text=gettext_lazy(
+            "What the engine would miss in the tables; while any, the last good snapshot is served."
+        ),
     )
 
     history = HistoricalRecords(excluded_fields=["snapshot", "problems"])
@@ -90,20 +92,26 @@ class CatalogueEntry(models.Model):
 
     code = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
-    rank = models.IntegerField(default=0, help_text="Order in lists; lower comes first.")
+    rank = models.IntegerField(
+        default=0, help_text=gettext_lazy("Order in lists; lower comes first.")
+    )
     sources = models.ManyToManyField(
         Source,
         related_name="+",
         blank=True,
         help_text=(
-            "Only sources that say this. None while the reference gives none: the entry is then "
-            "shown as 'standard practice; no source in the catalogue yet', pending review."
+            gettext_lazy(
+                "Only sources that say this. None while the reference gives none: the entry is "
+                "then shown as 'standard practice; no source in the catalogue yet', pending review."
+            )
         ),
     )
     tags = models.JSONField(
         default=dict,
         blank=True,
-        help_text="The reference's verification tags: V (primary source), S (secondary), U.",
+        help_text=gettext_lazy(
+            "The reference's verification tags: V (primary source), S (secondary), U."
+        ),
     )
     review_status = models.CharField(
         max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
@@ -118,7 +126,7 @@ class CatalogueEntry(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.CharField(max_length=500, blank=True)
     retired = models.BooleanField(
-        default=False, help_text="No longer in the catalogue; kept for the record."
+        default=False, help_text=gettext_lazy("No longer in the catalogue; kept for the record.")
     )
     fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -146,10 +154,14 @@ class Investigation(CatalogueEntry):
     stance = models.CharField(max_length=20, choices=Stance.choices, null=True, blank=True)
     gated = models.BooleanField(
         default=False,
-        help_text="Indicated only once RIF is labelled (or when a clinician adds it).",
+        help_text=gettext_lazy(
+            "Indicated only once RIF is labelled (or when a clinician adds it)."
+        ),
     )
     unverified_detail = models.TextField(blank=True)
-    plain = models.TextField(blank=True, help_text="Plain-language text for patients.")
+    plain = models.TextField(
+        blank=True, help_text=gettext_lazy("Plain-language text for patients.")
+    )
 
 
 class NextStep(CatalogueEntry):
@@ -158,11 +170,15 @@ class NextStep(CatalogueEntry):
     rationale = models.TextField(blank=True)
     stance = models.CharField(max_length=20, choices=Stance.choices, null=True, blank=True)
     unverified_detail = models.TextField(blank=True)
-    plain = models.TextField(blank=True, help_text="Plain-language text for patients.")
+    plain = models.TextField(
+        blank=True, help_text=gettext_lazy("Plain-language text for patients.")
+    )
     plain_found = models.TextField(
         blank=True,
-        help_text="What was found that calls for this step, in a patient's words (the patient "
-        "sheet's first page); empty where no finding leads to it.",
+        help_text=gettext_lazy(
+            "What was found that calls for this step, in a patient's words (the patient "
+            "sheet's first page); empty where no finding leads to it."
+        ),
     )
 
 
@@ -176,7 +192,7 @@ class AddOn(CatalogueEntry):
         choices=Stance.choices,
         null=True,
         blank=True,
-        help_text="ESHRE add-ons 2023; empty while unverified.",
+        help_text=gettext_lazy("ESHRE add-ons 2023; empty while unverified."),
     )
     eshre_note = models.CharField(max_length=300, blank=True)
     hfea_rating = models.CharField(
@@ -184,7 +200,9 @@ class AddOn(CatalogueEntry):
         choices=HfeaRating.choices,
         null=True,
         blank=True,
-        help_text="HFEA five-colour rating (since October 2023); empty while unverified.",
+        help_text=gettext_lazy(
+            "HFEA five-colour rating (since October 2023); empty while unverified."
+        ),
     )
     hfea_note = models.CharField(max_length=300, blank=True)
     risks = models.JSONField(default=list, blank=True)
@@ -196,17 +214,19 @@ class AddOn(CatalogueEntry):
         max_length=30,
         null=True,
         blank=True,
-        choices=[("aps_confirmed", "Antiphospholipid syndrome confirmed")],
+        choices=[("aps_confirmed", gettext_lazy("Antiphospholipid syndrome confirmed"))],
     )
     patient_verdict = models.CharField(
         max_length=20,
         blank=True,
         choices=[
-            ("possible_harm", "Possible harm"),
-            ("no_benefit_shown", "No benefit shown"),
+            ("possible_harm", gettext_lazy("Possible harm")),
+            ("no_benefit_shown", gettext_lazy("No benefit shown")),
         ],
-        help_text="Why it is not advised, on the patient sheet's first page: harms are "
-        "documented (or it may lower the chance of a baby), or only no benefit was shown.",
+        help_text=gettext_lazy(
+            "Why it is not advised, on the patient sheet's first page: harms are "
+            "documented (or it may lower the chance of a baby), or only no benefit was shown."
+        ),
     )
 
     class Meta(CatalogueEntry.Meta):
@@ -217,11 +237,12 @@ class ImplantationChance(CatalogueEntry):
     """Predicted chance of implantation per single blastocyst transfer, used by the RIF rule."""
 
     embryo = models.CharField(
-        max_length=10, choices=[("euploid", "Euploid"), ("untested", "Untested")]
+        max_length=10,
+        choices=[("euploid", gettext_lazy("Euploid")), ("untested", gettext_lazy("Untested"))],
     )
     age_min = models.PositiveSmallIntegerField()
     age_max = models.PositiveSmallIntegerField()
-    chance = models.FloatField(help_text="Between 0 and 1.")
+    chance = models.FloatField(help_text=gettext_lazy("Between 0 and 1."))
 
 
 class Parameter(CatalogueEntry):
@@ -236,10 +257,13 @@ class Statement(CatalogueEntry):
     """A clinical sentence the engine says: a caution, the strength of a treatment for this
     patient, what an HFEA colour means. ``{placeholders}`` are filled in by the engine."""
 
-    text = models.TextField(help_text="For clinicians; {placeholders} are filled in.")
-    plain = models.TextField(blank=True, help_text="Plain-language text for patients.")
+    text = models.TextField(help_text=gettext_lazy("For clinicians; {placeholders} are filled in."))
+    plain = models.TextField(
+        blank=True, help_text=gettext_lazy("Plain-language text for patients.")
+    )
     description = models.TextField(
-        blank=True, help_text="When the engine says it, and what each placeholder holds."
+        blank=True,
+        help_text=gettext_lazy("When the engine says it, and what each placeholder holds."),
     )
 
 
@@ -255,11 +279,13 @@ class CatalogueTranslation(models.Model):
     language = models.CharField(max_length=8)
     kind = models.CharField(max_length=30)
     code = models.SlugField(max_length=64)
-    texts = models.JSONField(default=dict, help_text="The translated fields, by field name.")
+    texts = models.JSONField(
+        default=dict, help_text=gettext_lazy("The translated fields, by field name.")
+    )
     translates = models.JSONField(
         default=dict,
         editable=False,
-        help_text="Digest of the English text each field translates.",
+        help_text=gettext_lazy("Digest of the English text each field translates."),
     )
     review_status = models.CharField(
         max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
@@ -274,7 +300,9 @@ class CatalogueTranslation(models.Model):
     reviewer_name = models.CharField(
         max_length=200,
         blank=True,
-        help_text="A named reviewer outside the app (a medical translator), from the fixture.",
+        help_text=gettext_lazy(
+            "A named reviewer outside the app (a medical translator), from the fixture."
+        ),
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.CharField(max_length=500, blank=True)

@@ -3,6 +3,7 @@ laboratories' code table."""
 
 from django.contrib import admin, messages
 from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from workup.evidence.models import ReviewStatus
@@ -96,7 +97,9 @@ class CodingAdmin(SimpleHistoryAdmin):
             obj.reviewed_by = None
             obj.reviewed_at = None
             obj.review_note = "Edited in the admin; needs a review."
-            messages.info(request, "The code changed, so it is pending clinical review again.")
+            messages.info(
+                request, gettext_lazy("The code changed, so it is pending clinical review again.")
+            )
         super().save_model(request, obj, form, change)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 from simple_history.models import HistoricalRecords
 
 from workup.evidence.models import ReviewStatus
@@ -25,28 +26,37 @@ class CodeSystem(models.TextChoices):
 
 class Coding(models.Model):
     class AppliesTo(models.TextChoices):
-        OBSERVATION = "observation", "A finding (FHIR Observation)"
-        CONDITION = "condition", "A diagnosis (FHIR Condition)"
+        OBSERVATION = "observation", gettext_lazy("A finding (FHIR Observation)")
+        CONDITION = "condition", gettext_lazy("A diagnosis (FHIR Condition)")
 
     key = models.SlugField(max_length=64, unique=True)
     applies_to = models.CharField(max_length=20, choices=AppliesTo.choices)
     target = models.CharField(
-        max_length=64, help_text="The findings column the code stands for (see clinic.steps)."
+        max_length=64,
+        help_text=gettext_lazy("The findings column the code stands for (see clinic.steps)."),
     )
     when = models.CharField(
         max_length=30,
         blank=True,
-        help_text="For a diagnosis: the finding's value that makes it one (true, confirmed).",
+        help_text=gettext_lazy(
+            "For a diagnosis: the finding's value that makes it one (true, confirmed)."
+        ),
     )
     system = models.CharField(max_length=100, choices=CodeSystem.choices)
     code = models.CharField(max_length=20)
-    text = models.CharField(max_length=200, help_text="Our words for what the code stands for.")
+    text = models.CharField(
+        max_length=200, help_text=gettext_lazy("Our words for what the code stands for.")
+    )
     unit = models.CharField(
-        max_length=20, blank=True, help_text="UCUM unit of the normalised value, if any."
+        max_length=20,
+        blank=True,
+        help_text=gettext_lazy("UCUM unit of the normalised value, if any."),
     )
     note = models.CharField(max_length=500, blank=True)
     tags = models.JSONField(
-        default=dict, blank=True, help_text="Verification tags: V (primary source), S, U."
+        default=dict,
+        blank=True,
+        help_text=gettext_lazy("Verification tags: V (primary source), S, U."),
     )
     review_status = models.CharField(
         max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
@@ -84,8 +94,10 @@ class LabCodeMapping(models.Model):
 
     sender = models.CharField(
         max_length=100,
-        help_text="Who sends the code: the HL7 sending facility (MSH-4) or the FHIR coding "
-        "system URI of the laboratory's codes.",
+        help_text=gettext_lazy(
+            "Who sends the code: the HL7 sending facility (MSH-4) or the FHIR coding "
+            "system URI of the laboratory's codes."
+        ),
     )
     local_code = models.CharField(max_length=50)
     local_name = models.CharField(max_length=200, blank=True)
@@ -108,9 +120,9 @@ class LabCodeMapping(models.Model):
 
 class IncomingResult(models.Model):
     class Status(models.TextChoices):
-        WAITING = "waiting", "Waiting for a clinician"
-        ACCEPTED = "accepted", "Accepted"
-        REJECTED = "rejected", "Rejected"
+        WAITING = "waiting", gettext_lazy("Waiting for a clinician")
+        ACCEPTED = "accepted", gettext_lazy("Accepted")
+        REJECTED = "rejected", gettext_lazy("Rejected")
 
     class Format(models.TextChoices):
         FHIR = "fhir", "FHIR R4"
@@ -126,10 +138,16 @@ class IncomingResult(models.Model):
     dedup_key = models.CharField(max_length=250, null=True, blank=True, unique=True)
     local_code = models.CharField(max_length=50)
     local_name = models.CharField(max_length=200, blank=True)
-    value_sent = models.CharField(max_length=100, help_text="The value as the laboratory sent it.")
+    value_sent = models.CharField(
+        max_length=100, help_text=gettext_lazy("The value as the laboratory sent it.")
+    )
     unit_sent = models.CharField(max_length=30, blank=True)
-    number = models.FloatField(null=True, blank=True, help_text="In the normalised unit.")
-    unit = models.CharField(max_length=30, blank=True, help_text="The normalised unit.")
+    number = models.FloatField(
+        null=True, blank=True, help_text=gettext_lazy("In the normalised unit.")
+    )
+    unit = models.CharField(
+        max_length=30, blank=True, help_text=gettext_lazy("The normalised unit.")
+    )
     positive = models.BooleanField(null=True, blank=True)
     observed_on = models.DateField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)

@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from workup.evidence import engine, store
@@ -65,7 +66,7 @@ def _step_versions(workup):
 def findings_form(workup, catalogue, code, data=None, version=None):
     """The findings form (and cycles formset) of one step, unbound or bound to POST data."""
     if code not in STEP_FIELDS or (code != HISTORY and code not in catalogue.investigations):
-        raise Http404("No such step.")
+        raise Http404(gettext_lazy("No such step."))
     if version is None:
         version = workup.version if code == HISTORY else _step_versions(workup).get(code, 1)
     cycles = None
@@ -253,11 +254,19 @@ def record_step(request, pk, code):
                 "addendum_reason" if "addendum_reason" in form.fields else None, str(signed)
             )
         else:
-            name = "Transfer history" if code == HISTORY else catalogue.investigations[code].name
+            name = (
+                gettext("Transfer history")
+                if code == HISTORY
+                else catalogue.investigations[code].name
+            )
             if changes:
-                messages.success(request, f"{name} saved: " + "; ".join(changes) + ".")
+                messages.success(
+                    request,
+                    gettext("%(name)s saved: %(changes)s.")
+                    % {"name": name, "changes": "; ".join(changes)},
+                )
             else:
-                messages.info(request, f"{name}: nothing changed.")
+                messages.info(request, gettext("%(name)s: nothing changed.") % {"name": name})
             return _back(workup, f"step-{code}")
     bound = {f"findings:{code}": form}
     if cycles is not None:
@@ -343,7 +352,7 @@ def track(request, pk):
     catalogue = store.get_catalogue()
     code = request.POST.get("code", "")
     if code not in catalogue.next_steps:
-        messages.error(request, "Choose a next step to track.")
+        messages.error(request, gettext_lazy("Choose a next step to track."))
         return _back(workup, "next-steps-title")
     form = TrackForm(
         request.POST,
@@ -372,7 +381,10 @@ def track(request, pk):
             form.add_error("addendum_reason", str(signed))
         else:
             name = catalogue.next_steps[step.code].name
-            messages.success(request, f"“{name}” is now a tracked step on the checklist.")
+            messages.success(
+                request,
+                gettext("“%(name)s” is now a tracked step on the checklist.") % {"name": name},
+            )
             return _back(workup, f"step-{step.code}")
     return render_workup(request, workup, bound={f"track:{code}": form})
 
@@ -535,7 +547,8 @@ def sign(request, pk):
             form.add_error(None, str(signed))
         else:
             messages.success(
-                request, "Work-up signed. Findings are locked; later changes are addenda."
+                request,
+                gettext_lazy("Work-up signed. Findings are locked; later changes are addenda."),
             )
             return _back(workup, "sign-off")
     return render_workup(request, load_workup(pk), bound={"sign": form})

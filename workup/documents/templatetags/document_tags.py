@@ -56,3 +56,29 @@ def pending_mark(pending=True):
     return format_html(
         '<span class="pending-mark" title="{}">◇</span>', gettext("Not yet confirmed")
     )
+
+
+@register.simple_tag
+def sheet_language_note(patient):
+    """Beside a link to the patient sheet: its language when not English, and whether the
+    catalogue's translations into it are all reviewed (the sheet's own page says how many of
+    its texts are not)."""
+    from workup.evidence import store
+    from workup.evidence.catalogue import VERIFIED
+    from workup.languages.codes import native_name
+
+    language = getattr(patient, "language", "en") or "en"
+    if language == "en":
+        return None
+    try:
+        catalogue = store.get_catalogue()
+    except store.CatalogueMissing:
+        return None
+    mine = [t for (lang, _, _), t in catalogue.translations.items() if lang == language]
+    if not mine:
+        state = "untranslated"
+    elif all(t.review == VERIFIED for t in mine):
+        state = "reviewed"
+    else:
+        state = "unreviewed"
+    return {"name": native_name(language), "state": state}
