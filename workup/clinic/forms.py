@@ -90,7 +90,7 @@ class PatientForm(forms.ModelForm):
                 % {
                     "mrn": clash.mrn,
                     "name": clash.name,
-                    "born": date_format(clash.birth_date, "j M Y"),
+                    "born": date_format(clash.birth_date),
                 }
             )
         return mrn
@@ -240,7 +240,7 @@ def display_value(findings, name) -> str:
         yes, no = BOOLEAN_WORDS.get(name, YES_NO)
         return gettext(yes) if value else gettext(no)
     if isinstance(value, date):
-        return date_format(value, "j M Y")
+        return date_format(value)
     if name == "amh_ng_ml":
         unit = getattr(findings, "amh_unit", "ng/mL") or "ng/mL"
         shown = value * AMH_PMOL_PER_NG if unit == "pmol/L" else value

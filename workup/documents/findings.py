@@ -23,7 +23,7 @@ def _number(value: float) -> str:
 
 
 def _day(value) -> str:
-    return date_format(value, "j M Y")
+    return date_format(value)
 
 
 def _flag(value: bool | None, found: str, absent: str, what: str) -> str:

@@ -29,7 +29,7 @@ def person_name(user) -> str:
 def identity(workup: WorkUp) -> str:
     """The line on every page: enough to match a loose page to its patient."""
     patient = workup.patient
-    born = date_format(patient.birth_date, "j M Y")
+    born = date_format(patient.birth_date)
     return gettext("%(mrn)s · %(name)s · born %(born)s") % {
         "mrn": patient.mrn,
         "name": patient.name,
@@ -55,7 +55,7 @@ def status_line(workup: WorkUp, kind: str) -> str:
     """Signed or not, in the words of the document (the patient sheet avoids "DRAFT")."""
     signed_on = ""
     if workup.signed_at:
-        signed_on = date_format(timezone.localtime(workup.signed_at), "j M Y")
+        signed_on = date_format(timezone.localtime(workup.signed_at))
     who = person_name(workup.signed_by)
     if kind == "handout":
         if workup.is_signed:
@@ -169,7 +169,7 @@ def summary_context(workup: WorkUp, *, pdf: bool = False) -> dict:
     title = gettext("Consultation summary: %(mrn)s %(name)s, work-up %(date)s") % {
         "mrn": workup.patient.mrn,
         "name": workup.patient.name,
-        "date": date_format(workup.date, "j M Y"),
+        "date": date_format(workup.date),
     }
     return {
         **_document(workup, context, kind="summary", title=title, pdf=pdf),
