@@ -26,7 +26,7 @@ class OverrideReason(models.TextChoices):
 
 def coding(code: str) -> dict:
     """The FHIR Coding of a reason, as a CDS Hooks card offers it."""
-    return {"system": SYSTEM, "code": code, "display": OverrideReason(code).label}
+    return {"system": SYSTEM, "code": code, "display": str(OverrideReason(code).label)}
 
 
 def codings() -> list[dict]:
