@@ -77,6 +77,14 @@ class PatientForm(forms.ModelForm):
         }
         widgets = {"birth_date": DateInput()}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Not given (an older form, a script): the patient keeps their language, else English.
+        self.fields["language"].required = False
+
+    def clean_language(self):
+        return self.cleaned_data.get("language") or self.instance.language or "en"
+
     def clean_mrn(self):
         mrn = self.cleaned_data["mrn"].strip()
         check_identity_text(mrn, label="MRN")
