@@ -450,8 +450,9 @@ def stale_mo(language: str) -> list[Problem]:
     if catalogue is None:
         return [Problem("no catalogue", str(po_path(language)), "", language)]
     mo = po_path(language).with_suffix(".mo")
+    where = str(mo.relative_to(ROOT)) if mo.is_relative_to(ROOT) else str(mo)
     if not mo.exists():
-        return [Problem("stale .mo", str(mo.relative_to(ROOT)), "not compiled", language)]
+        return [Problem("stale .mo", where, "not compiled", language)]
     with open(mo, "rb") as handle:
         compiled = gettext_module.GNUTranslations(handle)
     for entry in catalogue.translated_entries():
@@ -467,14 +468,7 @@ def stale_mo(language: str) -> list[Problem]:
         if entry.msgctxt and entry.msgid_plural:
             continue
         if got != want:
-            return [
-                Problem(
-                    "stale .mo",
-                    str(mo.relative_to(ROOT)),
-                    "run manage.py compile_translations",
-                    language,
-                )
-            ]
+            return [Problem("stale .mo", where, "run manage.py compile_translations", language)]
     return []
 
 
