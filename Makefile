@@ -95,7 +95,7 @@ lint: install
 # the compiled .mo files are committed, so a fresh clone and CI need no gettext.
 # `make translations` lists what is not marked or not translated (exit 1 if anything).
 messages: install
-	$(BIN)/python manage.py makemessages -l fr -l tr --add-location file --no-obsolete --no-fuzzy-matching \
+	$(BIN)/python manage.py makemessages -l fr -l tr --add-location file --no-obsolete \
 	  -i "tests/*" -i "bench/*" -i "static/*" -i "test-artifacts/*" -i "staticfiles/*"
 	$(BIN)/python manage.py compile_translations
 

@@ -295,6 +295,10 @@ def _plan_item(step: dict, texts: dict, row, today) -> dict:
 
 PILLAR_ORDER = ("embryo", "uterus", "stimulation", "general")
 
+# How many next steps the first page lists; the rest are in "Your plan", so that the first
+# page still answers what we do not recommend.
+FIRST_PAGE_STEPS = 6
+
 
 def sheet_context(answer: dict, sheet: dict, *, steps: dict, today, facts_failed) -> dict:
     """The sheet's first page and its sections, from the answer and the sheet's texts."""
@@ -425,7 +429,8 @@ def sheet_context(answer: dict, sheet: dict, *, steps: dict, today, facts_failed
         "tests_done": any(p["done"] for p in plan),
         "chances": chances,
         "first_actions": actions,
-        "first_tests": tests,
+        "first_tests": tests[: max(0, FIRST_PAGE_STEPS - len(actions))],
+        "more_tests": max(0, len(tests) - max(0, FIRST_PAGE_STEPS - len(actions))),
         "not_advised": not_advised,
         "other_addons": other_addons,
         "handout_addons": addons,

@@ -22,6 +22,16 @@ def pillar_name(code):
 
 
 @register.filter
+def stance_name(code):
+    return words.STANCES.get(code, code)
+
+
+@register.filter
+def hfea_colour(rating):
+    return format_html("HFEA {}", HFEA_COLOURS.get(rating, rating)) if rating else ""
+
+
+@register.filter
 def role_name(code):
     return words.ROLES.get(code, code)
 
