@@ -83,3 +83,20 @@ def test_api_tokens_are_stored_hashed_and_shown_once(clinician):
     assert ApiToken.user_for(raw) == clinician
     token.revoke()
     assert ApiToken.user_for(raw) is None
+
+
+@pytest.mark.django_db
+def test_no_role_may_issue_api_tokens_for_others_and_migrate_takes_it_back():
+    """Tokens are made by their owner on the app's page; no role holds ``add_apitoken``. A
+    database whose lead group still has it (from before) loses it at the next migrate."""
+    from django.contrib.auth.models import Group, Permission
+    from django.core.management import call_command
+
+    from workup.accounts.roles import ROLE_PERMISSIONS
+
+    assert all("accounts.add_apitoken" not in perms for perms in ROLE_PERMISSIONS.values())
+    lead = Group.objects.get(name="lead")
+    lead.permissions.add(Permission.objects.get(codename="add_apitoken"))
+    call_command("migrate", verbosity=0)
+    assert not lead.permissions.filter(codename="add_apitoken").exists()
+    assert lead.permissions.filter(codename="change_apitoken").exists()  # revoking stays

@@ -1,4 +1,5 @@
-"""API tokens: created by their user or by the lead, shown once, stored hashed, revocable."""
+"""API tokens: created by their owner only, shown once, stored hashed, revocable (by the owner,
+or by the lead in the admin)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.sessions.models import Session
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import make_user
@@ -116,22 +118,81 @@ def test_a_deactivated_users_tokens_stop_working(client, clinician, loaded_catal
 # --- the lead, in the admin -----------------------------------------------------------------
 
 
+def api_workup(client, key):
+    """POST /api/workups with a token: a write made in the token's user's name."""
+    body = {
+        "patient": {"mrn": "TOK-1", "name": "Tia Token", "birth_date": "1990-02-03"},
+        "facts": {"failed_transfers": 2},
+    }
+    return client.post(
+        "/api/workups",
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+
+
+ADD = "/admin/accounts/apitoken/add/"
+
+
 @pytest.mark.django_db
-def test_the_lead_issues_a_token_for_a_user_and_sees_it_once(lead_client, clinician):
-    add = reverse("admin:accounts_apitoken_add")
-    form = lead_client.get(add).content.decode()
-    assert 'name="user"' in form and 'name="name"' in form and "key_hash" not in form
-    response = lead_client.post(add, {"user": clinician.pk, "name": "lab system"})
-    assert response.status_code == 200
-    key = response.context["raw"]
-    assert key in response.content.decode() and "no-store" in response["Cache-Control"]
-    token = ApiToken.objects.get(user=clinician)
-    assert token.key_hash == hash_key(key)
-    assert key not in everything_stored()
-    change = lead_client.get(reverse("admin:accounts_apitoken_change", args=[token.pk]))
-    html = change.content.decode()
-    assert token.prefix in html and key not in html and token.key_hash not in html
-    assert LogEntry.objects.get(object_id=str(token.pk)).user.username == "lena"
+def test_the_lead_cannot_issue_a_token_for_a_clinician_and_write_in_their_name(
+    lead_client, clinician
+):
+    """The escalation: a key for a colleague's account, then a work-up written as them."""
+    assert lead_client.get(ADD).status_code == 403
+    response = lead_client.post(ADD, {"user": clinician.pk, "name": "lab system"})
+    assert response.status_code == 403
+    assert "rif_" not in response.content.decode()
+    assert not ApiToken.objects.exists()
+    assert (
+        'href="/admin/accounts/apitoken/add/"'
+        not in lead_client.get("/admin/accounts/apitoken/").content.decode()
+    )
+
+
+@pytest.mark.django_db
+def test_the_lead_cannot_issue_a_token_for_a_superuser_nor_for_themself(lead_client, lead):
+    root = make_user("root", is_superuser=True, is_staff=True)
+    for user in (root, lead):
+        assert lead_client.post(ADD, {"user": user.pk, "name": "mine"}).status_code == 403
+    assert not ApiToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_superuser_cannot_issue_tokens_in_the_admin_either(client, clinician):
+    """Support accounts included: a credential is made by the person who will hold it."""
+    root = make_user("root", is_superuser=True, is_staff=True)
+    client.force_login(root)
+    for user in (clinician, root):
+        assert client.post(ADD, {"user": user.pk, "name": "support"}).status_code == 403
+    assert not ApiToken.objects.exists()
+    # Their own tokens are made on the app's page, like everyone's.
+    assert create(client, "support laptop").status_code == 200
+    assert ApiToken.objects.get().user == root
+
+
+@pytest.mark.django_db
+def test_a_token_cannot_be_moved_to_another_user_in_the_admin(lead_client, clinician):
+    bianca = make_user("bianca", "clinician")
+    token, key = ApiToken.issue(user=bianca, name="lab")
+    lead_client.post(
+        reverse("admin:accounts_apitoken_change", args=[token.pk]),
+        {"user": clinician.pk, "name": "lab"},
+    )
+    token.refresh_from_db()
+    assert token.user == bianca
+
+
+@pytest.mark.django_db
+def test_a_token_made_by_its_owner_writes_in_the_owners_name(clinician_client, clinician):
+    key = raw_key_of(create(clinician_client))
+    response = api_workup(Client(), key)
+    assert response.status_code == 201
+    from workup.clinic.models import WorkUp
+
+    workup = WorkUp.objects.get(pk=response.json()["id"])
+    assert workup.history.earliest().history_user == clinician
 
 
 @pytest.mark.django_db

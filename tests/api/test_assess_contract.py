@@ -53,7 +53,7 @@ def test_the_command_line_prints_the_contract(loaded_catalogue, monkeypatch, tmp
     status, out, err = run_cli(json.dumps(EXAMPLE).encode(), monkeypatch, tmp_path)
     assert status == 0, err
     answer = json.loads(out)
-    assert answer["contract"] == 1
+    assert answer["contract"] == 2
     assert answer["catalogue"]["version"] == loaded_catalogue.version == "2026.2"
     assert set(answer) >= {
         "rif",

@@ -95,3 +95,55 @@ def test_the_lead_sees_reads_filters_them_and_exports_them(lead, clinician, coor
         ("alice", "Alice Test", "Work-up page (read)", "READ-1"),
         ("carol", "Carol Test", "Work-up page (read)", "READ-1"),
     ]
+
+
+@pytest.mark.django_db
+def test_the_patient_page_is_recorded_and_found_by_mrn(clinician_client, lead, workup):
+    patient = workup.patient
+    assert clinician_client.get(f"/patients/{patient.pk}/").status_code == 200
+    record = DownloadRecord.objects.get()
+    assert (record.kind, record.username, record.patient_id, record.workup_id) == (
+        "patient_page",
+        "alice",
+        patient.pk,
+        None,
+    )
+    assert clinician_client.get("/patients/99999/").status_code == 404
+    assert DownloadRecord.objects.count() == 1
+    lead_client = signed_in(lead)
+    page = lead_client.get("/audit/downloads/", {"mrn": "READ-1"})
+    assert [r.pk for r in page.context["page"]] == [record.pk]
+    assert "Patient page (read)" in page.content.decode()
+    exported = lead_client.get("/audit/downloads.csv", {"mrn": "READ-1"})
+    text = b"".join(exported.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["who"], r["what"], r["MRN"]) for r in rows] == [
+        ("alice", "Patient page (read)", "READ-1")
+    ]
+
+
+@pytest.mark.django_db
+def test_a_cds_patient_view_answered_from_a_stored_work_up_is_a_read(workup, lead):
+    """The EMR's account read the work-up's label and next steps: recorded under the token's
+    user, with the work-up, the hook and the EMR's user."""
+    from tests.guardrail.conftest import call, patient_resource, patient_view_request
+
+    emr = make_user("emr", "clinician")
+    _, key = ApiToken.issue(user=emr, name="EMR CDS Hooks")
+    body = patient_view_request(patient=patient_resource(mrn="READ-1"))
+    response = call(Client(), "/cds-services/rif-patient-view", body, key)
+    assert response.status_code == 200
+    assert "RIF Work-up" in response.json()["cards"][0]["summary"]
+    record = DownloadRecord.objects.get()
+    assert (record.kind, record.username, record.workup_id) == ("cds_hooks", "emr", workup.pk)
+    assert record.detail == {
+        "via": "API token",
+        "hook": "patient-view",
+        "EMR user": "Practitioner/alice",
+    }
+    page = signed_in(lead).get("/audit/downloads/", {"mrn": "READ-1"}).content.decode()
+    assert "CDS Hooks" in page and "Practitioner/alice" in page
+    # From the EMR's data alone (no match here): nothing of ours was read.
+    other = patient_view_request(patient=patient_resource(mrn="NOT-OURS"))
+    assert call(Client(), "/cds-services/rif-patient-view", other, key).status_code == 200
+    assert DownloadRecord.objects.count() == 1

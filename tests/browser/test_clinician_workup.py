@@ -65,8 +65,10 @@ def test_a_clinician_works_up_a_patient_from_start_to_sign_off(
     # in-memory test database cannot serve that preview while the save writes).
     page.locator("#advice-panel #next-polypectomy").wait_for()
     hysteroscopy.get_by_role("button", name="Save findings for Hysteroscopy").click()
-    assert "Hysteroscopy saved" in page.locator(".messages").inner_text()
+    # Saved in place: the note at the step, what changed marked in the advice column.
+    assert "Hysteroscopy saved" in in_step(page, "hysteroscopy").locator("#saved-note").inner_text()
     assert "Endometrial polyp: Found" in in_step(page, "hysteroscopy").inner_text()
+    assert "New" in page.locator("#next-polypectomy .change-badge").inner_text()
 
     # A CD138-positive biopsy.
     biopsy = in_step(page, "ce_biopsy")

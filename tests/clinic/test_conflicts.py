@@ -163,8 +163,11 @@ def test_tracking_a_step_someone_tracked_meanwhile_is_a_conflict(
         track_data("polypectomy", **{"track-polypectomy-due_date": "2030-01-01"}),
         follow=True,
     )
-    notes = " ".join(str(m) for m in response.context["messages"])
+    # Said at the next step the coordinator tried to track, where the page lands.
+    assert response.redirect_chain[-1][0].endswith("#next-polypectomy")
+    notes = response.context["saved"]["message"]
     assert "Not saved" in notes and "Bianca Test" in notes and "1 Jan 2030" in notes
+    assert notes in response.content.decode()
     step = ChecklistStep.objects.get(workup=workup, code="polypectomy")
     assert step.due_date is None or step.due_date.year != 2030
 

@@ -59,3 +59,18 @@ def test_seed_demo_generates_a_password_when_none_is_given():
 def test_seed_demo_refuses_a_weak_password():
     with pytest.raises(CommandError):
         call_command("seed_demo", workups=1, password="short", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_seeded_work_ups_have_transfers_on_a_verified_audit_trail():
+    from workup.audit.chain import verify_all
+    from workup.clinic.transfer_records import Transfer
+
+    call_command("seed_demo", workups=25, password="demo-pass-for-tests-1", stdout=io.StringIO())
+    assert Transfer.objects.order_by().values("workup").distinct().count() == 25
+    assert Transfer.history.count() == Transfer.objects.count()
+    assert all(not report.problems for report in verify_all())
+    for workup in WorkUp.objects.all()[:25]:
+        findings = workup.findings
+        failed = Transfer.objects.filter(workup=workup, outcome="negative").count()
+        assert findings.failed_transfers == failed

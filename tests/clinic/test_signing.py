@@ -218,3 +218,58 @@ def test_addenda_are_listed_with_their_date_and_signer(clinician_client, clinici
     html = clinician_client.get(workup.get_absolute_url()).content.decode()
     signoff = html[html.index('id="sign-off"') :]
     assert re.search(r"\d{1,2} \w{3} \d{4} \d{2}:\d{2} · Alice Test: TSH: 3.1 mIU/L", signoff)
+
+
+# --- what today's answer would change: the statements inside an add-on -------------------------
+
+
+def advice_changes(client, workup) -> list:
+    return client.get(workup.get_absolute_url()).context["advice_changes"]
+
+
+def reword_statement(code, text):
+    from workup.evidence.models import Statement
+
+    statement = Statement.objects.get(code=code)
+    statement.text = text
+    statement.save()
+    store.rebuild_snapshot()
+
+
+@pytest.mark.django_db
+def test_a_later_change_to_what_an_hfea_colour_means_is_listed_on_the_signed_work_up(
+    clinician_client, workup
+):
+    sign(clinician_client, workup)  # corticosteroids: HFEA red
+    assert advice_changes(clinician_client, workup) == []
+    name = store.get_catalogue().addons["corticosteroids"].name
+    reword_statement("hfea_red", "may lower the chance of a birth")
+    changes = [(c.what, c.signed, c.today) for c in advice_changes(clinician_client, workup)]
+    assert (
+        f"Add-on “{name}”: what the HFEA rating means",
+        "may reduce effectiveness",
+        "may lower the chance of a birth",
+    ) in changes
+
+
+@pytest.mark.django_db
+def test_a_later_review_of_the_aps_strength_statement_is_listed_on_the_signed_work_up(
+    clinician_client, clinician, lead
+):
+    from workup.evidence.models import Statement
+
+    facts = {**RIF_FACTS, "aps": "confirmed", "miscarriages": 0, "addons_requested": ["heparin"]}
+    workup = make_workup(clinician=clinician, facts=facts)
+    sign(clinician_client, workup)
+    heparin = store.get_catalogue().addons["heparin"].name
+    # The strength for this patient is the catalogue's "discuss with a specialist", pending.
+    store.record_review(entries=[Statement.objects.get(code="aps_strength_none")], reviewer=lead)
+    changes = [(c.what, c.signed, c.today) for c in advice_changes(clinician_client, workup)]
+    assert (
+        f"Add-on “{heparin}”: strength for this patient, review",
+        "Pending clinical review",
+        "Verified",
+    ) in changes
+    html = clinician_client.get(workup.get_absolute_url()).content.decode()
+    table = html[html.index('id="advice-changes"') :]
+    assert "strength for this patient, review" in table[: table.index("</details>")]

@@ -11,13 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import make_patient, make_workup, sign_as_seen
-from workup.clinic.forms import PatientForm, display_value
+from workup.clinic.forms import PatientForm
 from workup.clinic.history import day, day_and_time, workup_history
 from workup.clinic.models import AddonRequest, Findings, StimulationCycle
 from workup.clinic.presenters import cycle_words, load_workup
 from workup.coordination.forms import StepActionForm
 from workup.coordination.services import ChangeReport
 from workup.documents.findings import describe
+from workup.evidence import findings as spec
 from workup.evidence.engine import assess
 from workup.evidence.facts import parse_facts
 
@@ -47,7 +48,7 @@ def test_the_names_cost_no_query_when_the_page_has_them(
     workup = make_workup(clinician=clinician, facts={"age": 36, "addons_requested": ["ivig"]})
     counsel(AddonRequest.objects.get(workup=workup), counsellor=other_clinician, author=clinician)
     loaded = load_workup(workup.pk)
-    with django_assert_num_queries(2):  # the findings' and the add-on requests' history
+    with django_assert_num_queries(3):  # the findings', transfers' and add-on requests' history
         changes = workup_history(loaded, loaded_catalogue, clinical_only=True)
     assert any("Bianca Test" in line for c in changes for line in c.lines)
 
@@ -122,15 +123,14 @@ def test_amh_reads_with_at_most_two_decimals(clinician_client, clinician, catalo
     assert "AMH (ng/mL) 2.14" in text
     assert "2.1359" not in text
     findings = Findings.objects.get(workup=workup)
-    assert display_value(findings, "amh_ng_ml") == "15.25 pmol/L"
-    assert display_value(Findings(amh_ng_ml=2.1, amh_unit="ng/mL"), "amh_ng_ml") == "2.1 ng/mL"
+    amh = spec.BY_PATH["amh"]
+    assert spec.display_stored(amh, findings) == "15.25 pmol/L (2.14 ng/mL)"
+    assert spec.display_stored(amh, Findings(amh_ng_ml=2.1, amh_unit="ng/mL")) == "2.1 ng/mL"
     facts = parse_facts(
         {"age": 36, "amh": {"value": 15.25, "unit": "pmol/L"}, "afc": 9},
         **catalogue.codes_for_facts(),
     )
-    assert describe("ovarian_reserve", facts, findings) == (
-        "AMH 2.14 ng/mL (15.25 pmol/L as entered); AFC 9"
-    )
+    assert describe("ovarian_reserve", facts, findings) == ("AMH 15.25 pmol/L (2.14 ng/mL); AFC 9")
 
 
 def test_the_engine_reasons_round_amh_too(clinician_client, clinician):
@@ -176,7 +176,7 @@ def test_an_unsigned_step_shows_its_decision_as_before(clinician_client, clinici
 
 def test_dates_in_forms_read_like_the_history():
     findings = Findings(aps_first_test_date=date(2026, 10, 1))
-    assert display_value(findings, "aps_first_test_date") == "1 Oct 2026"
+    assert spec.display_stored(spec.BY_PATH["aps_first_test_date"], findings) == "1 Oct 2026"
     make_patient(mrn="SYN-TEXT-1", name="Dana Test", birth_date=date(1988, 10, 1))
     form = PatientForm({"mrn": "syn-text-1", "name": "Other", "birth_date": "1990-01-01"})
     assert not form.is_valid()

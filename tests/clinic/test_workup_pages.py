@@ -47,12 +47,17 @@ HYSTEROSCOPY_POLYP = {
 
 
 @pytest.mark.django_db
-def test_the_page_shows_the_label_first_then_checklist_and_advice(clinician_client, workup):
+def test_the_page_reads_the_label_first_then_the_advice_then_the_checklist(
+    clinician_client, workup
+):
     response = clinician_client.get(workup.get_absolute_url())
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.index("RIF") < html.index("Checklist") < html.index("Investigations still to do")
-    assert html.index("Investigations still to do") < html.index("Actions from findings")
+    # The label, then the advice column (to do, actions, add-ons), then the checklist: what a
+    # screen reader reads and what a tablet shows first; a laptop shows the column beside it.
+    order = ["rif-title", "to-do-title", "next-steps-title", "addons-title", "checklist-title"]
+    positions = [html.index(f'id="{anchor}"') for anchor in order]
+    assert positions == sorted(positions)
     assert "cumulative predicted chance 76%" in html
     assert "Record findings" in html
     assert "Pending clinical review" in html
@@ -78,9 +83,10 @@ def test_the_page_needs_a_fixed_number_of_queries(
         )
     sign(clinician_client, workup)
     clinician_client.get(workup.get_absolute_url())  # the session is touched once a minute
-    # Signed, with cycles, add-ons and tracked steps: the most a work-up page reads (13: the
-    # incoming lab results panel reads its rows in one query).
-    with django_assert_max_num_queries(13):
+    # Signed, with cycles, add-ons and tracked steps: the most a work-up page reads (15: the
+    # incoming lab results panel reads its rows in one query; the transfers and their history
+    # one each).
+    with django_assert_max_num_queries(15):
         assert clinician_client.get(workup.get_absolute_url()).status_code == 200
 
 
@@ -161,9 +167,14 @@ def test_amh_entered_in_pmol_per_litre_is_stored_once_and_shown_as_entered(
     values = {"amh_value": "7.14", "amh_unit": "pmol/L", "afc": "9"}
     assert post_findings(clinician_client, workup, "ovarian_reserve", values).status_code == 302
     findings = Findings.objects.get(workup=workup)
-    assert (findings.amh_ng_ml, findings.amh_unit, findings.afc) == (1.0, "pmol/L", 9)
+    assert (findings.amh_ng_ml, findings.amh_entered, findings.amh_unit, findings.afc) == (
+        1.0,
+        7.14,
+        "pmol/L",
+        9,
+    )
     page = clinician_client.get(workup.get_absolute_url()).content.decode()
-    assert "AMH: <strong>7.14 pmol/L</strong>" in page
+    assert "AMH: <strong>7.14 pmol/L (1 ng/mL)</strong>" in page
 
 
 @pytest.mark.django_db
@@ -304,7 +315,8 @@ def test_a_suggested_next_step_becomes_a_tracked_step_in_one_click(
         },
     )
     assert response.status_code == 302
-    assert response["Location"].endswith("#step-ce_rebiopsy")
+    # Back to the suggestion the clinician tracked, in the advice column, with the note there.
+    assert response["Location"].endswith("#next-ce_rebiopsy")
     step = ChecklistStep.objects.get(workup=workup, code="ce_rebiopsy")
     assert (step.kind, step.status, step.due_date.isoformat(), step.assignee) == (
         "action",
@@ -314,6 +326,9 @@ def test_a_suggested_next_step_becomes_a_tracked_step_in_one_click(
     )
     page = clinician_client.get(workup.get_absolute_url()).content.decode()
     assert "Tracked next step" in page and "Tracked on the checklist" in page
+    card = page[page.index('id="next-ce_rebiopsy"') :]
+    assert card.index('id="saved-note"') < card.index("</li>")
+    assert "is now a tracked step on the checklist" in card[: card.index("</li>")]
 
 
 @pytest.mark.django_db

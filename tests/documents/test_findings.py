@@ -29,7 +29,12 @@ def row(**values):
     "code, data, expected",
     [
         ("lifestyle", {}, "Smoking not recorded; BMI not recorded"),
-        ("lifestyle", {"smoker": True, "bmi": 31.2}, "Smoker; BMI 31.2"),
+        ("lifestyle", {"smoker": True, "bmi": 31.2}, "Smoker; BMI 31.2 kg/m²"),
+        (
+            "lifestyle",
+            {"smoker": False, "bmi": 22, "alcohol_units_week": 4},
+            "Non-smoker; BMI 22 kg/m²; alcohol 4 units a week",
+        ),
         ("thyroid", {"tsh": 2.5, "tpo_positive": True}, "TSH 2.5 mIU/L; TPO antibodies positive"),
         ("thyroid", {"tsh": 2.5}, "TSH 2.5 mIU/L; TPO antibodies not recorded"),
         ("aps_screen", {}, "Not recorded"),
@@ -43,7 +48,7 @@ def row(**values):
         (
             "pgta",
             {"pgta": {"done": True, "euploid": 2, "aneuploid": 1, "mosaic": 0}},
-            "PGT-A done; 2 euploid, 1 aneuploid, 0 mosaic",
+            "PGT-A done; 2 euploid; 1 aneuploid; 0 mosaic",
         ),
         (
             "pgta",
@@ -98,7 +103,7 @@ def row(**values):
                 ]
             },
             "Cycle 1: 1 oocyte, 450 IU a day, long agonist; cycle 2: 2 oocytes, maximal "
-            "stimulation",
+            "stimulation, no OHSS",
         ),
         ("a_new_investigation", {"smoker": True}, "Not recorded"),
     ],
@@ -111,6 +116,7 @@ def test_the_dates_and_the_unit_as_entered_come_from_the_findings_row(catalogue)
     f = facts(
         catalogue,
         aps="single_positive",
+        aps_first_test_date="2026-09-01",
         hysteroscopy={"polyp": False},
         amh={"value": 10.0, "unit": "pmol/L"},
         afc=6,
@@ -124,7 +130,7 @@ def test_the_dates_and_the_unit_as_entered_come_from_the_findings_row(catalogue)
         "Positive once, not yet repeated; first test 1 Sep 2026"
     )
     assert describe("hysteroscopy", f, stored).startswith("Done 2 Oct 2026; no polyp")
-    assert describe("ovarian_reserve", f, stored) == "AMH 1.4 ng/mL (10 pmol/L as entered); AFC 6"
+    assert describe("ovarian_reserve", f, stored) == "AMH 10 pmol/L (1.4 ng/mL); AFC 6"
 
 
 @pytest.mark.parametrize(

@@ -245,3 +245,29 @@ def test_a_draft_sheet_says_the_plan_may_change_and_a_signed_one_does_not(
     text = visible_text(handout(clinician_client, workup))
     assert "This plan is not final yet." not in text
     assert "Signed off 25 Nov 2026 by Alice Test" in text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "losses, says, never",
+    [
+        (0, "There is no clear advice on aspirin and heparin", "heparin injections once pregnant"),
+        (2, "only as part of a research study", "heparin injections once pregnant"),
+        (3, "guidelines recommend low-dose aspirin with heparin injections", "no clear advice"),
+    ],
+)
+def test_the_sheet_says_the_aps_treatment_with_the_strength_the_engine_gives(
+    clinician_client, clinician, losses, says, never
+):
+    workup = make_workup(
+        clinician=clinician,
+        facts={
+            "age": 36,
+            "aps": "confirmed",
+            "miscarriages": losses,
+            "addons_requested": ["heparin"],
+        },
+    )
+    text = " ".join(visible_text(handout(clinician_client, workup)).split())
+    assert says in text
+    assert never not in text

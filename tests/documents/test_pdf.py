@@ -9,7 +9,7 @@ from workup.clinic.models import AddonRequest
 from workup.documents import pdf as pdf_module
 from workup.evidence import store
 from workup.evidence.engine import cited_sources
-from workup.evidence.presenting import advice_lists
+from workup.evidence.presenting import advice_lists, number_sources
 
 from .helpers import (
     engine_answer,
@@ -139,7 +139,7 @@ def test_next_steps_and_references_are_printed(summary_pdf, workup):
     # Compared without spaces: a citation may wrap anywhere, even after "117(6):".
     references = re.sub(r"\s+", "", text[text.rindex("References") :])
     catalogue = store.get_catalogue()
-    for number, key in enumerate(cited_sources(answer), start=1):
+    for key, number in number_sources(cited_sources(answer)).items():
         citation = re.sub(r"\s+", "", catalogue.sources[key].citation)
         assert f"[{number}]{citation}" in references, key
 

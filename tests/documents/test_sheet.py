@@ -38,7 +38,8 @@ def sheet(client, workup) -> str:
 
 def first_page_part(page: str) -> str:
     """The part of the sheet that is its first page: the three answers and the key."""
-    return page[page.index('<section class="glance"') : page.index('<section class="asked"')]
+    start = page.index('<section class="glance"')
+    return page[start : page.index("</section>", start)]
 
 
 @pytest.fixture
@@ -146,6 +147,77 @@ def test_euploid_failures_show_the_euploid_chance(clinician_client, clinician):
     page = sheet(clinician_client, workup)
     assert attr_values(page, "data-chance") == ["euploid_any_age"]
     assert "tested and found to have the usual number of chromosomes" in visible_text(page)
+
+
+def test_a_chance_row_for_every_age_says_so(clinician_client, clinician):
+    workup = make_workup(
+        clinician=clinician,
+        facts={"age": 33, "failed_transfers": 3, "euploid_failed_transfers": 3},
+    )
+    text = visible_text(sheet(clinician_client, workup))
+    assert "For women of any age, about 60 in 100 transfers" in text
+    assert "under 61" not in text
+
+
+def test_untested_and_euploid_failures_show_both_chances_and_keep_page_one(
+    clinician_client, clinician
+):
+    facts = {**THREE_ADDONS, "failed_transfers": 4, "euploid_failed_transfers": 1}
+    page = sheet(clinician_client, make_workup(clinician=clinician, facts=facts))
+    assert attr_values(page, "data-chance") == ["untested_35_37", "euploid_any_age"]
+    # Side by side under what we found, and the steps on page one make room for them.
+    assert '<div class="chances chances-2">' in page
+    first = first_page_part(page)
+    assert len(attr_values(first, "data-first-step")) <= 3
+    assert attr_values(first, "data-verdict") == ["intralipids", "assisted_hatching", "era"]
+
+
+APS_NO_ADVICE = {"age": 36, "failed_transfers": 3, "aps": "confirmed", "miscarriages": 0}
+
+
+@pytest.mark.parametrize(
+    "language, says, statement_language",
+    [
+        ("en", "There is no clear advice on aspirin and heparin", "en"),
+        ("fr", "Il n'y a pas de conseil clair", "fr"),
+        ("tr", "net bir öneri yok", "tr"),
+    ],
+)
+def test_the_aps_step_without_advice_says_its_statement_in_the_patients_language(
+    clinician_client, clinician, language, says, statement_language
+):
+    """The engine gives the APS treatment its own words when there is no recommendation for
+    this patient (``next_steps[].plain``): the sheet says that statement, translated, never
+    the regimen, on page one and in the plan."""
+    catalogue = store.get_catalogue()
+    regimen = catalogue.next_steps["aps_treatment"].plain
+    workup = in_language(clinician, language, facts=APS_NO_ADVICE)
+    page = sheet(clinician_client, workup)
+    first = first_page_part(page)
+    step = first[first.index('data-first-step="aps_treatment"') :]
+    step = visible_text(step[: step.index("</li>")])
+    assert says in step
+    assert regimen not in visible_text(page)
+    if statement_language != "en":
+        translated = catalogue.translation(language, "statements", "aps_strength_none")
+        assert translated.texts["plain"] in visible_text(page)
+
+
+def test_the_aps_step_with_a_recommendation_keeps_the_catalogue_text(clinician_client, clinician):
+    facts = {**APS_NO_ADVICE, "miscarriages": 3}
+    page = sheet(clinician_client, make_workup(clinician=clinician, facts=facts))
+    plain = store.get_catalogue().next_steps["aps_treatment"].plain
+    assert plain in visible_text(first_page_part(page))
+
+
+def test_a_signed_sheet_keeps_the_aps_steps_own_words(clinician_client, clinician):
+    from tests.factories import sign_as_seen
+
+    workup = in_language(clinician, "fr", facts=APS_NO_ADVICE)
+    sign_as_seen(workup, clinician)
+    kept = workup.__class__.objects.get(pk=workup.pk).signed_assessment["texts"]["patient"]
+    said = kept["steps"]["aps_treatment"]["plain"]
+    assert said["language"] == "fr" and "Il n'y a pas de conseil clair" in said["text"]
 
 
 # --- questions and where to read more -----------------------------------------------------

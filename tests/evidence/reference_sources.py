@@ -121,6 +121,9 @@ ALLOWED = {
         "aps_repeat_weeks": set(),  # the 12 weeks: U, no key
         "aps_treatment_losses": {"eshre-rpl-2017"},
         "aps_research_losses": {"eshre-rpl-2017"},
+        # Section 5b: the 150 IU a day the trials compared with, and the trial's reduced dose.
+        "standard_dose_iu": {"oudshoorn-2017", "broekmans-2019"},
+        "reduced_dose_iu": {"oudshoorn-2017"},
     },
     # Section 8 and the tables above: the clinical sentences the engine says.
     "statements": {
@@ -142,6 +145,34 @@ ALLOWED = {
         "thyroid_tpo_levothyroxine": {"eta-2021"},
         "bologna_natural_not_counted": {"bologna-2011"},
         "bologna_mild_not_counted": set(),  # U
+        # The checklist's reasons (section 1: what "could be considered" in RIF gates).
+        "poseidon_unconventional_not_counted": set(),  # U: section 8 names Bologna only
+        "gate_rif_labelled": {"eshre-rif-2023"},
+        "gate_too_early": {"eshre-rif-2023"},
+        "gate_rpl": {"eshre-rpl-2017"},  # aps_screen: "RPL: screen"
+        "gate_endometritis_signs": set(),  # not in the reference: U, no key
+        "checklist_everyone": set(),  # the app's checklist, not a source's claim
+        "pgta_untested_failures": {"hfea-addons", "pgdis-2019"},  # pgta, pgta_discuss
+        "aps_repeat_due": {"eshre-rpl-2017"},  # persistence V; the 12 weeks U, no key
+        # Section 5b: the stimulation considerations and the evidence of the plan checks.
+        "dose_individualisation": {"broekmans-2019"},
+        "reduced_dose_high_responder": {"oudshoorn-2017", "broekmans-2019"},
+        "freeze_all_ohss_risk": {"hfea-addons"},
+        "antagonist_agonist_trigger_high_responder": {"bosch-2020"},  # U
+        "high_dose_poor_responder": {"broekmans-2019", "leijdekkers-2020"},  # S: pending
+        "adjuvants_not_recommended": {"eshre-addons-2023"},
+        "stimulation_guideline_bands": {"bosch-2020"},  # U
+        "ohss_grade_not_recorded": set(),  # our rule: U, no key
+        # Section 1, contract 2: the age at retrieval, chances by kind and stage, independence
+        # of embryos in one transfer are U with no key; a failed transfer is one with no
+        # positive test (eshre-rif-2023, V); losses after a positive test (eshre-rpl-2022, U).
+        "transfers_current_age": set(),
+        "transfer_no_chance": set(),
+        "transfer_stage_unknown": set(),
+        "transfers_not_counted": set(),
+        "transfers_positive_tests": {"eshre-rif-2023"},
+        "transfer_losses": {"eshre-rpl-2022"},
+        "transfer_several_embryos": set(),
         # The patient sheet's own statements (issue 16): the framing of RIF, the Lugano caution
         # against early labels, and the add-on stances; chances and questions cite nothing.
         "sheet_label_rif": {"eshre-rif-2023"},

@@ -105,6 +105,8 @@ REFERENCE_SOURCES = {
     "pgdis-2019",
     "hou-2018",
     "doyle-2022",
+    "oudshoorn-2017",
+    "leijdekkers-2020",
 }
 
 

@@ -160,7 +160,7 @@ def test_an_age_gap_in_the_implantation_chances_is_refused(lead_client):
     entry = ImplantationChance.objects.get(code="untested_35_37")
     response = lead_client.post(change_url(entry), form_data(entry, age_min=36))
     assert response.status_code == 200
-    assert "untested embryos at age 35" in response.content.decode()
+    assert "untested blastocysts at age 35" in response.content.decode()
     entry.refresh_from_db()
     assert entry.age_min == 35
 
@@ -197,7 +197,7 @@ def test_a_fixture_with_an_age_gap_is_not_loaded(tmp_path):
     path = tmp_path / "gap.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     report = store.load_fixture(path)
-    assert any("untested embryos at ages 43 to 60" in p for p in report.problems)
+    assert any("untested blastocysts at ages 43 to 60" in p for p in report.problems)
 
 
 # --- broken anyway: the last good snapshot keeps serving ------------------------------------

@@ -191,3 +191,30 @@ def test_the_lead_can_add_a_source_to_an_entry_that_has_none(lead_client, lead):
     shown = store.get_catalogue().next_steps["polypectomy"]
     assert shown.sources == ("lead-2027",)
     assert shown.review == "pending_review"  # a changed entry waits for a new review
+
+
+@pytest.mark.parametrize(
+    "facts, code, expected",
+    [
+        # The thyroid guideline's advice: recurrent miscarriage and low reserve are its factors;
+        # the thresholds that recognise them (eshre-rpl-2017, poseidon-2016) are not cited for it.
+        ({"tsh": 3, "tpo_positive": True, "miscarriages": 2}, "thyroid_treatment", ["eta-2021"]),
+        (
+            {"tsh": 3, "tpo_positive": True, "amh": {"value": 0.5, "unit": "ng/mL"}, "afc": 3},
+            "thyroid_treatment",
+            ["eta-2021"],
+        ),
+        ({"tsh": 6}, "thyroid_treatment", ["eta-2021"]),
+    ],
+)
+def test_an_answer_cites_only_what_says_its_claim(catalogue, facts, code, expected):
+    item = step(assess(catalogue, age=36, **facts), code)
+    assert item["sources"] == expected
+
+
+def test_a_threshold_read_without_citing_it_still_counts_for_review(catalogue):
+    # rpl_losses is pending review: a claim that rests on it is pending too.
+    item = step(
+        assess(catalogue, age=30, tsh=3, tpo_positive=True, miscarriages=2), "thyroid_treatment"
+    )
+    assert item["review"] == "pending_review"

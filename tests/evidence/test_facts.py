@@ -184,10 +184,10 @@ def test_contradictory_facts_are_refused(catalogue, data, path):
     assert path in errors_of(catalogue, data)
 
 
-def test_amh_in_pmol_per_litre_is_stored_in_ng_per_ml(catalogue):
+def test_amh_in_pmol_per_litre_is_read_in_ng_per_ml_and_kept_as_entered(catalogue):
     facts = parse(catalogue, {"age": 38, "amh": {"value": 7.14, "unit": "pmol/L"}})
-    assert facts.amh.ng_ml == 1.0
-    assert facts.to_dict()["amh"] == {"value": 1.0, "unit": "ng/mL"}
+    assert facts.amh.value == 1.0
+    assert facts.to_dict()["amh"] == {"value": 7.14, "unit": "pmol/L"}
     assert AMH_PMOL_PER_NG == 7.14
 
 

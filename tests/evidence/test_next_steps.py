@@ -145,7 +145,8 @@ def test_every_work_up_gets_a_stimulation_plan_naming_its_classifications(catalo
     )
     plan = step(answer, "stimulation_plan")
     assert plan["trigger"] == (
-        "POSEIDON group 4; Bologna poor responder; no hyper-response marker."
+        "Predicted poor response; POSEIDON group 4; Bologna poor responder; "
+        "no hyper-response marker."
     )
     assert plan["sources"] == ["broekmans-2019"]
 

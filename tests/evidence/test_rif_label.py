@@ -57,7 +57,18 @@ def test_it_labels_rif_once_the_cumulative_chance_passes_sixty_percent(
 def test_one_untested_transfer_counts_the_chance_of_its_age_band(catalogue, age, chance):
     rif = assess(catalogue, age=age, failed_transfers=1)["rif"]
     assert rif["cumulative_chance"] == pytest.approx(chance, abs=0.005)
-    assert rif["transfers"] == [{"embryo": "untested", "count": 1, "chance": chance}]
+    assert rif["transfers"] == [
+        {
+            "date": None,
+            "oocyte_age": None,
+            "donor_oocytes": None,
+            "stage": None,
+            "priced_at_age": age,
+            "embryos": [{"pgta": "untested", "chance": chance}],
+            "chance": chance,
+            "cumulative_after": chance,
+        }
+    ]
 
 
 def test_euploid_chance_does_not_fall_with_age(catalogue):

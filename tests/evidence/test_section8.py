@@ -163,7 +163,16 @@ def test_the_flag_and_the_aps_step_say_the_same_thing(catalogue, losses, stance,
     answer = assess(catalogue, **facts)
     treatment = step(answer, "aps_treatment")
     assert treatment["stance"] == stance
-    assert treatment["trigger"] == text
+    if stance == "recommended":
+        # The regimen is the advice, and the statement says why.
+        assert treatment["trigger"] == text
+        assert treatment["summary"].startswith("Low-dose aspirin 75-100 mg a day")
+    else:
+        # Without a recommendation the step says so, in the statement's words, never the
+        # regimen as if it were the plan (for the clinician and in the patient's words).
+        assert treatment["summary"] == text
+        assert "aspirin, and heparin injections once pregnant" not in treatment["plain"]
+        assert treatment["plain"].startswith("A blood test confirmed antiphospholipid syndrome")
     for flag in answer["addon_flags"]:
         assert flag["flagged"] is False
         assert flag["verdict"]["text"] == text == flag["indicated_reason"]
@@ -271,7 +280,8 @@ NORMAL = {"amh": ng(2.0), "afc": 10}
                 ],
             },
             False,
-            "Not a poor responder: previous poor response (2 oocytes).",
+            "Not a poor responder: one criterion met, previous poor response (2 oocytes); at "
+            "least 2 are needed.",
         ),
         (
             {
@@ -315,7 +325,10 @@ def test_a_natural_cycle_is_not_an_unexpected_poor_response_for_poseidon(catalog
     facts = {"age": 36, **NORMAL, "previous_cycles": [{"oocytes": 1, "protocol": "natural"}]}
     answer = assess(catalogue, **facts)
     assert answer["classification"]["poseidon_group"] is None
-    assert "only natural cycles" in answer["classification"]["details"]["poseidon_group"]["reason"]
+    assert (
+        "only natural or mild-stimulation cycles"
+        in answer["classification"]["details"]["poseidon_group"]["reason"]
+    )
 
 
 # --- thyroid: suppressed TSH, the levothyroxine target, the age factor ----------------------
@@ -415,20 +428,25 @@ def test_hfea_colours_mean_what_the_catalogue_says_with_their_review(
     assert flag["hfea_meaning"]["sources"] == ["hfea-addons"]
 
 
+# Counts (contract 1) are priced at the current age, and the answer says so after the Lugano
+# caution (``transfers_current_age``).
+AGE = "transfers_current_age"
+
+
 @pytest.mark.parametrize(
     "facts, codes",
     [
         (
             {"age": 30, "failed_transfers": 2, "euploid_failed_transfers": 2},
-            ["lugano_caution", "euploid_cumulative"],
+            ["lugano_caution", "euploid_cumulative", AGE],
         ),
         (
             {"age": 41, "failed_transfers": 2, "euploid_failed_transfers": 1},
-            ["lugano_caution", "euploid_cumulative"],
+            ["lugano_caution", "euploid_cumulative", AGE],
         ),
-        ({"age": 44, "failed_transfers": 2}, []),  # 2 at 44 do not pass 60%: no label
-        ({"age": 30, "failed_transfers": 2}, ["lugano_caution"]),
-        ({"age": 36, "failed_transfers": 3}, []),  # 3 failed transfers: the Lugano minimum
+        ({"age": 44, "failed_transfers": 2}, [AGE]),  # 2 at 44 do not pass 60%: no label
+        ({"age": 30, "failed_transfers": 2}, ["lugano_caution", AGE]),
+        ({"age": 36, "failed_transfers": 3}, [AGE]),  # 3 failed transfers: the Lugano minimum
     ],
 )
 def test_the_lugano_caution_is_catalogue_text_with_its_sources(catalogue, facts, codes):
@@ -461,14 +479,21 @@ def test_the_lugano_caution_is_catalogue_text_with_its_sources(catalogue, facts,
     [
         (
             {"failed_transfers": 2},
-            "2 failed transfers of untested embryos: discuss PGT-A and its limits.",
+            "2 failed transfers of untested embryos: discuss PGT-A and its limits "
+            "(HFEA red for live birth, fewer embryos to transfer, uncertainty over mosaic "
+            "results).",
         ),
         (
             {"failed_transfers": 1},
-            "1 failed transfer of untested embryos: discuss PGT-A and its limits.",
+            "1 failed transfer of untested embryos: discuss PGT-A and its limits "
+            "(HFEA red for live birth, fewer embryos to transfer, uncertainty over mosaic "
+            "results).",
         ),
-        ({"failed_transfers": 2, "euploid_failed_transfers": 2}, "Assessed in every work-up."),
-        ({}, "Assessed in every work-up."),
+        (
+            {"failed_transfers": 2, "euploid_failed_transfers": 2},
+            "Part of every work-up in this checklist.",
+        ),
+        ({}, "Part of every work-up in this checklist."),
     ],
 )
 def test_pgta_advice_is_said_once_by_the_checklist(catalogue, facts, reason):
@@ -523,3 +548,23 @@ def test_the_catalogue_line_counts_reviews_and_never_claims_a_review_date(catalo
     assert "reviewed" not in line
     old = presenting.catalogue_line({"version": "2026.1", "reviewed_on": "2026-11-20"})
     assert old == "Evidence catalogue 2026.1: review counts not recorded with this answer."
+
+
+@pytest.mark.parametrize(
+    "cycles, group",
+    [
+        # A mild cycle's few oocytes are expected: no unexpected poor response (pending review).
+        ([{"oocytes": 3, "protocol": "mild"}], None),
+        ([{"oocytes": 2, "protocol": "natural"}], None),
+        ([{"oocytes": 3, "protocol": "antagonist"}], 1),
+        ([{"oocytes": 3, "protocol": "mild"}, {"oocytes": 6, "protocol": "antagonist"}], 1),
+        ([{"oocytes": 3, "protocol": "mild"}, {"oocytes": 12, "protocol": "antagonist"}], None),
+    ],
+)
+def test_poseidon_counts_only_conventional_stimulation_as_bologna_does(catalogue, cycles, group):
+    answer = assess(catalogue, age=30, **NORMAL, previous_cycles=cycles)
+    detail = answer["classification"]["details"]["poseidon_group"]
+    assert answer["classification"]["poseidon_group"] == group
+    if cycles == [{"oocytes": 3, "protocol": "mild"}]:
+        assert detail["reason"].startswith("Normal reserve, and only natural or mild-stimulation")
+        assert detail["review"] == "pending_review"

@@ -50,12 +50,41 @@ def service_request(ident, text):
     }
 
 
-def patient_resource(mrn=None, birth_date="1988-05-01"):
-    resource = {"resourceType": "Patient", "id": "example", "gender": "female"}
+# The clinic's MRN system as configured (settings.INTEROP_MRN_SYSTEM), and HL7's identifier types.
+MRN_SYSTEM = "urn:rif-workup:mrn"
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+
+
+def mrn_identifier(value, system=MRN_SYSTEM):
+    """A Patient.identifier as FHIR's Patient example has its MRN (type MR, usual)."""
+    return {
+        "use": "usual",
+        "type": {"coding": [{"system": V2_0203, "code": "MR"}]},
+        "system": system,
+        "value": value,
+        "assigner": {"display": "Demo Fertility Clinic"},
+    }
+
+
+def member_identifier(value, system="http://insurer.example.org/member-id"):
+    """An insurer's member number (v2-0203 MB), as an EMR sends it beside the MRN."""
+    return {
+        "use": "secondary",
+        "type": {"coding": [{"system": V2_0203, "code": "MB", "display": "Member Number"}]},
+        "system": system,
+        "value": value,
+        "assigner": {"display": "Example Health Insurance"},
+    }
+
+
+def patient_resource(mrn=None, birth_date="1988-05-01", identifiers=None):
+    resource = {"resourceType": "Patient", "id": "example", "gender": "female", "active": True}
     if birth_date:
         resource["birthDate"] = birth_date
-    if mrn:
-        resource["identifier"] = [{"system": "urn:oid:1.2.36.146.595.217.0.1", "value": mrn}]
+    if identifiers is not None:
+        resource["identifier"] = identifiers
+    elif mrn:
+        resource["identifier"] = [mrn_identifier(mrn)]
     return resource
 
 

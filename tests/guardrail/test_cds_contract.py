@@ -368,3 +368,27 @@ def test_cards_never_carry_what_the_engine_did_not_say(client, emr, loaded_catal
         if flag["review"] == "pending_review":
             assert "Pending clinical review" in card["detail"]
     assert json.dumps(cards)
+
+
+def test_a_card_says_verified_as_the_catalogue_counts_it_and_the_lead_only_when_they_did(
+    client, emr, lead
+):
+    """Intralipid is verified in the reference (read in the primary source); the clinic's lead
+    has not confirmed it, so the card does not say they did, until they do."""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    from workup.evidence import store
+    from workup.evidence.models import AddOn
+
+    body = order_request("order-sign", [medication_request("m1", "Intralipid 20%")])
+    detail = call(client, SIGN, body, emr[1]).json()["cards"][0]["detail"]
+    assert "Verified by the clinic's lead" not in detail
+    assert (
+        "Catalogue review: verified against the primary source in the clinical reference; "
+        "not yet confirmed by the clinical lead." in detail
+    )
+    store.record_review(entries=[AddOn.objects.get(code="intralipids")], reviewer=lead)
+    detail = call(client, SIGN, body, emr[1]).json()["cards"][0]["detail"]
+    today = date_format(timezone.localdate(), "j M Y")
+    assert f"Catalogue review: verified; confirmed by the clinical lead on {today}." in detail

@@ -184,3 +184,45 @@ def test_the_page_offers_the_download(clinician, clinician_client, codes):
     html = clinician_client.get(workup.get_absolute_url()).content.decode()
     assert reverse("api_workup_fhir", args=[workup.pk]) + "?download=1" in html
     assert "Incoming lab results" in html
+
+
+def review_note(bundle, name) -> str:
+    plan = resources(bundle, "CarePlan")[0]
+    activity = next(a for a in plan["activity"] if a["detail"]["code"]["text"] == name)
+    return next(n["text"] for n in activity["progress"] if n["text"].startswith("Catalogue review"))
+
+
+@pytest.mark.django_db
+def test_the_care_plan_says_verified_from_the_source_unless_the_lead_confirmed_it(
+    clinician, clinician_client, lead, codes
+):
+    """ "Verified" in the catalogue is read in the primary source (the reference's V tags); the
+    clinical lead's confirmation in the app is something else, and said only when it happened."""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    from workup.clinic.assessment import assess_workup
+    from workup.evidence import store
+    from workup.evidence.models import ENTRY_MODELS
+
+    workup = make_workup(clinician=clinician, facts=VARIED["rif with uterine findings"])
+    _, answer = assess_workup(workup)
+    step = next(s for s in answer["next_steps"] if s["review"] == "verified")
+    note = review_note(export(clinician_client, workup), step["name"])
+    assert "clinical lead" in note and "Verified by the clinical lead" not in note
+    assert note == (
+        "Catalogue review status: verified against the primary source in the clinical "
+        "reference; not yet confirmed by the clinical lead."
+    )
+    sign_as_seen(workup, clinician)
+    kind = "investigations" if step["kind"] == "investigation" else "next_steps"
+    entry = ENTRY_MODELS[kind].objects.get(code=step["code"])
+    store.record_review(entries=[entry], reviewer=lead)
+    # Signed before the lead confirmed it: the signed bundle says what was true then.
+    assert review_note(export(clinician_client, workup), step["name"]) == note
+    # An open work-up says what is true today.
+    fresh = make_workup(clinician=clinician, facts=VARIED["rif with uterine findings"])
+    today = date_format(timezone.localdate(), "j M Y")
+    assert review_note(export(clinician_client, fresh), step["name"]) == (
+        f"Catalogue review status: verified; confirmed by the clinical lead on {today}."
+    )

@@ -61,6 +61,10 @@ def test_the_command_lists_problems_and_fails(monkeypatch, capsys):
         ("<code>manage.py load_catalogue</code>", []),
         ("{% block main_class %}container py-3{% endblock %}", []),
         ('<p class="lead text-muted">{{ x }}</p>', []),
+        # A default inside an attribute nobody reads is a class or an id; in one a reader
+        # sees (a tooltip), it is text.
+        ("<g class=\"point-{{ r|default:'unknown' }}\"></g>", []),
+        ("<a title=\"{{ t|default:'never' }}\">x</a>", ["never"]),
     ],
 )
 def test_the_template_check_finds_text_not_marked_for_translation(source, found):
@@ -87,6 +91,16 @@ def test_email_templates_are_checked_line_by_line():
             'field = forms.ChoiceField(choices=[("", "Choose…"), ("a", "Apple")])',
             ["Choose…", "Apple"],
         ),
+        ('form.add_error("reason", "Give the reason.")', ["Give the reason."]),
+        ('note = Note("sign-off", "Work-up signed.")', ["Work-up signed."]),
+        ('save(done=lambda data: "Step marked done.")', ["Step marked done."]),
+        (
+            'save(done=lambda data: "Saved." if data else "Nothing changed.")',
+            ["Saved.", "Nothing changed."],
+        ),
+        ('field.choices = [("", "Nobody yet")] + people', ["Nobody yet"]),
+        ('labels = {"name": "What the token is for"}', ["What the token is for"]),
+        ('f = forms.CharField(error_messages={"required": "Give a name."})', ["Give a name."]),
         ('messages.success(request, gettext("Saved."))', []),
         ('field = forms.CharField(label=gettext_lazy("Full name"))', []),
         ('field = forms.CharField(label="MRN")', []),

@@ -25,17 +25,15 @@ from workup.clinic.models import (
     StimulationCycle,
     WorkUp,
 )
-from workup.clinic.steps import STEP_FIELDS
+from workup.clinic.steps import FORM_STEPS
 from workup.clinic.views.workups import findings_form
 from workup.evidence import store
 from workup.evidence.facts import (
-    _CE_BIOPSY,
     _CYCLE,
-    _HYSTEROSCOPY,
-    _PGTA,
     APS_RESULTS,
     KARYOTYPES,
     KNOWN_KEYS,
+    OBJECTS,
     SCALARS,
     Facts,
     FactsError,
@@ -77,10 +75,7 @@ facts_shaped = st.fixed_dictionaries(
     {"age": st.one_of(st.integers(15, 65), plausible)},
     optional={
         **dict.fromkeys(set(SCALARS) - {"age"}, plausible),
-        "pgta": nested(_PGTA) | json_values,
-        "hysteroscopy": nested(_HYSTEROSCOPY) | json_values,
-        "ce_biopsy": nested(_CE_BIOPSY) | json_values,
-        "embryo_review": nested({"done": None}),
+        **{group: nested(checks) | json_values for group, (checks, _cls) in OBJECTS.items()},
         "amh": st.fixed_dictionaries(
             {"value": plausible, "unit": st.sampled_from(["ng/mL", "pmol/L", "mg", ""])}
         )
@@ -254,7 +249,7 @@ def test_non_finite_numbers_get_400_naming_where_they_were(
 
 # --- (c) the findings forms -----------------------------------------------------------------
 
-STEP_CODES = sorted(STEP_FIELDS)
+STEP_CODES = sorted(FORM_STEPS)
 form_values = st.one_of(
     st.text(max_size=40),
     st.sampled_from(

@@ -107,6 +107,56 @@ def sign_fields(s):
     return {f"sign-{k}": v for k, v in sign_initial(workup, catalogue, answer).items()}
 
 
+def table_version(s):
+    from workup.clinic.models import WorkUp
+
+    return WorkUp.objects.get(pk=s.workup.pk).version
+
+
+def sample_transfer(s):
+    """The first transfer on the sample's table, for the rows that change or remove one."""
+    return s.workup.transfers.order_by("date").first()
+
+
+def add_sample_transfers(workup):
+    """The sample's three failed transfers, one by one (untested, oocytes at 36: still RIF)."""
+    from workup.clinic.transfer_records import Transfer
+
+    for day in (date(2025, 2, 10), date(2025, 5, 12), date(2025, 9, 8)):
+        Transfer.objects.create(
+            workup=workup,
+            date=day,
+            oocyte_age=36,
+            stage="blastocyst",
+            embryos=[{"pgta": "untested"}],
+            outcome="negative",
+        )
+
+
+def transfer_fields(prefix, s):
+    return {
+        f"{prefix}-date": "2025-03-01",
+        f"{prefix}-oocytes": "own",
+        f"{prefix}-oocyte_age": "34",
+        f"{prefix}-stage": "blastocyst",
+        f"{prefix}-embryo_1_pgta": "untested",
+        f"{prefix}-outcome": "negative",
+        f"{prefix}-table_version": table_version(s),
+    }
+
+
+def transfers_file(s):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    body = (
+        "transfer_date,oocyte_age,stage,pgta,outcome\n2025-04-01,34,blastocyst,untested,negative\n"
+    )
+    return {
+        "import-file": SimpleUploadedFile("t.csv", body.encode(), content_type="text/csv"),
+        "import-table_version": table_version(s),
+    }
+
+
 EMR_CARD = "6f1d2c3b-0000-4000-8000-00000000feed"
 
 
@@ -310,6 +360,19 @@ MATRIX: dict[str, Rule] = {
         kwargs=step("polypectomy"),
         data=lambda s: {"complete-polypectomy-version": version(s, "polypectomy")},
     ),
+    # The planned cycle (version 0: no plan yet) and its live checks, which write nothing.
+    "clinic:record_plan": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=workup_pk,
+        data=lambda s: {"plan-daily_dose_iu": "225", "plan-freeze_all": "true", "plan-version": 0},
+    ),
+    "clinic:preview_plan": Rule(
+        get=no_method(),
+        post=only({CLIN}),
+        kwargs=workup_pk,
+        data=lambda s: {"plan-daily_dose_iu": "225", "plan-version": 0},
+    ),
     "clinic:track": Rule(
         get=no_method(),
         post=only({CLIN, COORD}, yes=DONE),
@@ -348,6 +411,29 @@ MATRIX: dict[str, Rule] = {
         kwargs=workup_pk,
         data=lambda s: {"sign-confirm": "on", **sign_fields(s)},
     ),
+    # --- the transfer table: clinicians write it; the CSV template is theirs too ---
+    "clinic:transfer_add": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=workup_pk,
+        data=lambda s: transfer_fields("transfer-new", s),
+    ),
+    "clinic:transfer_edit": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=lambda s: {"pk": s.workup.pk, "transfer_pk": sample_transfer(s).pk},
+        data=lambda s: transfer_fields(f"transfer-{sample_transfer(s).pk}", s),
+    ),
+    "clinic:transfer_delete": Rule(
+        get=no_method(),
+        post=only({CLIN}, yes=DONE),
+        kwargs=lambda s: {"pk": s.workup.pk, "transfer_pk": sample_transfer(s).pk},
+        data=lambda s: {f"remove-{sample_transfer(s).pk}-table_version": table_version(s)},
+    ),
+    "clinic:transfers_import": Rule(
+        get=no_method(), post=only({CLIN}, yes=DONE), kwargs=workup_pk, data=transfers_file
+    ),
+    "clinic:transfers_template": Rule(get=only({CLIN}), post=no_method()),
     # --- the coordinator queue: every role sees it; clinicians and coordinators act on it ---
     "coordination:queue": Rule(
         get=only(ROLES),
@@ -512,6 +598,25 @@ LEAD_ADMIN_MODELS = {
 }
 
 
+# Admin add pages. No one creates a credential for another person there: an API token is made
+# by the person who will hold it, on the app's own page (accounts:token_create), superusers
+# included; the admin lists and revokes tokens only.
+CATALOGUE_ADDABLE = {
+    f"evidence.{name}"
+    for name in (
+        "source",
+        "investigation",
+        "nextstep",
+        "addon",
+        "implantationchance",
+        "parameter",
+        "statement",
+    )
+}
+LEAD_ADMIN_ADD = {*CATALOGUE_ADDABLE, "interop.labcodemapping"}
+SUPERUSER_ADMIN_ADD = {*LEAD_ADMIN_ADD, "auth.user", "auth.group"}
+
+
 def url_names(resolver=None, namespace=""):
     """(full name, pattern) of every URL pattern, through every include."""
     resolver = resolver or get_resolver()
@@ -594,6 +699,7 @@ def sample(loaded_catalogue):
     load_codes()
     patient = make_patient(name="Matrix Sample")
     workup = make_workup(clinician=users[CLIN], patient=patient, facts=SAMPLE_FACTS)
+    add_sample_transfers(workup)
     track_next_step(workup=workup, code="polypectomy", user=users[CLIN])
     token, _ = ApiToken.issue(user=users[CLIN], name="lab")
     make_emr_card(users[CLIN])
@@ -728,3 +834,29 @@ def test_one_clinic_every_clinician_works_on_every_work_up(sample):
     )
     assert outcome_of(response) == DONE
     assert workup.findings.history.latest().history_user.username == "bianca"
+
+
+@pytest.mark.django_db
+def test_who_may_add_in_the_admin_and_never_a_token_for_someone_else(sample):
+    """Every registered model's add page, for the lead and for a superuser; a refused POST of a
+    token for a colleague (or a superuser) stores nothing and shows no key."""
+    root = make_user("root", is_superuser=True, is_staff=True)
+    sample.users["superuser"] = root
+    wrong = []
+    for model in admin.site._registry:
+        label = model._meta.label_lower
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
+        for actor, allowed in ((LEAD, LEAD_ADMIN_ADD), ("superuser", SUPERUSER_ADMIN_ADD)):
+            got = client_for(actor, sample).get(url).status_code
+            expected = OK if label in allowed else DENIED
+            if got != expected:
+                wrong.append(f"{label} add, {actor}: expected {expected}, got {got}")
+    assert not wrong, "\n".join(wrong)
+    url = reverse("admin:accounts_apitoken_add")
+    before = stored_rows()
+    for actor in (ANON, *SIGNED_IN, "superuser"):
+        for holder in (sample.users[CLIN], root, sample.users.get(actor, root)):
+            response = client_for(actor, sample).post(url, {"user": holder.pk, "name": "x"})
+            assert response.status_code in (302, 403), (actor, holder)
+            assert b"rif_" not in response.content
+    assert stored_rows() == before

@@ -1,7 +1,10 @@
-"""API tokens in the admin, for the clinical lead: issue one for any user, see and revoke them.
+"""API tokens in the admin, for the clinical lead: see and revoke them, never issue one.
 
-The key's hash is never shown nor editable; a new key is shown once, on the page after "Save".
-Tokens are revoked, never deleted, so the record of who had API access stays.
+A token is a credential: whoever holds its key acts as its user. So it is made only by the
+person who will hold it, on the app's own page (``views.token_create``); nobody, superusers
+included, issues one for an account in the admin (else the lead could write in a colleague's
+name). The key's hash is never shown nor editable; tokens are revoked, never deleted, so the
+record of who had API access stays.
 
 Django's user and group admin (superuser and staff flags, any group, setting a password) is for
 superusers only: the lead manages colleagues on the app's users page (``views.user_list``),
@@ -11,9 +14,7 @@ which sets only role, active status and contact details.
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
-from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
 
 from .models import ApiToken
 
@@ -46,39 +47,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def status(self, token):
         return "active" if token.is_active else f"revoked {token.revoked_at:%Y-%m-%d %H:%M}"
 
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return ("user", "name")
-        return self.readonly_fields
-
-    def get_readonly_fields(self, request, obj=None):
-        return () if obj is None else self.readonly_fields
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "user":
-            kwargs["queryset"] = db_field.related_model.objects.filter(is_active=True)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def has_add_permission(self, request):
+        # Superusers too: a credential is made by the person who will hold it.
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            # Kept on the object for response_add only; never saved.
-            obj.raw_key = obj.set_new_key()
-        super().save_model(request, obj, form, change)
-
-    def response_add(self, request, obj, post_url_continue=None):
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "API token issued",
-            "token": obj,
-            "raw": obj.raw_key,
-        }
-        response = TemplateResponse(request, "accounts/admin_token_issued.html", context)
-        add_never_cache_headers(response)
-        return response
 
     @admin.action(description="Revoke the selected tokens", permissions=["change"])
     def revoke(self, request, queryset):

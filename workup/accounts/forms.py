@@ -15,8 +15,10 @@ class TokenForm(forms.ModelForm):
     class Meta:
         model = ApiToken
         fields = ["name"]
-        labels = {"name": "What the token is for"}
-        help_texts = {"name": "For example the laboratory system's name; shown in the list."}
+        labels = {"name": gettext_lazy("What the token is for")}
+        help_texts = {
+            "name": gettext_lazy("For example the laboratory system's name; shown in the list.")
+        }
 
 
 ROLE_CHOICES = [
@@ -35,10 +37,10 @@ class ColleagueForm(forms.ModelForm):
     class Meta:
         model = Colleague
         fields = ["username", "first_name", "last_name", "email", "is_active"]
-        labels = {"is_active": "Active (may sign in)"}
+        labels = {"is_active": gettext_lazy("Active (may sign in)")}
         help_texts = {
-            "username": "Used to sign in; it cannot be changed later.",
-            "is_active": (
+            "username": gettext_lazy("Used to sign in; it cannot be changed later."),
+            "is_active": gettext_lazy(
                 "Untick when someone leaves: they can no longer sign in, their sessions and API "
                 "tokens end, and their name stays on everything they did."
             ),

@@ -70,8 +70,9 @@ ROLE_PERMISSIONS = {
         # Users: role, active status and contact details, on the app's users page. Never the
         # stock user admin (superuser flags, groups, passwords): that is for superusers only.
         "accounts.manage_users",
+        # API tokens: list and revoke (the admin's "change" action), never issue one for
+        # someone else; each user makes their own on the app's token page.
         "accounts.view_apitoken",
-        "accounts.add_apitoken",
         "accounts.change_apitoken",
         # Sign-in attempts and lockouts (django-axes): deleting a lockout unlocks the user.
         "axes.view_accessattempt",

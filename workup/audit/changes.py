@@ -23,9 +23,11 @@ from workup.clinic.models import (
     ChecklistStep,
     Findings,
     Patient,
+    PlannedCycle,
     StimulationCycle,
     WorkUp,
 )
+from workup.clinic.transfer_records import Transfer, day_words
 from workup.evidence import store
 
 
@@ -47,6 +49,8 @@ AREAS = (
     Area("workup", "Work-up", WorkUp, "id", "patient_id"),
     Area("findings", "Findings", Findings, "workup_id", "workup__patient_id"),
     Area("cycle", "Previous cycle", StimulationCycle, "workup_id", "workup__patient_id"),
+    Area("plan", "Planned cycle", PlannedCycle, "workup_id", "workup__patient_id"),
+    Area("transfer", "Transfer", Transfer, "workup_id", "workup__patient_id"),
     Area("step", "Checklist step", ChecklistStep, "workup_id", "workup__patient_id"),
     Area("addon", "Add-on request", AddonRequest, "workup_id", "workup__patient_id"),
     Area("addendum", "Addendum", Addendum, "workup_id", "workup__patient_id"),
@@ -140,6 +144,8 @@ def _subject(area: Area, record, catalogue) -> str:
         return f"{area.label}: {entry.name if entry else record.addon_code}"
     if area.model is StimulationCycle:
         return f"{area.label} {record.sequence}"
+    if area.model is Transfer:
+        return f"{area.label} of {day_words(record.date)}"
     return area.label
 
 

@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -40,7 +41,7 @@ class AuditFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
-            self.add_error("until", "The end date is before the start date.")
+            self.add_error("until", gettext_lazy("The end date is before the start date."))
         return data
 
     def time_range(self):
@@ -102,7 +103,7 @@ class DownloadFilterForm(AuditFilterForm):
     )
 
     def downloads(self, until=None):
-        records = DownloadRecord.objects.select_related("workup__patient")
+        records = DownloadRecord.objects.select_related("workup__patient", "patient")
         data = self.cleaned_data
         since, end = self.time_range()
         if until is not None:
@@ -119,5 +120,5 @@ class DownloadFilterForm(AuditFilterForm):
             records = records.filter(workup_id=data["workup"])
         patient = self.patient_id()
         if patient is not None:
-            records = records.filter(workup__patient_id=patient)
+            records = records.filter(Q(workup__patient_id=patient) | Q(patient_id=patient))
         return records.order_by("-created_at", "-pk")

@@ -1,4 +1,5 @@
-"""Record every read of a patient's record: who, what, when, one access record per view.
+"""Record every read of a patient's record: who, what, when, one access record per view (the
+patient's page, the work-up page, its history, the API record).
 
 Keyed on URL names, so the views themselves stay as they are. Views that hand a document out
 (the summary, the patient sheet, their PDFs) record their download themselves
@@ -12,10 +13,12 @@ from .models import DownloadRecord
 
 Kind = DownloadRecord.Kind
 
+# URL name: (what was read, which record the URL's ``pk`` names).
 READS = {
-    "clinic:workup_detail": Kind.WORKUP_PAGE,
-    "clinic:workup_history": Kind.WORKUP_HISTORY,
-    "api_workup_detail": Kind.API_RECORD,
+    "clinic:patient_detail": (Kind.PATIENT_PAGE, "patient_id"),
+    "clinic:workup_detail": (Kind.WORKUP_PAGE, "workup_id"),
+    "clinic:workup_history": (Kind.WORKUP_HISTORY, "workup_id"),
+    "api_workup_detail": (Kind.API_RECORD, "workup_id"),
 }
 
 
@@ -35,10 +38,8 @@ class ReadRecordMiddleware:
             user = getattr(request, "user", None)
             if user is not None and user.is_authenticated:
                 detail = {"via": "API token"} if request.headers.get("Authorization") else {}
+                kind, record = READS[match.view_name]
                 DownloadRecord(
-                    user=user,
-                    kind=READS[match.view_name],
-                    workup_id=match.kwargs.get("pk"),
-                    detail=detail,
+                    user=user, kind=kind, detail=detail, **{record: match.kwargs.get("pk")}
                 ).save()
         return response

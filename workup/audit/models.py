@@ -13,6 +13,7 @@ class DownloadRecord(ChainedRecord):
     the API are kept here too, on the same chain."""
 
     class Kind(models.TextChoices):
+        PATIENT_PAGE = "patient_page", gettext_lazy("Patient page (read)")
         WORKUP_PAGE = "workup_page", gettext_lazy("Work-up page (read)")
         WORKUP_HISTORY = "workup_history", gettext_lazy("Work-up history (read)")
         API_RECORD = "api_workup", gettext_lazy("Work-up over the API (read)")
@@ -24,6 +25,7 @@ class DownloadRecord(ChainedRecord):
         AUDIT_CSV = "audit_csv", gettext_lazy("Audit trail (CSV)")
         USER_CHANGE = "user_change", gettext_lazy("User account created or changed")
         FHIR_BUNDLE = "fhir_bundle", gettext_lazy("Work-up as FHIR R4 (export)")
+        CDS_HOOKS = "cds_hooks", gettext_lazy("Work-up through CDS Hooks (EMR, read)")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="downloads"
@@ -34,6 +36,11 @@ class DownloadRecord(ChainedRecord):
     kind = models.CharField(max_length=30, choices=Kind.choices)
     workup = models.ForeignKey(
         "clinic.WorkUp", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # A read of the patient's own page (no work-up); work-up records reach the patient through
+    # the work-up.
+    patient = models.ForeignKey(
+        "clinic.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     detail = models.JSONField(
         default=dict,
@@ -57,6 +64,13 @@ class DownloadRecord(ChainedRecord):
     @property
     def who(self) -> str:
         return self.username or "?"
+
+    @property
+    def mrn(self) -> str:
+        """The MRN of the patient whose record was read (reads ``workup__patient``/``patient``)."""
+        if self.workup_id:
+            return self.workup.patient.mrn
+        return self.patient.mrn if self.patient_id else ""
 
 
 class ChainHead(models.Model):

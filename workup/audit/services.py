@@ -3,7 +3,7 @@
 from .models import DownloadRecord
 
 
-def record_download(*, user, kind, workup=None, detail=None) -> DownloadRecord:
+def record_download(*, user, kind, workup=None, patient=None, detail=None) -> DownloadRecord:
     return DownloadRecord.objects.create(
-        user=user, kind=kind, workup=workup, detail=dict(detail or {})
+        user=user, kind=kind, workup=workup, patient=patient, detail=dict(detail or {})
     )

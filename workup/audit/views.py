@@ -104,7 +104,7 @@ def downloads_csv(request):
             r.user_full_name,
             r.get_kind_display(),
             r.workup_id,
-            r.workup.patient.mrn if r.workup_id else "",
+            r.mrn,
             detail_text(r.detail),
         ]
         for r in records.iterator(chunk_size=500)

@@ -22,6 +22,7 @@ from workup.languages import codes as languages
 from .assessment import assess_workup
 from .models import MRN_VALIDATOR, Patient, WorkUp, age_on
 from .services import create_workup
+from .transfer_records import record_problems
 from .validators import check_identity_text
 
 PATIENT_KEYS = ("mrn", "name", "birth_date", "language")
@@ -144,6 +145,9 @@ def parse_workup_payload(data, catalogue):
         errors.setdefault("facts.age", []).append(
             f"Age {facts.age} does not match the birth date ({derived_age} on the work-up date)."
         )
+    if facts is not None:
+        for path, messages in record_problems(facts, prefix="facts").items():
+            errors.setdefault(path, []).extend(messages)
     if errors:
         raise FactsError(errors)
     return clean, facts, workup_date
@@ -197,8 +201,8 @@ def workup_detail(request, user, pk):
     if problem:
         return problem
     workup = (
-        WorkUp.objects.select_related("patient", "clinician", "findings")
-        .prefetch_related("cycles", "steps", "addon_requests")
+        WorkUp.objects.select_related("patient", "clinician", "findings", "planned_cycle")
+        .prefetch_related("cycles", "transfers", "steps", "addon_requests")
         .filter(pk=pk)
         .first()
     )

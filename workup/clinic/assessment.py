@@ -10,111 +10,104 @@ from __future__ import annotations
 from typing import Any
 
 from workup.evidence import engine, store
+from workup.evidence import findings as spec
 from workup.evidence.catalogue import Catalogue
 from workup.evidence.facts import Cycle, Facts, parse_facts
 
-# Scalar facts and the Findings column that holds each.
-SCALAR_COLUMNS = {
-    "failed_transfers": "failed_transfers",
-    "euploid_failed_transfers": "euploid_failed_transfers",
-    "miscarriages": "miscarriages",
-    "bmi": "bmi",
-    "smoker": "smoker",
-    "alcohol_units_week": "alcohol_units_week",
-    "tsh": "tsh",
-    "tpo_positive": "tpo_positive",
-    "aps": "aps",
-    "aps_first_test_date": "aps_first_test_date",
-    "aps_repeat_test_date": "aps_repeat_test_date",
-    "karyotype": "karyotype",
-    "hydrosalpinx": "hydrosalpinx",
-    "adenomyosis": "adenomyosis",
-    "afc": "afc",
-}
+from .models import OHSS_UNGRADED
+from .transfer_records import transfers_to_facts
 
-# Nested facts: object key -> {sub-key: column}.
-NESTED_COLUMNS = {
-    "pgta": {
-        "done": "pgta_done",
-        "discussed": "pgta_discussed",
-        "euploid": "pgta_euploid",
-        "aneuploid": "pgta_aneuploid",
-        "mosaic": "pgta_mosaic",
-        "no_result": "pgta_no_result",
-    },
-    "embryo_review": {"done": "embryo_review_done"},
-    "uterine_imaging": {"done": "uterine_imaging_done"},
-    "hysteroscopy": {
-        "done": "hysteroscopy_done",
-        "polyp": "hysteroscopy_polyp",
-        "submucosal_fibroid": "hysteroscopy_submucosal_fibroid",
-        "septum": "hysteroscopy_septum",
-        "adhesions": "hysteroscopy_adhesions",
-        "endometritis_signs": "hysteroscopy_endometritis_signs",
-    },
-    "ce_biopsy": {
-        "done": "ce_biopsy_done",
-        "cd138_positive": "ce_cd138_positive",
-        "treated": "ce_treated",
-        "rebiopsy_negative": "ce_rebiopsy_negative",
-        "second_line_treated": "ce_second_line_treated",
-        "second_line_rebiopsy_negative": "ce_second_line_rebiopsy_negative",
-    },
+# A cycle's recorded details: the fact's key and the StimulationCycle column that holds it.
+CYCLE_DETAILS = {
+    "date": "date",
+    "protocol": "protocol",
+    "daily_dose_iu": "daily_dose_iu",
+    "maximal_stimulation": "maximal_stimulation",
+    "trigger": "trigger",
+    "mature_oocytes": "mature_oocytes",
+    "ohss": "ohss_grade",
+    "freeze_all": "freeze_all",
 }
+PLAN_PARTS = ("protocol", "daily_dose_iu", "trigger", "freeze_all")
 
-# The column behind each dotted fact path, for forms that show the engine's messages.
-COLUMN_FOR_PATH = {
-    **SCALAR_COLUMNS,
-    **{f"{key}.{sub}": col for key, subs in NESTED_COLUMNS.items() for sub, col in subs.items()},
-    "amh": "amh_ng_ml",
-    "amh.value": "amh_ng_ml",
-    "amh.unit": "amh_unit",
-}
 
-CYCLE_DETAILS = ("daily_dose_iu", "maximal_stimulation", "ohss", "protocol")
+def ohss_fact(grade: str):
+    """A stored OHSS grade as the fact: the grade, True when recorded without a grade."""
+    if not grade:
+        return None
+    return True if grade == OHSS_UNGRADED else grade
+
+
+def ohss_column(value) -> str:
+    """The fact back to the column: a grade, 'ungraded' for True, '' when not known."""
+    if value is None:
+        return ""
+    return OHSS_UNGRADED if value is True else value
 
 
 def findings_to_dict(findings) -> dict[str, Any]:
-    """The facts held in a Findings row (without age, cycles or decisions)."""
+    """The facts held in a Findings row (without age, cycles or decisions): every finding the
+    engine reads (``evidence.findings``), a quantity as entered."""
     data: dict[str, Any] = {}
     if findings is None:
         return data
-    for key, column in SCALAR_COLUMNS.items():
-        value = getattr(findings, column)
-        if value is not None:
-            data[key] = value
-    for key, subs in NESTED_COLUMNS.items():
-        nested = {sub: getattr(findings, col) for sub, col in subs.items()}
-        nested = {k: v for k, v in nested.items() if v is not None}
-        if nested:
-            data[key] = nested
-    if findings.amh_ng_ml is not None:
-        data["amh"] = {"value": findings.amh_ng_ml, "unit": "ng/mL"}
+    for finding in spec.facts_findings():
+        value = spec.stored_value(finding, findings)
+        if value is None:
+            continue
+        if finding.kind == spec.QUANTITY:
+            value = {"value": value.entered, "unit": value.unit.symbol}
+        if finding.group:
+            data.setdefault(finding.group, {})[finding.key] = value
+        else:
+            data[finding.key] = value
     return data
 
 
 def cycles_to_facts(cycles) -> dict[str, Any]:
     cycles = sorted(cycles, key=lambda c: c.sequence)
-    detailed = any(getattr(c, d) not in (None, "") for c in cycles for d in CYCLE_DETAILS)
+    columns = CYCLE_DETAILS.values()
+    detailed = any(getattr(c, col) not in (None, "") for c in cycles for col in columns)
     if not detailed:
         return {"previous_oocytes": [c.oocytes for c in cycles]}
     out = []
     for c in cycles:
         item = {"oocytes": c.oocytes}
-        for detail in CYCLE_DETAILS:
-            value = getattr(c, detail)
+        for key, column in CYCLE_DETAILS.items():
+            value = getattr(c, column)
+            if key == "ohss":
+                value = ohss_fact(value)
+            elif key == "date" and value is not None:
+                value = value.isoformat()
             if value not in (None, ""):
-                item[detail] = value
+                item[key] = value
         out.append(item)
     return {"previous_cycles": out}
 
 
-def workup_facts_dict(workup, *, findings=None, cycles=None) -> dict[str, Any]:
+def plan_to_facts(plan) -> dict[str, Any]:
+    """A stored planned cycle as the fact (nothing when no part of it is decided)."""
+    if plan is None:
+        return {}
+    item = {k: getattr(plan, k) for k in PLAN_PARTS if getattr(plan, k) not in (None, "")}
+    if plan.adjuvants:
+        item["adjuvants"] = list(plan.adjuvants)
+    return {"planned_cycle": item} if item else {}
+
+
+_UNSET = object()
+
+
+def workup_facts_dict(
+    workup, *, findings=None, cycles=None, plan=_UNSET, transfers=None
+) -> dict[str, Any]:
     """Everything the work-up knows, in the contract's JSON shape.
 
-    Reads ``findings``, ``cycles``, ``steps`` and ``addon_requests``; prefetch them when
-    assessing many work-ups. ``findings`` and ``cycles`` may be given to see the facts a form
-    would store before it is saved.
+    Reads ``findings``, ``cycles``, ``planned_cycle``, ``transfers``, ``steps`` and
+    ``addon_requests``; prefetch them when assessing many work-ups. ``findings``, ``cycles``,
+    ``plan`` and ``transfers`` may be given to see the facts a form would store before it is
+    saved. With transfers recorded, the failed transfer counts are theirs (contract 2), so the
+    stored counts are left out.
     """
     data: dict[str, Any] = {"age": workup.age_years}
     if findings is None:
@@ -122,6 +115,12 @@ def workup_facts_dict(workup, *, findings=None, cycles=None) -> dict[str, Any]:
     data.update(findings_to_dict(findings))
     if findings is not None and findings.previous_cycles_known:
         data.update(cycles_to_facts(workup.cycles.all() if cycles is None else cycles))
+    data.update(plan_to_facts(getattr(workup, "planned_cycle", None) if plan is _UNSET else plan))
+    transfers = workup.transfers.all() if transfers is None else transfers
+    if transfers:
+        data.pop("failed_transfers", None)
+        data.pop("euploid_failed_transfers", None)
+        data["transfers"] = transfers_to_facts(transfers)
     addons = [r.addon_code for r in sorted(workup.addon_requests.all(), key=lambda r: r.pk)]
     if addons:
         data["addons_requested"] = addons
@@ -143,10 +142,13 @@ def workup_facts_dict(workup, *, findings=None, cycles=None) -> dict[str, Any]:
     return data
 
 
-def _drop_retired(catalogue: Catalogue, data: dict) -> dict:
+def drop_retired(catalogue: Catalogue, data: dict) -> dict:
     """A work-up stays readable after the lead retires an add-on or step from the catalogue:
     such a stored code is left out of the facts instead of failing the whole page."""
     codes = catalogue.codes_for_facts()
+    plan = data.get("planned_cycle")
+    if plan and "adjuvants" in plan:
+        plan["adjuvants"] = [c for c in plan["adjuvants"] if c in codes["addon_codes"]]
     if "addons_requested" in data:
         data["addons_requested"] = [
             c for c in data["addons_requested"] if c in codes["addon_codes"]
@@ -168,7 +170,7 @@ def _drop_retired(catalogue: Catalogue, data: dict) -> dict:
 
 def workup_facts(workup, catalogue: Catalogue | None = None) -> Facts:
     catalogue = catalogue or store.get_catalogue()
-    data = _drop_retired(catalogue, workup_facts_dict(workup))
+    data = drop_retired(catalogue, workup_facts_dict(workup))
     # Input rules that read a catalogue value (the APS repeat interval) were checked when the
     # facts were entered; a later change of that value must not make a stored work-up unreadable.
     return parse_facts(data, **{**catalogue.codes_for_facts(), "aps_repeat_weeks": None})
@@ -183,17 +185,8 @@ def assess_workup(workup, catalogue: Catalogue | None = None) -> tuple[Facts, di
 
 def findings_from_facts(facts: Facts, findings) -> None:
     """Copy facts onto a Findings row (not saved). Cycles are written by the caller."""
-    for key, column in SCALAR_COLUMNS.items():
-        setattr(findings, column, getattr(facts, key))
-    for key, subs in NESTED_COLUMNS.items():
-        obj = getattr(facts, key)
-        for sub, column in subs.items():
-            setattr(findings, column, getattr(obj, sub) if obj is not None else None)
-    if facts.amh is not None:
-        findings.amh_ng_ml = facts.amh.ng_ml
-        findings.amh_unit = facts.amh.unit
-    else:
-        findings.amh_ng_ml = None
+    for finding in spec.facts_findings():
+        spec.write_value(finding, findings, spec.facts_value(finding, facts))
     findings.previous_cycles_known = facts.previous_cycles is not None or None
 
 
@@ -205,11 +198,29 @@ def cycle_rows(facts: Facts) -> list[dict]:
         rows.append(
             {
                 "sequence": sequence,
-                "oocytes": cycle.oocytes,
+                "date": cycle.date,
+                "protocol": cycle.protocol or "",
                 "daily_dose_iu": cycle.daily_dose_iu,
                 "maximal_stimulation": cycle.maximal_stimulation,
-                "ohss": cycle.ohss,
-                "protocol": cycle.protocol or "",
+                "trigger": cycle.trigger or "",
+                "oocytes": cycle.oocytes,
+                "mature_oocytes": cycle.mature_oocytes,
+                "ohss_grade": ohss_column(cycle.ohss),
+                "freeze_all": cycle.freeze_all,
             }
         )
     return rows
+
+
+def plan_row(facts: Facts) -> dict | None:
+    """Keyword arguments for a PlannedCycle row from the facts' planned cycle (None: no plan)."""
+    plan = facts.planned_cycle
+    if plan is None:
+        return None
+    return {
+        "protocol": plan.protocol or "",
+        "daily_dose_iu": plan.daily_dose_iu,
+        "trigger": plan.trigger or "",
+        "freeze_all": plan.freeze_all,
+        "adjuvants": list(plan.adjuvants),
+    }

@@ -21,9 +21,19 @@ from workup.evidence import engine, store
 from workup.evidence.catalogue import Catalogue
 from workup.evidence.facts import parse_facts
 
-from .assessment import assess_workup, cycle_rows, findings_from_facts
-from .models import AddonRequest, ChecklistStep, Findings, Patient, StimulationCycle, WorkUp
+from .assessment import assess_workup, cycle_rows, findings_from_facts, plan_row
+from .demo_transfers import with_transfer_history
+from .models import (
+    AddonRequest,
+    ChecklistStep,
+    Findings,
+    Patient,
+    PlannedCycle,
+    StimulationCycle,
+    WorkUp,
+)
 from .services import plan_step_changes
+from .transfer_records import Transfer, transfer_rows
 
 MRN_PREFIX = "DEMO-"
 BATCH = 1000
@@ -219,7 +229,13 @@ def copy_to_history(model, key: str, ids: list[int], when) -> None:
         return
     history = model.history.model
     quote = connection.ops.quote_name
-    columns = [f.column for f in history._meta.concrete_fields if f.name not in HISTORY_OWN]
+    # The row's own columns (a history table may keep a retired one, e.g. a cycle's OHSS yes/no).
+    live = {f.column for f in model._meta.concrete_fields}
+    columns = [
+        f.column
+        for f in history._meta.concrete_fields
+        if f.name not in HISTORY_OWN and f.column in live
+    ]
     names = ", ".join(quote(c) for c in columns)
     marks = ", ".join(["%s"] * len(ids))
     # Table and column names come from the models, never from input; values are parameters.
@@ -236,8 +252,81 @@ def copy_to_history(model, key: str, ids: list[int], when) -> None:
     seal_unchained(history)
 
 
-def synthetic_facts(rng: random.Random, age: int, addon_codes) -> dict:
+PROTOCOL_WEIGHTS = (
+    ("antagonist", 60),
+    ("long_agonist", 20),
+    ("ppos", 8),
+    ("mild", 8),
+    ("natural", 4),
+)
+
+
+def synthetic_cycles(rng: random.Random, age: int, amh_ng: float, before: date) -> list[dict]:
+    """One to three previous cycles, a few months apart, plausible for the reserve: the dose
+    rises where the reserve is low, the oocytes follow AMH, OHSS comes with many oocytes."""
+    protocols, weights = zip(*PROTOCOL_WEIGHTS, strict=True)
+    cycles = []
+    day = before - timedelta(days=rng.randint(60, 240))
+    for _ in range(rng.randint(1, 3)):
+        protocol = rng.choices(protocols, weights=weights)[0]
+        if protocol == "natural":
+            oocytes, dose = rng.choice((0, 1, 1, 1, 2)), None
+        else:
+            dose = 150 if amh_ng > 3 else 225 if amh_ng > 1.2 else 300
+            if age >= 40 and amh_ng <= 1.2:
+                dose = rng.choice((300, 375, 450))
+            if protocol == "mild":
+                dose = rng.choice((75, 100, 150))
+            oocytes = max(0, min(40, int(rng.gauss(2 + amh_ng * 3.2, 3))))
+            if protocol == "mild":
+                oocytes = min(oocytes, rng.randint(1, 7))
+        cycle: dict = {"date": day.isoformat(), "protocol": protocol, "oocytes": oocytes}
+        if dose is not None:
+            cycle["daily_dose_iu"] = dose
+        if protocol != "natural":
+            cycle["maximal_stimulation"] = dose is not None and dose >= 300
+            hyper = oocytes >= 15
+            cycle["trigger"] = rng.choice(("agonist", "dual")) if hyper else "hcg"
+            cycle["mature_oocytes"] = round(oocytes * rng.uniform(0.6, 0.9))
+            grade = "none"
+            if oocytes >= 15 and rng.random() < 0.35:
+                grade = rng.choice(("mild", "mild", "moderate", "severe"))
+            elif oocytes >= 10 and rng.random() < 0.05:
+                grade = "mild"
+            cycle["ohss"] = grade
+            cycle["freeze_all"] = hyper or grade in ("moderate", "severe") or rng.random() < 0.2
+        cycles.append(cycle)
+        day -= timedelta(days=rng.randint(90, 300))
+    cycles.reverse()  # oldest first, as recorded
+    return cycles
+
+
+def synthetic_plan(rng: random.Random, cycles: list[dict], addon_codes) -> dict:
+    """A planned next cycle: some follow the evidence, some depart from it."""
+    best = max(c["oocytes"] for c in cycles)
+    last_dose = next((c["daily_dose_iu"] for c in reversed(cycles) if "daily_dose_iu" in c), 225)
+    plan: dict = {"protocol": rng.choice(("antagonist", "antagonist", "long_agonist", "ppos"))}
+    if best >= 15:
+        plan["daily_dose_iu"] = rng.choice((100, 125, 150))
+        plan["trigger"] = rng.choice(("agonist", "agonist", "hcg"))
+        plan["freeze_all"] = rng.random() < 0.8
+    elif best <= 3:
+        plan["daily_dose_iu"] = min(600, last_dose + rng.choice((0, 75, 150)))
+        plan["trigger"] = "hcg"
+        adjuvants = [c for c in ("growth_hormone", "dhea") if c in addon_codes]
+        if adjuvants and rng.random() < 0.3:
+            plan["adjuvants"] = [rng.choice(adjuvants)]
+    else:
+        plan["daily_dose_iu"] = last_dose
+        plan["trigger"] = rng.choice(("hcg", "dual"))
+    return plan
+
+
+def synthetic_facts(
+    rng: random.Random, age: int, addon_codes, workup_date: date | None = None
+) -> dict:
     """One patient's facts, varied across the catalogue's rules."""
+    workup_date = workup_date or date(2026, 6, 1)
     facts: dict = {"age": age}
     failed = rng.choices(range(0, 7), weights=(4, 10, 18, 24, 18, 10, 6))[0]
     facts["failed_transfers"] = failed
@@ -303,17 +392,9 @@ def synthetic_facts(rng: random.Random, age: int, addon_codes) -> dict:
             facts["amh"] = {"value": round(amh_ng, 2), "unit": "ng/mL"}
         facts["afc"] = max(0, min(60, int(rng.gauss(4 + amh_ng * 4, 3))))
     if rng.random() < 0.8:
-        cycles = []
-        for _ in range(rng.randint(1, 3)):
-            cycles.append(
-                {
-                    "oocytes": max(0, min(40, int(rng.gauss(3 + amh_ng * 3, 3)))),
-                    "daily_dose_iu": rng.choice((150, 187, 225, 300, 375, 450)),
-                    "protocol": rng.choice(("antagonist", "antagonist", "long_agonist", "mild")),
-                    "ohss": rng.random() < 0.03,
-                }
-            )
-        facts["previous_cycles"] = cycles
+        facts["previous_cycles"] = synthetic_cycles(rng, age, amh_ng, workup_date)
+        if rng.random() < 0.3:
+            facts["planned_cycle"] = synthetic_plan(rng, facts["previous_cycles"], addon_codes)
 
     if rng.random() < 0.35:
         pool = [c for c in IMMUNE_ADDONS + OTHER_ADDONS if c in addon_codes]
@@ -401,7 +482,7 @@ def seed(count: int, *, password: str | None = None, seed_value: int = 2026) -> 
     while remaining:
         size = min(BATCH, remaining)
         remaining -= size
-        patients, plans = [], []
+        patients, plans, retrievals = [], [], []
         for _ in range(size):
             number += 1
             age = min(45, max(25, int(rng.gauss(37, 4))))
@@ -415,7 +496,9 @@ def seed(count: int, *, password: str | None = None, seed_value: int = 2026) -> 
                     language=demo_language(number),
                 )
             )
-            data = synthetic_facts(rng, age, codes["addon_codes"])
+            data = synthetic_facts(rng, age, codes["addon_codes"], workup_date)
+            data, retrieved = with_transfer_history(rng, data, birth=birth, workup_date=workup_date)
+            retrievals.append(retrieved)
             plans.append((workup_date, parse_facts(data, **codes)))
         patients = insert_rows(Patient, patients)
         copy_to_history(Patient, "id", [p.pk for p in patients], now)
@@ -443,12 +526,20 @@ def seed(count: int, *, password: str | None = None, seed_value: int = 2026) -> 
         workup_ids = [w.pk for w in workups]
         copy_to_history(WorkUp, "id", workup_ids, now)
 
-        findings, cycles, requests, steps = [], [], [], []
-        for workup, (_, facts) in zip(workups, plans, strict=True):
+        findings, cycles, plans_rows, transfers, requests, steps = [], [], [], [], [], []
+        for workup, (_, facts), retrieved in zip(workups, plans, retrievals, strict=True):
             row = Findings(workup=workup)
             findings_from_facts(facts, row)
             findings.append(row)
             cycles.extend(StimulationCycle(workup=workup, **c) for c in cycle_rows(facts))
+            plan = plan_row(facts)
+            if plan is not None:
+                plans_rows.append(PlannedCycle(workup=workup, updated_by=workup.clinician, **plan))
+            for values in transfer_rows(facts):
+                when = values["date"].isoformat()
+                transfers.append(
+                    Transfer(workup=workup, retrieval_date=retrieved.get(when), **values)
+                )
             for code in facts.addons_requested:
                 request = AddonRequest(workup=workup, addon_code=code, recorded_by=workup.clinician)
                 if rng.random() < 0.5:
@@ -471,6 +562,8 @@ def seed(count: int, *, password: str | None = None, seed_value: int = 2026) -> 
         for model, rows in (
             (Findings, findings),
             (StimulationCycle, cycles),
+            (PlannedCycle, plans_rows),
+            (Transfer, transfers),
             (AddonRequest, requests),
             (ChecklistStep, steps),
         ):
@@ -494,9 +587,10 @@ def freeze_signed(ids: list[int], catalogue, now) -> None:
         return
     rows = (
         WorkUp.objects.filter(pk__in=ids)
-        .select_related("patient", "findings")
+        .select_related("patient", "findings", "planned_cycle")
         .prefetch_related(
             "cycles",
+            "transfers",
             Prefetch(
                 "addon_requests", queryset=AddonRequest.objects.select_related("counselled_by")
             ),

@@ -12,12 +12,20 @@ from datetime import date, datetime
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from .forms import display_value
-from .models import AddonRequest, ChecklistStep, Findings, StimulationCycle, WorkUp
-from .steps import LABELS
+from workup.evidence import findings as spec
+
+from .models import AddonRequest, ChecklistStep, Findings, PlannedCycle, StimulationCycle, WorkUp
+from .transfer_records import Transfer, day_words, embryos_in_words
 
 # Bookkeeping columns that change on every save and mean nothing to a reader.
-IGNORED = {"updated_at", "created_at", "version", "completed_at", "signed_assessment"}
+IGNORED = {
+    "updated_at",
+    "created_at",
+    "version",
+    "completed_at",
+    "signed_assessment",
+    "updated_by",  # the planned cycle's: the history says who
+}
 
 
 @dataclass
@@ -28,9 +36,7 @@ class Change:
     lines: list[str] = field(default_factory=list)
 
 
-def day(value: date) -> str:
-    """One date format everywhere in the history: 1 Oct 2026 (as the pages' "j M Y")."""
-    return f"{value.day} {value:%b %Y}"
+day = spec.day  # one date format everywhere: 1 Oct 2026
 
 
 def day_and_time(value: datetime) -> str:
@@ -52,15 +58,34 @@ def _who(record) -> str:
     return _name(user)
 
 
+def _finding(model, name) -> spec.Finding | None:
+    """The finding a Findings column holds (a quantity's entered value and unit included)."""
+    if model is not Findings:
+        return None
+    return spec.BY_COLUMN.get(name) or next(
+        (
+            f
+            for f in spec.FINDINGS
+            if f.kind == spec.QUANTITY and name in (f.entered_column, f.unit_column)
+        ),
+        None,
+    )
+
+
 def field_label(model, name) -> str:
-    if model is Findings and name in LABELS:
-        return LABELS[name]
-    return str(model._meta.get_field(name).verbose_name).capitalize()
+    finding = _finding(model, name)
+    if finding is not None:
+        return str(finding.label)
+    label = str(model._meta.get_field(name).verbose_name)
+    return label[:1].upper() + label[1:]  # "OHSS" and "daily dose (IU)" keep their capitals
 
 
 def field_value(model, record, name, people) -> str:
-    if model is Findings:
-        return display_value(record, name)
+    finding = _finding(model, name)
+    if finding is not None:
+        return spec.display_stored(finding, record)
+    if model is Transfer and name == "embryos":
+        return embryos_in_words(record.embryos, record.stage)
     fld = model._meta.get_field(name)
     if fld.is_relation:
         key = getattr(record, fld.attname)
@@ -70,6 +95,8 @@ def field_value(model, record, name, people) -> str:
             return people.get(key, "a colleague")
         return str(getattr(record, name))
     value = getattr(record, name)
+    if model is PlannedCycle and name == "adjuvants":
+        return _addon_names(value) or "none"
     if value in (None, ""):
         return "—"
     if isinstance(value, datetime):
@@ -83,11 +110,20 @@ def field_value(model, record, name, people) -> str:
     return str(value)
 
 
+def _addon_names(codes) -> str:
+    from workup.evidence import store
+
+    addons = store.get_catalogue().addons
+    return ", ".join(addons[c].name if c in addons else c for c in codes or ())
+
+
 def _describe(model, record, previous, catalogue, people) -> tuple[str, list[str]]:
     noun = {
         WorkUp: "work-up",
         Findings: "findings",
         StimulationCycle: "previous cycle",
+        PlannedCycle: "planned cycle",
+        Transfer: f"transfer of {day_words(getattr(record, 'date', None))}",
         ChecklistStep: "step",
         AddonRequest: "add-on request",
     }[model]
@@ -97,6 +133,8 @@ def _describe(model, record, previous, catalogue, people) -> tuple[str, list[str
     elif model is AddonRequest:
         entry = catalogue.addons.get(record.addon_code)
         noun = f"add-on “{entry.name if entry else record.addon_code}”"
+    elif model is StimulationCycle:
+        noun = f"previous cycle {record.sequence}"
     if record.history_type == "+":
         return f"created {noun}", []
     if record.history_type == "-":
@@ -111,11 +149,17 @@ def changed_lines(model, record, previous, people) -> list[str]:
     Bookkeeping columns and the database's computed columns (not kept in history) are left out.
     """
     lines = []
+    said = set()  # a quantity's three columns (value, as entered, unit) make one line
     for fld in model._meta.concrete_fields:
         name = fld.attname if fld.is_relation else fld.name
         if name in IGNORED or fld.primary_key or getattr(fld, "generated", False):
             continue
+        finding = _finding(model, name)
+        if finding is not None and finding.column in said:
+            continue
         if getattr(previous, name) != getattr(record, name):
+            if finding is not None:
+                said.add(finding.column)
             lines.append(
                 f"{field_label(model, fld.name)}: "
                 f"{field_value(model, previous, fld.name, people)} → "
@@ -129,17 +173,19 @@ def workup_history(
 ) -> list[Change]:
     """Every recorded change of the work-up, newest first.
 
-    ``clinical_only`` keeps the findings and add-on requests (what the work-up page shows, in
-    two queries); the full history adds the work-up, cycles and checklist steps.
+    ``clinical_only`` keeps the findings, transfers and add-on requests (what the work-up page
+    shows, in three queries); the full history adds the work-up, cycles and checklist steps.
     """
     sources = [
         (Findings, Findings.history.filter(workup_id=workup.pk)),
+        (Transfer, Transfer.history.filter(workup_id=workup.pk)),
         (AddonRequest, AddonRequest.history.filter(workup_id=workup.pk)),
     ]
     if not clinical_only:
         sources += [
             (WorkUp, WorkUp.history.filter(id=workup.pk)),
             (StimulationCycle, StimulationCycle.history.filter(workup_id=workup.pk)),
+            (PlannedCycle, PlannedCycle.history.filter(workup_id=workup.pk)),
             (ChecklistStep, ChecklistStep.history.filter(workup_id=workup.pk)),
         ]
     loaded = [

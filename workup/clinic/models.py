@@ -1,6 +1,6 @@
 """The clinical record: patients, work-ups, typed findings, checklist steps, add-on requests.
 
-Findings are typed columns, grouped by checklist step (see ``steps.STEP_FIELDS``); a work-up
+Findings are typed columns derived from their descriptions (``evidence.findings``); a work-up
 turns them into the engine's facts in one place, ``assessment.workup_facts``. Every clinical model
 keeps its history with django-simple-history (who, when, what changed).
 """
@@ -16,12 +16,16 @@ from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from workup.audit.chain import ChainedHistory
-from workup.evidence.facts import APS_RESULTS, KARYOTYPES, PROTOCOLS
+from workup.evidence import findings as spec
+from workup.evidence.facts import MAX_DOSE_IU, OHSS_GRADES, PROTOCOLS
 from workup.guardrail.reasons import OverrideReason
+
+# Embryo transfers, a model of this app kept in its own module (contract 2).
+from .transfer_records import Transfer  # noqa: F401
 
 MRN_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$",
@@ -29,8 +33,35 @@ MRN_VALIDATOR = RegexValidator(
 )
 
 
-# Protocol names that are not just the code in words (an acronym stays in capitals).
-PROTOCOL_LABELS = {"ppos": "PPOS"}
+# Protocol names, in the reader's language (an acronym stays in capitals).
+PROTOCOL_LABELS = {
+    "antagonist": gettext_lazy("Antagonist"),
+    "long_agonist": gettext_lazy("Long agonist"),
+    "short_agonist": gettext_lazy("Short agonist"),
+    "mild": pgettext_lazy("protocol", "Mild"),
+    "natural": gettext_lazy("Natural"),
+    "ppos": "PPOS",
+    "other": gettext_lazy("Other"),
+}
+PROTOCOL_CHOICES = [
+    (p, PROTOCOL_LABELS.get(p, p.replace("_", " ").capitalize())) for p in PROTOCOLS
+]
+TRIGGER_CHOICES = [
+    ("hcg", "hCG"),
+    ("agonist", gettext_lazy("GnRH agonist")),
+    ("dual", gettext_lazy("Dual")),
+]
+# OHSS as recorded: a grade, or "yes" without a grade (what contract 1's boolean said).
+OHSS_UNGRADED = "ungraded"
+OHSS_GRADE_LABELS = {
+    "none": pgettext_lazy("OHSS grade", "None"),
+    "mild": pgettext_lazy("OHSS grade", "Mild"),
+    "moderate": pgettext_lazy("OHSS grade", "Moderate"),
+    "severe": pgettext_lazy("OHSS grade", "Severe"),
+}
+OHSS_CHOICES = [(g, OHSS_GRADE_LABELS.get(g, g.capitalize())) for g in OHSS_GRADES] + [
+    (OHSS_UNGRADED, gettext_lazy("Yes, grade not recorded"))
+]
 
 
 # Where a step without a due date sorts in the queues: after every real date.
@@ -152,81 +183,69 @@ class WorkUp(models.Model):
         return self.status == self.Status.SIGNED
 
 
-class Findings(models.Model):
-    """The work-up's findings as typed columns; null means not known yet."""
+def _finding_columns() -> dict[str, models.Field]:
+    """The database columns of every finding, from its description (``evidence.findings``).
+
+    Null means not known yet. A quantity keeps the value the engine reads (in its canonical
+    unit) beside the value and unit as entered.
+    """
+    out: dict[str, models.Field] = {}
+    for finding in spec.FINDINGS:
+        label = finding.label
+        kind = finding.kind
+        if kind == spec.BOOL:
+            field = models.BooleanField(label, null=True, blank=True)
+        elif kind in (spec.COUNT, spec.WHOLE):
+            field = models.PositiveSmallIntegerField(label, null=True, blank=True)
+        elif kind == spec.NUMBER:
+            field = models.FloatField(label, null=True, blank=True)
+        elif kind == spec.CHOICE:
+            field = models.CharField(
+                label,
+                max_length=max(len(code) for code, _words in finding.choices),
+                null=True,
+                blank=True,
+                choices=finding.choices,
+            )
+        elif kind == spec.DATE:
+            field = models.DateField(label, null=True, blank=True)
+        elif kind == spec.TEXT and finding.max_length <= 255:
+            field = models.CharField(label, blank=True, max_length=finding.max_length)
+        elif kind == spec.TEXT:
+            field = models.TextField(label, blank=True, max_length=finding.max_length)
+        elif kind == spec.QUANTITY:
+            canonical = finding.unit.symbol
+            field = models.FloatField(f"{finding.label} ({canonical})", null=True, blank=True)
+            out[finding.entered_column] = models.FloatField(
+                f"{finding.label} as entered", null=True, blank=True
+            )
+            out[finding.unit_column] = models.CharField(
+                f"{finding.label} unit as entered", max_length=10, blank=True, default=canonical
+            )
+        else:
+            raise ValueError(f"No column for a {kind} finding ({finding.path}).")
+        out[finding.column] = field
+    return out
+
+
+FindingColumns = type(
+    "FindingColumns",
+    (models.Model,),
+    {
+        "__module__": __name__,
+        "__doc__": "The findings' columns, derived from their descriptions.",
+        "Meta": type("Meta", (), {"abstract": True}),
+        **_finding_columns(),
+    },
+)
+
+
+class Findings(FindingColumns):
+    """The work-up's findings: one row, a column per finding (``evidence.findings``)."""
 
     workup = models.OneToOneField(
         WorkUp, on_delete=models.CASCADE, primary_key=True, related_name="findings"
     )
-    # Transfer history (drives the RIF label).
-    failed_transfers = models.PositiveSmallIntegerField(null=True, blank=True)
-    euploid_failed_transfers = models.PositiveSmallIntegerField(null=True, blank=True)
-    miscarriages = models.PositiveSmallIntegerField(null=True, blank=True)
-    # lifestyle
-    bmi = models.FloatField("BMI", null=True, blank=True)
-    smoker = models.BooleanField(null=True, blank=True)
-    alcohol_units_week = models.PositiveSmallIntegerField(
-        "alcohol (units a week)", null=True, blank=True
-    )
-    # thyroid
-    tsh = models.FloatField("TSH", null=True, blank=True)
-    tpo_positive = models.BooleanField("TPO antibodies positive", null=True, blank=True)
-    # aps_screen
-    aps = models.CharField(
-        "antiphospholipid result",
-        max_length=20,
-        null=True,
-        blank=True,
-        choices=[(v, v.replace("_", " ").capitalize()) for v in APS_RESULTS],
-    )
-    aps_first_test_date = models.DateField(null=True, blank=True)
-    aps_repeat_test_date = models.DateField(null=True, blank=True)
-    # karyotype
-    karyotype = models.CharField(
-        max_length=10, null=True, blank=True, choices=[(v, v.capitalize()) for v in KARYOTYPES]
-    )
-    # embryo_review
-    embryo_review_done = models.BooleanField(null=True, blank=True)
-    # pgta
-    pgta_done = models.BooleanField("PGT-A done", null=True, blank=True)
-    pgta_discussed = models.BooleanField("PGT-A discussed", null=True, blank=True)
-    pgta_euploid = models.PositiveSmallIntegerField(null=True, blank=True)
-    pgta_aneuploid = models.PositiveSmallIntegerField(null=True, blank=True)
-    pgta_mosaic = models.PositiveSmallIntegerField(null=True, blank=True)
-    pgta_no_result = models.PositiveSmallIntegerField(null=True, blank=True)
-    # uterine_imaging
-    uterine_imaging_done = models.BooleanField(null=True, blank=True)
-    # hysteroscopy
-    hysteroscopy_done = models.BooleanField(null=True, blank=True)
-    hysteroscopy_date = models.DateField(null=True, blank=True)
-    hysteroscopy_polyp = models.BooleanField("polyp", null=True, blank=True)
-    hysteroscopy_submucosal_fibroid = models.BooleanField(
-        "submucosal fibroid", null=True, blank=True
-    )
-    hysteroscopy_septum = models.BooleanField("septum", null=True, blank=True)
-    hysteroscopy_adhesions = models.BooleanField("adhesions", null=True, blank=True)
-    hysteroscopy_endometritis_signs = models.BooleanField(
-        "signs of endometritis", null=True, blank=True
-    )
-    # ce_biopsy
-    ce_biopsy_done = models.BooleanField("biopsy done", null=True, blank=True)
-    ce_biopsy_date = models.DateField(null=True, blank=True)
-    ce_cd138_positive = models.BooleanField("CD138 positive", null=True, blank=True)
-    ce_treated = models.BooleanField("antibiotics given", null=True, blank=True)
-    ce_rebiopsy_negative = models.BooleanField("re-biopsy negative", null=True, blank=True)
-    ce_second_line_treated = models.BooleanField(
-        "second-line antibiotics given", null=True, blank=True
-    )
-    ce_second_line_rebiopsy_negative = models.BooleanField(
-        "re-biopsy after second line negative", null=True, blank=True
-    )
-    # hydrosalpinx_check, adenomyosis_imaging
-    hydrosalpinx = models.BooleanField(null=True, blank=True)
-    adenomyosis = models.BooleanField(null=True, blank=True)
-    # ovarian_reserve: AMH stored in ng/mL; amh_unit remembers the unit it was entered in.
-    amh_ng_ml = models.FloatField("AMH (ng/mL)", null=True, blank=True)
-    amh_unit = models.CharField(max_length=10, blank=True, default="ng/mL")
-    afc = models.PositiveSmallIntegerField("AFC", null=True, blank=True)
     # response_review: whether the list of previous cycles (StimulationCycle) is recorded.
     previous_cycles_known = models.BooleanField(null=True, blank=True)
 
@@ -241,20 +260,52 @@ class Findings(models.Model):
         return f"Findings of work-up {self.workup_id}"
 
 
+# A previous cycle's recorded columns, in the order the cycles table shows them.
+CYCLE_COLUMNS = (
+    "date",
+    "protocol",
+    "daily_dose_iu",
+    "maximal_stimulation",
+    "trigger",
+    "oocytes",
+    "mature_oocytes",
+    "ohss_grade",
+    "freeze_all",
+)
+
+
+class LegacyOhssHistory(models.Model):
+    """History records of cycles written before OHSS had a grade keep their yes/no here, so
+    that they still verify on the audit chain (``manage.py verify_audit``): a record's hash
+    covers the fields it was written with. New records leave it empty."""
+
+    ohss = models.BooleanField("OHSS (yes/no, before grades)", null=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
 class StimulationCycle(models.Model):
+    """A previous stimulation cycle, as the clinician recorded it (blank/null: not recorded)."""
+
     workup = models.ForeignKey(WorkUp, on_delete=models.CASCADE, related_name="cycles")
     sequence = models.PositiveSmallIntegerField()
+    date = models.DateField("date of retrieval", null=True, blank=True)
     oocytes = models.PositiveSmallIntegerField("oocytes retrieved")
-    daily_dose_iu = models.PositiveSmallIntegerField("daily dose (IU)", null=True, blank=True)
-    maximal_stimulation = models.BooleanField(null=True, blank=True)
-    ohss = models.BooleanField("OHSS", null=True, blank=True)
-    protocol = models.CharField(
-        max_length=20,
+    mature_oocytes = models.PositiveSmallIntegerField("mature oocytes (MII)", null=True, blank=True)
+    daily_dose_iu = models.PositiveSmallIntegerField(
+        "daily dose (IU)",
+        null=True,
         blank=True,
-        choices=[(p, PROTOCOL_LABELS.get(p, p.replace("_", " ").capitalize())) for p in PROTOCOLS],
+        validators=[MaxValueValidator(MAX_DOSE_IU)],
     )
+    maximal_stimulation = models.BooleanField(null=True, blank=True)
+    ohss_grade = models.CharField("OHSS", max_length=10, blank=True, choices=OHSS_CHOICES)
+    protocol = models.CharField(max_length=20, blank=True, choices=PROTOCOL_CHOICES)
+    trigger = models.CharField(max_length=10, blank=True, choices=TRIGGER_CHOICES)
+    freeze_all = models.BooleanField("freeze-all", null=True, blank=True)
 
-    history = HistoricalRecords(bases=[ChainedHistory])
+    history = HistoricalRecords(bases=[ChainedHistory, LegacyOhssHistory])
 
     class Meta:
         ordering = ["workup", "sequence"]
@@ -266,7 +317,43 @@ class StimulationCycle(models.Model):
         return f"Cycle {self.sequence}: {self.oocytes} oocytes"
 
 
+class PlannedCycle(models.Model):
+    """The clinician's plan for the next stimulation, one per work-up.
+
+    A row of its own (not findings columns) so that the plan carries its own version: typing a
+    plan never conflicts with someone recording an unrelated finding, and its history reads as
+    "changed planned cycle: daily dose 225 → 150". Blank/null parts are not decided yet.
+    """
+
+    workup = models.OneToOneField(
+        WorkUp, on_delete=models.CASCADE, primary_key=True, related_name="planned_cycle"
+    )
+    protocol = models.CharField(max_length=20, blank=True, choices=PROTOCOL_CHOICES)
+    daily_dose_iu = models.PositiveSmallIntegerField(
+        "daily dose (IU)", null=True, blank=True, validators=[MaxValueValidator(MAX_DOSE_IU)]
+    )
+    trigger = models.CharField(max_length=10, blank=True, choices=TRIGGER_CHOICES)
+    freeze_all = models.BooleanField("freeze-all", null=True, blank=True)
+    adjuvants = models.JSONField(default=list, blank=True, help_text=gettext_lazy("Add-on codes."))
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(bases=[ChainedHistory])
+
+    def __str__(self):
+        return f"Planned cycle of work-up {self.workup_id}"
+
+
 class StepQuerySet(models.QuerySet):
+    """The lists of steps the queues and the dashboard read; each one place."""
+
+    # Overdue first (the oldest due date is the most overdue), then by due date, undated last:
+    # the order of the partial index step_queue_idx.
+    QUEUE_ORDER = ("queue_due", "workup_id", "pk")
+
     def open(self):
         return self.filter(in_queue=True)
 
@@ -275,8 +362,18 @@ class StepQuerySet(models.QuerySet):
         return self.open().filter(due_date__lt=today)
 
     def due_within(self, days: int, today: date | None = None):
+        """Open steps due from today to ``days`` days after it, both included."""
         today = today or timezone.localdate()
         return self.open().filter(due_date__gte=today, due_date__lte=today + timedelta(days=days))
+
+    def matching_patient(self, q: str):
+        """Steps of patients whose MRN or name contains ``q``."""
+        return self.filter(
+            Q(workup__patient__mrn__icontains=q) | Q(workup__patient__name__icontains=q)
+        )
+
+    def in_queue_order(self):
+        return self.order_by(*self.QUEUE_ORDER)
 
 
 class ChecklistStep(models.Model):

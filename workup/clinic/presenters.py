@@ -11,13 +11,28 @@ from collections.abc import Mapping
 from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 
+from workup.evidence import findings as spec
 from workup.evidence import store
 from workup.evidence.catalogue import PILLAR_NAMES, PILLARS
 from workup.evidence.engine import cited_sources
+from workup.evidence.presenting import number_sources
 
 from .assessment import assess_workup
 from .models import AddonRequest, ChecklistStep, StimulationCycle, WorkUp
 from .signed import differences, signed_record, stamp_words
+from .steps import FORM_STEPS
+from .stimulation import cycle_words as stimulation_words
+from .transfer_records import Transfer
+
+
+def shown_status(item: dict, step) -> str:
+    """The status a checklist item shows, decided here for the page, the summary and its PDF:
+    the engine's, except that a step the engine still calls pending shows how far it has got
+    (booked, or a result received awaiting findings) from its stored row while it is open."""
+    status = item["status"]
+    if status == "pending" and step is not None and step.is_open:
+        return step.status
+    return status
 
 
 def pillar_groups(checklist: list[dict], steps: dict, step_names: Mapping[str, str]) -> list[dict]:
@@ -30,10 +45,7 @@ def pillar_groups(checklist: list[dict], steps: dict, step_names: Mapping[str, s
             if item["pillar"] != pillar:
                 continue
             step = steps.get(item["code"])
-            status = item["status"]
-            if status == "pending" and step is not None and step.is_open:
-                status = step.status  # scheduled, or result received awaiting findings
-            items.append({"item": item, "step": step, "status": status})
+            items.append({"item": item, "step": step, "status": shown_status(item, step)})
         tracked = []
         for step in steps.values():
             if step.kind == ChecklistStep.Kind.ACTION and step.pillar == pillar:
@@ -60,11 +72,11 @@ def pillar_groups(checklist: list[dict], steps: dict, step_names: Mapping[str, s
 
 def load_workup(pk: int) -> WorkUp:
     """A work-up with everything its page and its facts read, in a fixed number of queries:
-    the work-up with its patient and findings, its steps, its add-on requests, and its previous
-    cycles only when some are recorded."""
+    the work-up with its patient and findings, its steps, its add-on requests, its transfers,
+    and its previous cycles only when some are recorded."""
     workup = get_object_or_404(
         WorkUp.objects.select_related(
-            "patient", "clinician", "findings", "signed_by", "created_by"
+            "patient", "clinician", "findings", "signed_by", "created_by", "planned_cycle"
         ).prefetch_related(
             Prefetch(
                 "addon_requests",
@@ -74,6 +86,7 @@ def load_workup(pk: int) -> WorkUp:
                 "steps",
                 queryset=ChecklistStep.objects.select_related("assignee", "completed_by"),
             ),
+            Prefetch("transfers", queryset=Transfer.objects.in_date_order()),
         ),
         pk=pk,
     )
@@ -105,7 +118,7 @@ def workup_context(workup: WorkUp) -> dict:
         changes = differences(record.answer, current)
         if record.sources is not None:
             sources = record.sources
-    keys = [k for k in cited_sources(answer) if k in sources]
+    numbers = number_sources(cited_sources(answer), known=sources)
     steps = {s.code: s for s in workup.steps.all()}
     return {
         "workup": workup,
@@ -123,8 +136,8 @@ def workup_context(workup: WorkUp) -> dict:
         ),
         "catalogue": catalogue,
         "sources": sources,
-        "references": [(n, sources[k]) for n, k in enumerate(keys, start=1)],
-        "ref_numbers": {k: n for n, k in enumerate(keys, start=1)},
+        "references": [(n, sources[k]) for k, n in numbers.items()],
+        "ref_numbers": numbers,
         "pillars": pillar_groups(answer["checklist"], steps, step_names(catalogue)),
         "tracked_steps": [s for s in steps.values() if s.kind == ChecklistStep.Kind.ACTION],
         "requests": {r.addon_code: r for r in workup.addon_requests.all()},
@@ -134,19 +147,7 @@ def workup_context(workup: WorkUp) -> dict:
 
 def recorded_findings(findings, cycles) -> dict[str, list[tuple[str, str]]]:
     """For each step, the findings recorded so far as (label, value), in the step's order."""
-    from .forms import display_value
-    from .steps import LABELS, STEP_FIELDS
-
-    out: dict[str, list[tuple[str, str]]] = {}
-    for code, columns in STEP_FIELDS.items():
-        lines = []
-        for column in columns:
-            if column in ("amh_unit", "previous_cycles_known"):
-                continue
-            value = display_value(findings, column) if findings is not None else "not recorded"
-            if value != "not recorded":
-                lines.append((LABELS.get(column, column), value))
-        out[code] = lines
+    out = {code: spec.recorded_lines(code, findings) for code in FORM_STEPS}
     if findings is not None and findings.previous_cycles_known:
         cycles = sorted(cycles, key=lambda c: c.sequence)
         out["response_review"] = [(f"Cycle {c.sequence}", cycle_words(c)) for c in cycles] or [
@@ -156,14 +157,4 @@ def recorded_findings(findings, cycles) -> dict[str, list[tuple[str, str]]]:
 
 
 def cycle_words(cycle) -> str:
-    parts = [f"{cycle.oocytes} oocytes"]
-    if cycle.daily_dose_iu:
-        parts.append(f"{cycle.daily_dose_iu} IU/day")
-    if cycle.protocol:
-        name = cycle.get_protocol_display()
-        parts.append(name if name.isupper() else name.lower())
-    if cycle.maximal_stimulation:
-        parts.append("maximal stimulation")
-    if cycle.ohss:
-        parts.append("OHSS")
-    return ", ".join(parts)
+    return stimulation_words(cycle, dose_unit="IU/day")

@@ -10,14 +10,27 @@ from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy
 
-from workup.evidence import store
+from workup.evidence import engine, store
+from workup.evidence import findings as spec
 from workup.evidence.catalogue import Catalogue
 from workup.evidence.facts import Facts
 
-from .assessment import assess_workup, cycle_rows, findings_from_facts
-from .models import AddonRequest, ChecklistStep, Findings, StimulationCycle, WorkUp
+from .assessment import assess_workup, cycle_rows, findings_from_facts, plan_row
+from .models import (
+    CYCLE_COLUMNS,
+    AddonRequest,
+    ChecklistStep,
+    Findings,
+    PlannedCycle,
+    StimulationCycle,
+    WorkUp,
+)
+from .steps import HISTORY
+from .stimulation import cycle_changes, cycles_words, plan_words
+from .transfer_records import Transfer, transfer_rows
 
 Status = ChecklistStep.Status
 
@@ -78,9 +91,17 @@ def plan_step_changes(
     return create, update
 
 
-def sync_steps(*, workup: WorkUp, catalogue: Catalogue | None = None) -> dict:
-    """Bring the work-up's checklist rows in line with the engine; returns the answer."""
-    _, answer = assess_workup(workup, catalogue)
+def sync_steps(
+    *, workup: WorkUp, catalogue: Catalogue | None = None, facts: Facts | None = None
+) -> dict:
+    """Bring the work-up's checklist rows in line with the engine; returns the answer.
+
+    ``facts``: the work-up's facts when the caller has just validated them (a findings form),
+    so they are not read back from the rows just written."""
+    if facts is None:
+        _, answer = assess_workup(workup, catalogue)
+    else:
+        answer = engine.assess(facts, catalogue or store.get_catalogue())
     steps = list(workup.steps.all())
     create, update = plan_step_changes(workup=workup, steps=steps, answer=answer)
     for step in create + update:
@@ -118,6 +139,11 @@ def create_workup(
     if facts is not None:
         for row in cycle_rows(facts):
             StimulationCycle.objects.create(workup=workup, **row)
+        plan = plan_row(facts)
+        if plan is not None:
+            PlannedCycle.objects.create(workup=workup, updated_by=user, **plan)
+        for row in transfer_rows(facts):
+            Transfer.objects.create(workup=workup, **row)
         for code in facts.addons_requested:
             AddonRequest.objects.create(workup=workup, addon_code=code, recorded_by=user)
         pillars = {code: inv.pillar for code, inv in catalogue.investigations.items()}
@@ -224,21 +250,18 @@ def record_findings(*, workup: WorkUp, code: str, form, cycles=None, user) -> li
 
     On a signed work-up the change is kept as an addendum with its reason.
     """
-    from .forms import display_value
-    from .steps import HISTORY, LABELS, STEP_FIELDS
-
-    columns = STEP_FIELDS[code]
     seen = form.cleaned_data["version"]
     original = form.original_values()
 
     def changes_since():
         current = Findings.objects.get(workup=workup)
         who = _who_last_changed(Findings.history.filter(workup_id=workup.pk))
-        lines = [
-            f"{LABELS.get(c, c)}: {original.get(c, '?')} → {display_value(current, c)}"
-            for c in columns
-            if original.get(c) != display_value(current, c)
-        ]
+        lines = spec.changed_lines(code, original, spec.snapshot(code, current))
+        if cycles is not None and "cycles" in original:
+            now = cycles_words(StimulationCycle.objects.filter(workup=workup).order_by("sequence"))
+            if now != original["cycles"]:
+                who = _who_last_changed(StimulationCycle.history.filter(workup_id=workup.pk))
+                lines.append(f"Previous cycles: {original['cycles']} → {now}")
         return [f"{who}: {line}" for line in lines] if lines else []
 
     if code == HISTORY:
@@ -260,37 +283,40 @@ def record_findings(*, workup: WorkUp, code: str, form, cycles=None, user) -> li
         )
 
     findings = Findings.objects.select_for_update().get(workup=workup)
-    before = {c: display_value(findings, c) for c in columns}
-    old_cycles = [
-        (c.oocytes, c.daily_dose_iu, c.maximal_stimulation, c.ohss, c.protocol)
-        for c in StimulationCycle.objects.filter(workup=workup).order_by("sequence")
-    ]
+    before = spec.snapshot(code, findings)
+    stored_cycles = list(StimulationCycle.objects.filter(workup=workup).order_by("sequence"))
     form.apply_to(findings)
-    after = {c: display_value(findings, c) for c in columns}
-    changes = [
-        f"{LABELS.get(c, c)}: {before[c]} → {after[c]}" for c in columns if before[c] != after[c]
-    ]
+    changes = spec.changed_lines(code, before, spec.snapshot(code, findings))
     if cycles is not None:
         new_cycles = cycles.unsaved_cycles()
-        if old_cycles != [
-            (c.oocytes, c.daily_dose_iu, c.maximal_stimulation, c.ohss, c.protocol)
-            for c in new_cycles
-        ]:
-            changes.append(
-                "Previous cycles: "
-                + (", ".join(f"{c.oocytes} oocytes" for c in new_cycles) or "none")
-            )
-            StimulationCycle.objects.filter(workup=workup).delete()
-            for cycle in new_cycles:
-                cycle.workup = workup
-                cycle.save()
+        changes += cycle_changes(stored_cycles, new_cycles)
+        save_cycles(workup=workup, stored=stored_cycles, wanted=new_cycles)
     reason = form.cleaned_data.get("addendum_reason")
     _addendum_if_signed(workup=workup, user=user, reason=reason, changes=changes)
     findings.save()
     locked.version += 1
     locked.save(update_fields=["version", "updated_at"])
-    sync_steps(workup=WorkUp.objects.get(pk=workup.pk))
+    sync_steps(workup=WorkUp.objects.get(pk=workup.pk), facts=form.facts)
     return changes
+
+
+def save_cycles(*, workup: WorkUp, stored: list, wanted: list) -> None:
+    """Store the cycles row by row: a changed row is updated (its history says what changed),
+    a new one created, one no longer there removed; an unchanged row is left alone."""
+    for number, cycle in enumerate(wanted, start=1):
+        row = stored[number - 1] if number <= len(stored) else None
+        if row is None:
+            cycle.workup = workup
+            cycle.sequence = number
+            cycle.save()
+            continue
+        values = {name: getattr(cycle, name) for name in CYCLE_COLUMNS}
+        if any(getattr(row, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.save()
+    for row in stored[len(wanted) :]:
+        row.delete()
 
 
 def _changed_by(history_qs, lines: list[str]) -> list[str]:
@@ -350,9 +376,84 @@ def _person(user) -> str:
     return (user.get_full_name() or user.get_username()) if user else "nobody"
 
 
+def _addon_names(catalogue=None) -> dict[str, str]:
+    catalogue = catalogue or store.get_catalogue()
+    return {code: addon.name for code, addon in catalogue.addons.items()}
+
+
+@transaction.atomic
+def record_planned_cycle(
+    *,
+    workup: WorkUp,
+    user,
+    version: int,
+    protocol: str = "",
+    daily_dose_iu: int | None = None,
+    trigger: str = "",
+    freeze_all: bool | None = None,
+    adjuvants: list[str] | tuple = (),
+    addendum_reason: str | None = None,
+) -> list[str]:
+    """Save the clinician's plan for the next stimulation, refusing a stale form.
+
+    ``version`` is the plan's version the form was drawn from; 0: no plan was recorded then.
+    Returns the change in words ([] when nothing changed). After sign-off the change is an
+    addendum with its reason.
+    """
+    names = _addon_names()
+    mine = {
+        "protocol": protocol or "",
+        "daily_dose_iu": daily_dose_iu,
+        "trigger": trigger or "",
+        "freeze_all": freeze_all,
+        "adjuvants": list(adjuvants),
+    }
+
+    def refuse(plan):
+        who = _who_last_changed(PlannedCycle.history.filter(workup_id=workup.pk))
+        raise StaleEdit(
+            gettext(
+                "Not saved: the planned cycle was changed while you were editing (%(who)s: "
+                "%(plan)s). Your entries are kept below: check them against the plan as it is "
+                "now and save again."
+            )
+            % {"who": who, "plan": plan_words(plan, names)},
+            [f"{who}: {plan_words(plan, names)}"],
+        )
+
+    plan = PlannedCycle.objects.select_for_update().filter(workup=workup).first()
+    current_version = plan.version if plan is not None else 0
+    if version != current_version:
+        refuse(plan)
+    before = plan_words(plan, names) if plan is not None else gettext("nothing decided yet")
+    after = plan_words(mine, names)
+    if plan is not None and all(getattr(plan, k) == v for k, v in mine.items()):
+        return []
+    change = gettext("Planned cycle: %(before)s → %(after)s") % {"before": before, "after": after}
+    _addendum_if_signed(workup=workup, user=user, reason=addendum_reason, changes=[change])
+    if plan is None:
+        try:
+            with transaction.atomic():
+                PlannedCycle.objects.create(workup=workup, updated_by=user, **mine)
+        except IntegrityError:
+            refuse(PlannedCycle.objects.get(workup=workup))
+    else:
+        for name, value in mine.items():
+            setattr(plan, name, value)
+        plan.updated_by = user
+        plan.version += 1
+        plan.save()
+    sync_steps(workup=WorkUp.objects.get(pk=workup.pk))
+    return [change]
+
+
 def _tracking_words(due_date, assignee) -> str:
-    due = f"due {due_date:%-d %b %Y}" if due_date else "no due date"
-    return f"{due}, assigned to {_person(assignee)}"
+    due = (
+        gettext("due %(date)s") % {"date": date_format(due_date)}
+        if due_date
+        else gettext("no due date")
+    )
+    return gettext("%(due)s, assigned to %(who)s") % {"due": due, "who": _person(assignee)}
 
 
 @transaction.atomic
@@ -380,9 +481,12 @@ def track_next_step(
         who = _who_last_changed(ChecklistStep.history.filter(id=step.pk))
         theirs = _tracking_words(step.due_date, step.assignee)
         raise StaleEdit(
-            f"Not saved: “{suggestion.name}” was tracked while you were deciding ({who}: "
-            f"{theirs}). Your entries ({mine}) were not saved: change the step on the checklist "
-            "if they should stand.",
+            gettext(
+                "Not saved: “%(name)s” was tracked while you were deciding (%(who)s: "
+                "%(theirs)s). Your entries (%(mine)s) were not saved: change the step on the "
+                "checklist if they should stand."
+            )
+            % {"name": suggestion.name, "who": who, "theirs": theirs, "mine": mine},
             [f"{who}: {theirs}"],
         )
 
@@ -456,8 +560,11 @@ def _already_requested(existing: AddonRequest, name: str) -> StaleEdit:
     who = _person(existing.recorded_by)
     when = f"{timezone.localtime(existing.recorded_at):%H:%M}"
     return StaleEdit(
-        f"Not recorded: a request for {name} was already recorded by {who} at {when}. See it "
-        "among the requested add-ons below.",
+        gettext(
+            "Not recorded: a request for %(name)s was already recorded by %(who)s at %(when)s. "
+            "See it among the requested add-ons below."
+        )
+        % {"name": name, "who": who, "when": when},
         [f"{who} at {when}: requested {name}"],
     )
 
@@ -593,8 +700,11 @@ def signing_changes(*, workup: WorkUp, since, catalogue, seen_revision) -> list[
             lines.append(f"{change.who} {change.what}" + (f" ({detail})" if detail else ""))
     if seen_revision is not None and seen_revision != catalogue.revision:
         lines.append(
-            "the evidence catalogue was updated (a review or an edit: revision "
-            f"{seen_revision} → {catalogue.revision}), which changes the advice"
+            gettext(
+                "the evidence catalogue was updated (a review or an edit: revision %(old)s → "
+                "%(new)s), which changes the advice"
+            )
+            % {"old": seen_revision, "new": catalogue.revision}
         )
     return list(reversed(lines)) if lines else []
 
@@ -623,17 +733,22 @@ def sign_workup(
 
     locked = WorkUp.objects.select_for_update().get(pk=workup.pk)
     if locked.is_signed:
-        raise SignedWorkUp("This work-up is already signed.")
+        raise SignedWorkUp(gettext("This work-up is already signed."))
     fresh = load_workup(workup.pk)
     facts, answer = assess_workup(fresh, catalogue)
     if locked.version != version or seen is None or fingerprint(fresh, answer) != seen:
         changes = signing_changes(
             workup=workup, since=seen_at, catalogue=catalogue, seen_revision=seen_revision
         )
-        detail = "; ".join(changes) if changes else "the page you signed from is out of date"
+        detail = (
+            "; ".join(changes) if changes else gettext("the page you signed from is out of date")
+        )
         raise StaleEdit(
-            f"Not signed: the work-up changed after you opened it ({detail}). Review the page "
-            "as it is now and sign again.",
+            gettext(
+                "Not signed: the work-up changed after you opened it (%(detail)s). Review the "
+                "page as it is now and sign again."
+            )
+            % {"detail": detail},
             changes,
         )
     now = timezone.now()

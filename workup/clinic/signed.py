@@ -30,8 +30,10 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from workup.evidence.catalogue import STANCE_NAMES, Source
 from workup.evidence.engine import cited_sources
+from workup.evidence.presenting import lead_confirmation, step_entry
 
-from .models import AddonRequest, ChecklistStep, WorkUp
+from .models import CYCLE_COLUMNS, AddonRequest, ChecklistStep, WorkUp
+from .transfer_records import paper_rows
 
 FORMAT = 2
 
@@ -85,7 +87,13 @@ def document_texts(answer: dict, catalogue) -> dict:
             "plain_risks": getattr(entry, "plain_risks", ""),
         }
     names = {code: entry.name for code, entry in catalogue.next_steps.items()}
-    return {"plain": plain, "addons": addons, "step_names": names}
+    # The day the clinical lead confirmed each next step's entry ("" if not): "verified" alone is
+    # the reference's primary-source check (presenting.review_words).
+    confirmed = {
+        step["code"]: lead_confirmation(step_entry(step, catalogue))
+        for step in answer.get("next_steps", ())
+    }
+    return {"plain": plain, "addons": addons, "step_names": names, "confirmed_on": confirmed}
 
 
 def counselling_entry(request_row: AddonRequest) -> dict:
@@ -157,6 +165,7 @@ def freeze(*, workup: WorkUp, facts, answer: dict, catalogue, now: datetime) -> 
         "findings": {
             "transfer_history": transfer_history(facts),
             "failed_transfers": facts.failed_transfers,
+            "transfers": paper_rows(workup.transfers.all()),
             "steps": {
                 item["code"]: describe(item["code"], facts, findings_row)
                 for item in answer["checklist"]
@@ -257,7 +266,19 @@ FIELD_WORDS = {
     "value": "result",
 }
 # Bookkeeping that says nothing a reader would act on.
-SKIP = {"priority", "facts_used", "transfers", "threshold", "code", "pillar", "kind", "gated"}
+# The transfers' chances, what is not counted and the notes are said by the reason already.
+SKIP = {
+    "priority",
+    "facts_used",
+    "transfers",
+    "not_counted",
+    "notes",
+    "threshold",
+    "code",
+    "pillar",
+    "kind",
+    "gated",
+}
 
 
 @dataclass(frozen=True)
@@ -287,9 +308,34 @@ def _words(name: str, value: Any) -> str:
     return str(value)
 
 
+# Catalogue statements inside an item (an add-on's strength for this patient, what its HFEA
+# colour means): each compared by its words, review status, stance and sources.
+CLAIM_WORDS = {"verdict": "strength for this patient", "hfea_meaning": "what the HFEA rating means"}
+CLAIM_PARTS = (
+    ("text", ""),
+    ("review", ", review"),
+    ("stance", ", stance"),
+    ("sources", ", sources"),
+)
+
+
+def _compare_claim(what: str, signed: Mapping, today: Mapping, out: list[Difference]) -> None:
+    for part, suffix in CLAIM_PARTS:
+        if signed.get(part) != today.get(part):
+            out.append(
+                Difference(
+                    f"{what}{suffix}", _words(part, signed.get(part)), _words(part, today.get(part))
+                )
+            )
+
+
 def _compare_item(what: str, signed: Mapping, today: Mapping, out: list[Difference]) -> None:
     for name in dict.fromkeys([*signed, *today]):
-        if name in SKIP or name == "name" or isinstance(signed.get(name), dict):
+        if name in SKIP or name == "name":
+            continue
+        if isinstance(signed.get(name), dict) or isinstance(today.get(name), dict):
+            label = CLAIM_WORDS.get(name, name.replace("_", " "))
+            _compare_claim(f"{what}: {label}", signed.get(name) or {}, today.get(name) or {}, out)
             continue
         if signed.get(name) != today.get(name):
             label = FIELD_WORDS.get(name, name.replace("_", " "))
@@ -309,6 +355,54 @@ SECTIONS = {
 }
 
 
+STIMULATION_LISTS = {
+    "considerations": "Stimulation consideration",
+    "plan_checks": "Plan check",
+    "adjuvant_flags": "Planned adjuvant",
+}
+
+
+def _compare_stimulation(signed: dict | None, today: dict | None, out: list) -> None:
+    """The stimulation block: the predicted response, then its lists by code. A work-up
+    signed before the block existed says so once, not field by field."""
+    if signed is None and today is None:
+        return
+    if signed is None:
+        out.append(Difference("Stimulation plan", "not part of the signed advice", "shown"))
+        return
+    today = today or {}
+    _compare_item(
+        "Predicted response",
+        {"value": signed.get("predicted_response"), "reason": signed.get("reason")},
+        {"value": today.get("predicted_response"), "reason": today.get("reason")},
+        out,
+    )
+    for key, section in STIMULATION_LISTS.items():
+        old = {_stimulation_key(i): i for i in signed.get(key) or ()}
+        new = {_stimulation_key(i): i for i in today.get(key) or ()}
+        for code in dict.fromkeys([*old, *new]):
+            name = (old.get(code) or new.get(code)).get("name") or code
+            what = f"{section} “{name}”"
+            if code not in new:
+                out.append(Difference(what, "listed", "no longer listed"))
+            elif code not in old:
+                out.append(Difference(what, "not listed", "listed"))
+            else:
+                _compare_item(what, _shown(old[code]), _shown(new[code]), out)
+
+
+# What a stimulation item shows a reader (its finding and evidence are inside its summary).
+STIMULATION_SHOWN = ("status", "summary", "trigger", "flagged", "stance", "review", "sources")
+
+
+def _shown(item: dict) -> dict:
+    return {k: item.get(k) for k in STIMULATION_SHOWN if k in item}
+
+
+def _stimulation_key(item: dict) -> str:
+    return f"{item.get('code')}:{item.get('addon', '')}"
+
+
 def differences(signed: dict, today: dict) -> list[Difference]:
     """Where today's answer for this record differs from the signed one, in words.
 
@@ -322,8 +416,9 @@ def differences(signed: dict, today: dict) -> list[Difference]:
     for key in dict.fromkeys([*signed_details, *today_details]):
         what = key.replace("_", " ").capitalize()
         _compare_item(what, signed_details.get(key) or {}, today_details.get(key) or {}, out)
+    _compare_stimulation(signed.get("stimulation"), today.get("stimulation"), out)
     for key in dict.fromkeys([*signed, *today]):
-        if key in ("catalogue", "contract", "rif", "classification"):
+        if key in ("catalogue", "contract", "rif", "classification", "stimulation"):
             continue
         before, after = signed.get(key), today.get(key)
         listed = [v for v in (before, after) if isinstance(v, list)]
@@ -363,6 +458,12 @@ def _findings_values(findings) -> dict:
     }
 
 
+def _plan_values(plan) -> list | None:
+    if plan is None:
+        return None
+    return [plan.protocol, plan.daily_dose_iu, plan.trigger, plan.freeze_all, plan.adjuvants]
+
+
 def fingerprint(workup: WorkUp, answer: dict) -> str:
     """A digest of everything the signer is shown: any change by anyone moves it.
 
@@ -373,9 +474,11 @@ def fingerprint(workup: WorkUp, answer: dict) -> str:
         "workup": [workup.date, workup.age_years, workup.clinician_id, workup.status],
         "findings": _findings_values(getattr(workup, "findings", None)),
         "cycles": [
-            [c.sequence, c.oocytes, c.daily_dose_iu, c.maximal_stimulation, c.ohss, c.protocol]
+            [c.sequence, *(getattr(c, name) for name in CYCLE_COLUMNS)]
             for c in sorted(workup.cycles.all(), key=lambda c: c.sequence)
         ],
+        "plan": _plan_values(getattr(workup, "planned_cycle", None)),
+        "transfers": [[t.retrieval_date, *t.as_facts().items()] for t in workup.transfers.all()],
         "steps": sorted(
             [
                 s.code,

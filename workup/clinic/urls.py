@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import transfers as transfer_views
 
 app_name = "clinic"
 
@@ -17,6 +18,8 @@ urlpatterns = [
     path("workups/<int:pk>/steps/<slug:code>/preview/", views.preview_step, name="preview_step"),
     path("workups/<int:pk>/steps/<slug:code>/decision/", views.decide, name="decide"),
     path("workups/<int:pk>/steps/<slug:code>/done/", views.complete_step, name="complete_step"),
+    path("workups/<int:pk>/plan/", views.record_plan, name="record_plan"),
+    path("workups/<int:pk>/plan/preview/", views.preview_plan, name="preview_plan"),
     path("workups/<int:pk>/track/", views.track, name="track"),
     path("workups/<int:pk>/addons/", views.add_addon, name="add_addon"),
     path(
@@ -30,4 +33,21 @@ urlpatterns = [
         name="withdraw_addon",
     ),
     path("workups/<int:pk>/sign/", views.sign, name="sign"),
+    path("workups/<int:pk>/transfers/", transfer_views.transfer_add, name="transfer_add"),
+    path(
+        "workups/<int:pk>/transfers/<int:transfer_pk>/",
+        transfer_views.transfer_edit,
+        name="transfer_edit",
+    ),
+    path(
+        "workups/<int:pk>/transfers/<int:transfer_pk>/remove/",
+        transfer_views.transfer_delete,
+        name="transfer_delete",
+    ),
+    path(
+        "workups/<int:pk>/transfers/import/",
+        transfer_views.transfers_import,
+        name="transfers_import",
+    ),
+    path("transfers/template.csv", transfer_views.transfers_template, name="transfers_template"),
 ]

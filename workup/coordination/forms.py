@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from workup.clinic.models import ChecklistStep
 from workup.evidence.catalogue import PILLAR_NAMES, PILLARS
@@ -71,19 +71,24 @@ class QueueFilterForm(LabelledErrors, forms.Form):
 
     def __init__(self, *args, people, catalogue, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["q"].widget.attrs.update({"placeholder": "MRN or name", "autocomplete": "off"})
-        self.fields["status"].choices = [("", "Any open status"), *OPEN_STATUS_CHOICES]
-        self.fields["pillar"].choices = [("", "Any pillar")] + [
+        self.fields["q"].widget.attrs.update(
+            {"placeholder": gettext_lazy("MRN or name"), "autocomplete": "off"}
+        )
+        self.fields["status"].choices = [
+            ("", gettext_lazy("Any open status")),
+            *OPEN_STATUS_CHOICES,
+        ]
+        self.fields["pillar"].choices = [("", gettext_lazy("Any pillar"))] + [
             (p, PILLAR_NAMES[p]) for p in PILLARS
         ]
-        self.fields["step"].choices = [("", "Any step"), *step_choices(catalogue)]
-        self.fields["clinician"].choices = [("", "Any clinician")] + [
+        self.fields["step"].choices = [("", gettext_lazy("Any step")), *step_choices(catalogue)]
+        self.fields["clinician"].choices = [("", gettext_lazy("Any clinician"))] + [
             (p.pk, person_name(p)) for p in people if p.is_responsible
         ]
         self.fields["assignee"].choices = [
-            ("", "Anyone or nobody"),
-            (ASSIGNEE_ME, "Me"),
-            (ASSIGNEE_NOBODY, "Nobody (unassigned)"),
+            ("", gettext_lazy("Anyone or nobody")),
+            (ASSIGNEE_ME, gettext_lazy("Me")),
+            (ASSIGNEE_NOBODY, gettext_lazy("Nobody (unassigned)")),
         ] + [(str(p.pk), person_name(p)) for p in people]
         style_widgets(self)
 
@@ -159,7 +164,7 @@ class StepActionForm(LabelledErrors, forms.Form):
     action = forms.ChoiceField(
         label=gettext_lazy("Action"),
         choices=[("", gettext_lazy("Choose an action…")), *ACTIONS],
-        error_messages={"required": "Choose what to do with the selected rows."},
+        error_messages={"required": gettext_lazy("Choose what to do with the selected rows.")},
     )
     steps = SelectionField(label=gettext_lazy("Rows"))
     date = forms.DateField(
@@ -167,7 +172,9 @@ class StepActionForm(LabelledErrors, forms.Form):
         required=False,
         input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter the date as YYYY-MM-DD, for example 2026-03-20."},
+        error_messages={
+            "invalid": gettext_lazy("Enter the date as YYYY-MM-DD, for example 2026-03-20.")
+        },
     )
     assignee = TakerField(
         label=gettext_lazy("Assignee"),
@@ -198,23 +205,28 @@ class StepActionForm(LabelledErrors, forms.Form):
         action, day = cleaned.get("action"), cleaned.get("date")
         today = timezone.localdate()
         if action in NEEDS_DATE and day is None and "date" not in self.errors:
-            what = "booking date" if action == "schedule" else "new due date"
-            self.add_error("date", f"Give the {what}.")
+            if action == "schedule":
+                self.add_error("date", gettext("Give the booking date."))
+            else:
+                self.add_error("date", gettext("Give the new due date."))
         if action in NEEDS_DATE and day is not None:
             if action == "schedule" and day < today:
                 self.add_error(
                     "date",
-                    f"The booking date {date_format(day, 'j M Y')} is in the past. "
-                    "For a test already done, use “Result received, awaiting findings”.",
+                    gettext(
+                        "The booking date %(date)s is in the past. For a test already done, use "
+                        "“Result received, awaiting findings”."
+                    )
+                    % {"date": date_format(day)},
                 )
             elif day < today - DATE_PAST_LIMIT or day > today + DATE_FUTURE_LIMIT:
                 self.add_error(
                     "date",
-                    f"{date_format(day, 'j M Y')} is more than a year back or two years ahead: "
-                    "check the year.",
+                    gettext("%(date)s is more than a year back or two years ahead: check the year.")
+                    % {"date": date_format(day)},
                 )
         if action == "assign" and cleaned.get("assignee") is None and "assignee" not in self.errors:
-            self.add_error("assignee", "Choose who takes the selected steps.")
+            self.add_error("assignee", gettext("Choose who takes the selected steps."))
         return cleaned
 
     def apply(self, *, user) -> services.ChangeReport:

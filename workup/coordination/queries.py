@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce
 
 from workup.accounts.roles import people_with
 from workup.clinic.forms import clinicians
-from workup.clinic.models import ChecklistStep
+from workup.clinic.models import ChecklistStep, StepQuerySet
 from workup.evidence.catalogue import PILLARS
 
 from .models import QueueCount
@@ -28,8 +28,7 @@ Status = ChecklistStep.Status
 # "Due this week": due today or in the six days after, seven calendar days in all.
 DUE_SOON_DAYS = 6
 
-# Overdue first (the oldest due date is the most overdue), then by due date, undated last.
-QUEUE_ORDER = ("queue_due", "workup_id", "pk")  # the order of the index step_queue_idx
+QUEUE_ORDER = StepQuerySet.QUEUE_ORDER
 
 
 ASSIGNEE_ME = "me"
@@ -82,15 +81,12 @@ def filter_queue(steps: QuerySet, filters: QueueFilters, *, user, today: date) -
     elif filters.assignee:
         steps = steps.filter(assignee_id=int(filters.assignee))
     if filters.overdue:
-        steps = steps.filter(due_date__lt=today)
+        steps = steps.overdue(today)
     if filters.due_week:
-        steps = steps.filter(due_date__gte=today, due_date__lte=due_week_end(today))
+        steps = steps.due_within(DUE_SOON_DAYS, today)
     if filters.q:
-        steps = steps.filter(
-            Q(workup__patient__mrn__icontains=filters.q)
-            | Q(workup__patient__name__icontains=filters.q)
-        )
-    return steps.order_by(*QUEUE_ORDER)
+        steps = steps.matching_patient(filters.q)
+    return steps.in_queue_order()
 
 
 def clinician_queue(user) -> QuerySet:
@@ -98,12 +94,12 @@ def clinician_queue(user) -> QuerySet:
     return (
         open_steps()
         .filter(Q(workup__clinician=user, status=Status.AWAITING_FINDINGS) | Q(assignee=user))
-        .order_by(*QUEUE_ORDER)
+        .in_queue_order()
     )
 
 
 def overdue_steps(today: date) -> QuerySet:
-    return open_steps().filter(due_date__lt=today).order_by(*QUEUE_ORDER)
+    return open_steps().overdue(today).in_queue_order()
 
 
 def counts_by_summary(filters: QueueFilters) -> bool:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext, override
 from workup.clinic.models import WorkUp
 from workup.clinic.presenters import pillar_groups, workup_context
 from workup.clinic.signed import counselling_entry, document_texts
+from workup.evidence.presenting import number_sources
 
 from .findings import NOT_RECORDED, describe, transfer_history
 from .sheet import english_sheet, sheet_context, sheet_texts
@@ -40,15 +41,6 @@ def identity(workup: WorkUp) -> str:
 def file_name(kind: str, workup: WorkUp) -> str:
     """``rif-summary-DEMO-000042-2026-11-24.pdf``: MRN (letters, digits, hyphens) and date."""
     return f"rif-{kind}-{workup.patient.mrn}-{workup.date.isoformat()}.pdf"
-
-
-def number_sources(keys_in_order) -> tuple[dict[str, int], list[str]]:
-    """Numbers sources by first citation, so [1] comes before [2] down the page."""
-    ordered: list[str] = []
-    for key in keys_in_order:
-        if key not in ordered:
-            ordered.append(key)
-    return {k: n for n, k in enumerate(ordered, start=1)}, ordered
 
 
 def status_line(workup: WorkUp, kind: str) -> str:
@@ -155,6 +147,7 @@ def summary_context(workup: WorkUp, *, pdf: bool = False) -> dict:
             {
                 "item": entry["item"],
                 "step": entry["step"],
+                "status": entry["status"],
                 "findings": parts["describe"](entry["item"]["code"]),
             }
             for entry in group["items"]
@@ -232,15 +225,10 @@ def handout_context(workup: WorkUp, *, pdf: bool = False, language: str | None =
         today=parts["today"],
         facts_failed=parts["failed_transfers"],
     )
-    numbers, keys = number_sources(
-        [k for a in sheet["handout_addons"] for k in a["sources"] if k in sources]
-        + [
-            k
-            for p in sheet["plan"]
-            for s in p["tests"] + p["steps"]
-            for k in s["sources"]
-            if k in sources
-        ]
+    numbers = number_sources(
+        [k for a in sheet["handout_addons"] for k in a["sources"]]
+        + [k for p in sheet["plan"] for s in p["tests"] + p["steps"] for k in s["sources"]],
+        known=sources,
     )
     with override(sheet["sheet_language"]):
         if sheet["handout_addons"]:
@@ -255,6 +243,6 @@ def handout_context(workup: WorkUp, *, pdf: bool = False, language: str | None =
         **sheet,
         "patient_sheet": patient_sheet,
         "ref_numbers": numbers,
-        "references": [(numbers[k], sources[k]) for k in keys],
+        "references": [(n, sources[k]) for k, n in numbers.items()],
         "file_name": file_name("patient-sheet", workup),
     }

@@ -19,10 +19,12 @@ from functools import lru_cache
 from django.utils.translation import gettext, ngettext, override
 
 from workup.evidence.catalogue import PENDING, Catalogue, fill
+from workup.evidence.engine import Trace, aps_treatment_strength
 from workup.evidence.presenting import advice_lists, step_kind
 from workup.evidence.requirements import AGES
 from workup.evidence.translations import (
     FALLBACKS,
+    MISSING,
     REVIEWED,
     SOURCE,
     UNREVIEWED,
@@ -77,7 +79,10 @@ def losses_words(count: int | None) -> str:
 
 def age_words(age_min: int, age_max: int) -> str:
     """The ages of a chance row in words, in the active language: "under 35", "aged 35 to 37",
-    "aged 43 or over" (the first and last rows reach the youngest and oldest ages accepted)."""
+    "aged 43 or over", "of any age" (the first and last rows reach the youngest and oldest ages
+    accepted)."""
+    if age_min <= min(AGES) and age_max >= max(AGES):
+        return gettext("of any age")
     if age_min <= min(AGES):
         return gettext("under %(age)d") % {"age": age_max + 1}
     if age_max >= max(AGES):
@@ -94,6 +99,40 @@ def embryo_kinds(facts) -> list[str]:
     if euploid:
         return ["untested", "euploid"]
     return ["untested"]
+
+
+def _aps_statement(facts, catalogue: Catalogue) -> str:
+    return aps_treatment_strength(facts, Trace(catalogue))[1]
+
+
+# Next steps that may say something else for this patient than their catalogue text (the
+# engine's ``next_steps[].plain``), and the catalogue statement whose words they then carry.
+OWN_WORDS = {"aps_treatment": _aps_statement}
+
+
+def own_words(step: dict, catalogue: Catalogue, facts, language: str) -> Said | None:
+    """A next step's own words for this patient, in ``language``; None when the step says its
+    catalogue text. The APS treatment without a recommendation for this patient (research
+    only, none, losses unknown) says what its strength statement says, not the regimen: that
+    statement's translation. Words the sheet cannot tie to a statement print in English."""
+    own = step.get("plain")
+    entry = catalogue.next_steps.get(step.get("code"))
+    if not own or entry is None or own == entry.plain:
+        return None
+    statement = OWN_WORDS.get(step["code"])
+    code = statement(facts, catalogue) if statement is not None and facts is not None else None
+    if code is not None:
+        english = fill(catalogue.statement(code).plain, losses_words=_english_losses(facts))
+        if english == own:  # the statement the engine said: in the patient's language
+            said = patient_text(catalogue, language, "statements", code, "plain")
+            losses = losses_words(getattr(facts, "miscarriages", None))
+            return Said(fill(said.text, losses_words=losses), said.state, said.language)
+    return Said(own, SOURCE if language == "en" else MISSING, "en")
+
+
+def _english_losses(facts) -> str:
+    with override("en"):
+        return losses_words(getattr(facts, "miscarriages", None))
 
 
 def sheet_texts(answer: dict, catalogue: Catalogue, *, facts, language: str, age: int) -> dict:
@@ -113,6 +152,10 @@ def sheet_texts(answer: dict, catalogue: Catalogue, *, facts, language: str, age
                 name: patient_text(catalogue, language, kind, code, name).as_json()
                 for name in fields
             }
+        for step in answer.get("next_steps", ()):
+            said = own_words(step, catalogue, facts, language)
+            if said is not None and step["code"] in steps:
+                steps[step["code"]]["plain"] = said.as_json()
         addons, for_you = {}, {}
         for flag in answer.get("addon_flags", ()):
             code = flag["code"]
@@ -270,7 +313,14 @@ def _text(data) -> str:
     return said(data).text
 
 
-def _plan_item(step: dict, texts: dict, row, today) -> dict:
+def _plan_item(step: dict, texts: dict, row, today, *, legacy: bool = False) -> dict:
+    """A next step for the patient: its plain words and when it is booked.
+
+    Only dates still ahead are given (ahead of the day of signing, for a signed sheet): a
+    booking or target date already past (an overdue step) is the coordinator's to chase, and
+    would only puzzle the patient. ``legacy``: a sheet signed before sheets kept their own texts
+    (English), where the engine's own words for this patient win over the catalogue's text.
+    """
     booked_for = planned_by = None
     if row is not None and row.is_open:
         if row.scheduled_for and row.scheduled_for >= today:
@@ -279,6 +329,8 @@ def _plan_item(step: dict, texts: dict, row, today) -> dict:
             planned_by = row.due_date
     fields = texts.get(step["code"], {})
     plain = said(fields.get("plain")) if fields.get("plain") else Said("", SOURCE, "en")
+    if legacy and step.get("plain"):
+        plain = Said(step["plain"], SOURCE, "en")
     name = said(fields["name"]) if fields.get("name") else Said(step["name"], SOURCE, "en")
     found = said(fields["plain_found"]) if fields.get("plain_found") else None
     return {
@@ -295,20 +347,21 @@ def _plan_item(step: dict, texts: dict, row, today) -> dict:
 
 PILLAR_ORDER = ("embryo", "uterus", "stimulation", "general")
 
-# How many next steps the first page lists; the rest are in "Your plan", so that the first
-# page still answers what we do not recommend.
+# How many next steps the first page lists (fewer beside two pictures of the chance); the rest
+# are in "Your plan", so that the first page still answers what we do not recommend.
 FIRST_PAGE_STEPS = 5
 
 
 def sheet_context(answer: dict, sheet: dict, *, steps: dict, today, facts_failed) -> dict:
     """The sheet's first page and its sections, from the answer and the sheet's texts."""
     texts = sheet.get("steps", {})
+    legacy = sheet.get("format", FORMAT) == 0
     advice = advice_lists(answer)
     planned = [
         (
             step,
             step_kind(step, answer),
-            _plan_item(step, texts, steps.get(step["code"]), today),
+            _plan_item(step, texts, steps.get(step["code"]), today, legacy=legacy),
         )
         for step in advice["investigations"] + advice["actions"]
     ]
@@ -409,6 +462,8 @@ def sheet_context(answer: dict, sheet: dict, *, steps: dict, today, facts_failed
             for line in text.text.splitlines()
             if line.strip()
         ]
+    # A second picture (untested and euploid embryos) takes the room of two lines of steps.
+    room = max(0, FIRST_PAGE_STEPS - 2 * max(0, len(chances) - 1) - len(actions))
     any_pending = (
         any(a["pending_review"] or a["for_you_pending"] for a in addons)
         or any(i["pending_review"] for i in actions + tests)
@@ -429,8 +484,8 @@ def sheet_context(answer: dict, sheet: dict, *, steps: dict, today, facts_failed
         "tests_done": any(p["done"] for p in plan),
         "chances": chances,
         "first_actions": actions,
-        "first_tests": tests[: max(0, FIRST_PAGE_STEPS - len(actions))],
-        "more_tests": max(0, len(tests) - max(0, FIRST_PAGE_STEPS - len(actions))),
+        "first_tests": tests[:room],
+        "more_tests": max(0, len(tests) - room),
         "not_advised": not_advised,
         "other_addons": other_addons,
         "handout_addons": addons,

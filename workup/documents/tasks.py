@@ -24,10 +24,12 @@ from workup.clinic.models import (
     AddonRequest,
     ChecklistStep,
     Findings,
+    PlannedCycle,
     StimulationCycle,
     WorkUp,
 )
 from workup.clinic.presenters import load_workup
+from workup.clinic.transfer_records import Transfer
 
 from .pdf import cached_pdf, render_pdf
 from .presenters import handout_context, summary_context
@@ -107,7 +109,16 @@ def render_ahead(workup_id: int) -> None:
 
 
 # What a document shows: the work-up and the rows that belong to it.
-WATCHED = (WorkUp, Findings, StimulationCycle, ChecklistStep, AddonRequest, Addendum)
+WATCHED = (
+    WorkUp,
+    Findings,
+    StimulationCycle,
+    PlannedCycle,
+    Transfer,
+    ChecklistStep,
+    AddonRequest,
+    Addendum,
+)
 
 
 def _changed(sender, instance, raw=False, **kwargs):

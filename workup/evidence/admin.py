@@ -204,6 +204,7 @@ class ImplantationChanceAdmin(ReviewableAdmin):
     list_display = (
         "code",
         "embryo",
+        "stage",
         "age_min",
         "age_max",
         "chance",
@@ -247,7 +248,7 @@ class CatalogueVersionAdmin(SimpleHistoryAdmin):
 
 @admin.register(ReviewRecord)
 class ReviewRecordAdmin(admin.ModelAdmin):
-    list_display = ("kind", "code", "status", "reviewer", "reviewed_at", "note")
+    list_display = ("kind", "code", "status", "reviewed_by", "reviewed_at", "note")
     list_filter = ("kind", "status")
     search_fields = ("code",)
 
@@ -259,6 +260,10 @@ class ReviewRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="reviewer")
+    def reviewed_by(self, record):
+        return record.who  # as named at the time of the review
 
 
 @admin.register(Statement)

@@ -37,6 +37,12 @@ STANCE_NAMES = {
 HFEA_RATINGS = ("green", "amber", "grey", "black", "red")
 PATIENT_VERDICTS = ("possible_harm", "no_benefit_shown")
 EMBRYO_KINDS = ("euploid", "untested")
+# Every PGT-A status a transferred embryo can have, and the stages a chance can be for. The
+# catalogue must price EMBRYO_KINDS at the DEFAULT_STAGE for every age; the lead may add rows
+# for the others (a mosaic or cleavage-stage chance), used from then on.
+PGTA_KINDS = ("euploid", "untested", "mosaic", "aneuploid")
+STAGES = ("blastocyst", "cleavage")
+DEFAULT_STAGE = "blastocyst"
 
 # The statement shown wherever an entry cites no source (clinical-reference section 8).
 NO_SOURCE = "no_source"
@@ -117,6 +123,7 @@ class AddOn(Entry):
 @dataclass(frozen=True)
 class Chance(Entry):
     embryo: str = "untested"
+    stage: str = DEFAULT_STAGE
     age_min: int = 18
     age_max: int = 60
     chance: float = 0.0
@@ -135,12 +142,14 @@ class Statement(Entry):
 
     ``text`` is for clinicians and may hold ``{placeholders}`` the engine fills in (numbers
     from the facts or from parameters); ``plain`` is the same for patients, where one is shown;
-    ``description`` says when the engine uses it and what each placeholder is.
+    ``description`` says when the engine uses it and what each placeholder is; ``stance`` is
+    set where the sentence is advice with a strength (a stimulation consideration).
     """
 
     text: str = ""
     plain: str = ""
     description: str = ""
+    stance: str | None = None
 
 
 @dataclass(frozen=True)
@@ -257,11 +266,23 @@ class Catalogue:
     def translation(self, language: str, kind: str, code: str) -> Translation | None:
         return self.translations.get((language, kind, code))
 
-    def chance_for(self, embryo: str, age: int) -> Chance:
+    def find_chance(self, embryo: str, age: int, stage: str = DEFAULT_STAGE) -> Chance | None:
+        """The chance for one embryo of this PGT-A kind and stage at this age, or None when the
+        catalogue has none (by default: mosaic, aneuploid and cleavage-stage embryos)."""
         for chance in self.implantation_chances.values():
-            if chance.embryo == embryo and chance.age_min <= age <= chance.age_max:
+            if (
+                chance.embryo == embryo
+                and chance.stage == stage
+                and chance.age_min <= age <= chance.age_max
+            ):
                 return chance
-        raise LookupError(f"No implantation chance for {embryo} embryos at age {age}.")
+        return None
+
+    def chance_for(self, embryo: str, age: int, stage: str = DEFAULT_STAGE) -> Chance:
+        chance = self.find_chance(embryo, age, stage)
+        if chance is None:
+            raise LookupError(f"No implantation chance for {embryo} {stage}s at age {age}.")
+        return chance
 
     @property
     def addon_codes(self) -> tuple[str, ...]:

@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from . import transfers
 from .catalogue import NO_SOURCE, PENDING, VERIFIED, Catalogue, Entry, Parameter, fill
 from .facts import CeBiopsy, Cycle, Facts
 
-CONTRACT = 1
+CONTRACT = 2
 
 
 # --- tracing which catalogue values a rule read ------------------------------------------------
@@ -29,15 +30,30 @@ class Trace:
 
     catalogue: Catalogue
     read: list[Entry] = field(default_factory=list)
+    # Read for a side condition of a claim that is another source's (e.g. "recurrent
+    # miscarriage" inside the thyroid guideline's advice): its review status counts, its sources
+    # are not cited for the claim.
+    uncited: list[Entry] = field(default_factory=list)
 
-    def value(self, code: str) -> float:
+    def value(self, code: str, *, cite: bool = True) -> float:
         parameter: Parameter = self.catalogue.param(code)
-        if parameter not in self.read:
-            self.read.append(parameter)
+        into = self.read if cite else self.uncited
+        if parameter not in into:
+            into.append(parameter)
         return parameter.value
 
     def chance(self, embryo: str, age: int) -> float:
         chance = self.catalogue.chance_for(embryo, age)
+        if chance not in self.read:
+            self.read.append(chance)
+        return chance.chance
+
+    def find_chance(self, embryo: str, stage: str, age: int) -> float | None:
+        """An embryo's chance by PGT-A kind, stage and age at retrieval; None when the
+        catalogue has no row for it (the transfer is then listed, not counted)."""
+        chance = self.catalogue.find_chance(embryo, age, stage)
+        if chance is None:
+            return None
         if chance not in self.read:
             self.read.append(chance)
         return chance.chance
@@ -54,7 +70,7 @@ class Trace:
         return fill(self.statement(code).text, **values)
 
     def review(self, *entries: Entry) -> str:
-        every = list(entries) + self.read
+        every = list(entries) + self.read + self.uncited
         return PENDING if any(e.review != VERIFIED for e in every) else VERIFIED
 
     def sources(self, *keys: str) -> list[str]:
@@ -67,6 +83,10 @@ class Trace:
 
 def _fmt(number: float) -> str:
     return f"{number:g}"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _percent(fraction: float) -> str:
@@ -93,6 +113,15 @@ STATEMENTS = (
     "thyroid_tpo_levothyroxine",
     "bologna_natural_not_counted",
     "bologna_mild_not_counted",
+    "poseidon_unconventional_not_counted",
+    "gate_rif_labelled",
+    "gate_too_early",
+    "gate_rpl",
+    "gate_endometritis_signs",
+    "checklist_everyone",
+    "pgta_untested_failures",
+    "aps_repeat_due",
+    *transfers.STATEMENTS,
 )
 
 
@@ -125,23 +154,52 @@ def with_source_note(item: dict, catalogue: Catalogue) -> dict:
 def cumulative_implantation_chance(facts: Facts, trace: Trace):
     """1 - product(1 - p_i) over the failed transfers; p_i from the catalogue's chances.
 
-    Euploid transfers use the euploid chance; the others are counted as untested embryos at the
-    patient's current age (the age of each transfer is not recorded). Sources: eshre-rif-2023.
-    Returns (chance or None when the number of failed transfers is unknown, transfer groups).
+    With the transfers recorded one by one (contract 2), each failed transfer counts the chance
+    of its own embryos, stage and age at retrieval (``transfers.price_transfers``); one the
+    catalogue has no chance for is listed, not counted. With the contract-1 counts, euploid
+    transfers use the euploid chance and the others the untested chance at the patient's
+    current age (the age of each transfer is not recorded). Sources: eshre-rif-2023.
+    Returns (chance, or None when the number of failed transfers is unknown; one entry per
+    counted failed transfer with the cumulative chance after it; the transfers not counted).
     """
+    if facts.transfers is not None:
+        return transfers.price_transfers(facts.transfers, trace)
     if facts.failed_transfers is None:
-        return None, []
-    euploid = facts.euploid_failed_transfers or 0
-    untested = facts.failed_transfers - euploid
-    groups = []
-    remaining = 1.0
-    for embryo, count in (("euploid", euploid), ("untested", untested)):
-        if count <= 0:
-            continue
-        p = trace.chance(embryo, facts.age)
-        remaining *= (1 - p) ** count
-        groups.append({"embryo": embryo, "count": count, "chance": p})
-    return 1 - remaining, groups
+        return None, [], []
+    return transfers.price_counts(facts, trace)
+
+
+def _count_groups(entries: list[dict]) -> list[dict]:
+    """Contract-1 entries grouped for the reason: "3 untested at 38% each"."""
+    groups: dict[str, dict] = {}
+    for entry in entries:
+        embryo = entry["embryos"][0]["pgta"]
+        group = groups.setdefault(embryo, {"embryo": embryo, "count": 0, "chance": entry["chance"]})
+        group["count"] += 1
+    return list(groups.values())
+
+
+def _count_reason(label: str, chance: float, threshold: float, facts: Facts, entries) -> str:
+    """The RIF reason for the contract-1 counts: how many of each kind, at which chance."""
+    used = "; ".join(
+        f"{g['count']} {g['embryo']} at {_percent(g['chance'])} each"
+        for g in _count_groups(entries)
+    )
+    n = facts.failed_transfers
+    over = f"{n} failed transfer{'s' if n != 1 else ''}"
+    if label == "rif":
+        return (
+            f"Cumulative predicted chance of implantation over {over} is {_percent(chance)}, "
+            f"above the {_percent(threshold)} threshold: labelling RIF is appropriate ({used}; "
+            f"age {facts.age})."
+        )
+    if n == 0:
+        return "No failed transfers recorded: too early to label RIF."
+    return (
+        f"Cumulative predicted chance of implantation over {over} is {_percent(chance)}, not "
+        f"above the {_percent(threshold)} threshold: too early to label RIF ({used}; age "
+        f"{facts.age})."
+    )
 
 
 def rif_label(facts: Facts, catalogue: Catalogue) -> dict:
@@ -152,7 +210,7 @@ def rif_label(facts: Facts, catalogue: Catalogue) -> dict:
     """
     trace = Trace(catalogue)
     threshold = trace.value("rif_threshold")
-    chance, groups = cumulative_implantation_chance(facts, trace)
+    chance, entries, not_counted = cumulative_implantation_chance(facts, trace)
     sources = ["eshre-rif-2023"]
     if chance is None:
         label = "not_yet"
@@ -163,31 +221,18 @@ def rif_label(facts: Facts, catalogue: Catalogue) -> dict:
     else:
         # Rounded to 9 places so that 1 - (1 - 0.6) compares equal to 0.6.
         label = "rif" if round(chance, 9) > threshold else "not_yet"
-        used = "; ".join(
-            f"{g['count']} {g['embryo']} at {_percent(g['chance'])} each" for g in groups
-        )
-        n = facts.failed_transfers
-        transfers = f"{n} failed transfer{'s' if n != 1 else ''}"
-        if label == "rif":
-            reason = (
-                f"Cumulative predicted chance of implantation over {transfers} is "
-                f"{_percent(chance)}, above the {_percent(threshold)} threshold: labelling RIF "
-                f"is appropriate ({used}; age {facts.age})."
-            )
-        elif n == 0:
-            reason = "No failed transfers recorded: too early to label RIF."
+        if facts.transfers is not None:
+            reason = transfers.rif_reason(label, chance, threshold, facts, entries, not_counted)
         else:
-            reason = (
-                f"Cumulative predicted chance of implantation over {transfers} is "
-                f"{_percent(chance)}, not above the {_percent(threshold)} threshold: too early "
-                f"to label RIF ({used}; age {facts.age})."
-            )
+            reason = _count_reason(label, chance, threshold, facts, entries)
     return {
         "label": label,
         "cumulative_chance": None if chance is None else round(chance, 2),
         "reason": reason,
         "threshold": threshold,
-        "transfers": groups,
+        "transfers": entries,
+        "not_counted": not_counted,
+        "notes": transfers.notes(facts, catalogue, entries),
         "review": trace.review(),
         "sources": trace.sources(*sources),
     }
@@ -241,13 +286,14 @@ def poseidon_group(facts: Facts, catalogue: Catalogue) -> dict:
         reason = "AMH and AFC are both needed to call the ovarian reserve normal."
     elif facts.previous_cycles is None:
         reason = "Normal reserve; groups 1 and 2 need the oocytes of a previous cycle."
-    elif not [c for c in facts.previous_cycles if c.protocol != "natural"]:
+    elif not _conventional(facts.previous_cycles):
         status = "not_low_prognosis"
         reason = "Normal reserve and no previous stimulation: no POSEIDON group."
         if facts.previous_cycles:
-            reason = "Normal reserve and only natural cycles, which are not stimulated: no group."
+            # Natural and mild cycles aim at few oocytes: their yield is no unexpected response.
+            reason = trace.say("poseidon_unconventional_not_counted")
     else:
-        best = max(c.oocytes for c in facts.previous_cycles if c.protocol != "natural")
+        best = max(c.oocytes for c in _conventional(facts.previous_cycles))
         used["best_previous_oocytes"] = best
         if best < suboptimal_below:
             group = 2 if older else 1
@@ -365,7 +411,10 @@ def bologna_poor_responder(facts: Facts, catalogue: Catalogue) -> dict:
             + ", ".join(unknown)
             + ".",
         )
-    reason = "Not a poor responder: " + (", ".join(met) or "no criterion met") + "."
+    if met:
+        reason = f"Not a poor responder: one criterion met, {met[0]}; at least 2 are needed."
+    else:
+        reason = "Not a poor responder: no criterion met."
     if unknown:
         reason += " Not known: " + ", ".join(unknown) + "."
     return result(False, reason)
@@ -473,13 +522,13 @@ def gated_investigation_indicated(code: str, facts: Facts, rif: dict, trace: Tra
     if code in facts.indicated_by_clinician:
         return "Added by the clinician."
     if rif["label"] == "rif":
-        return "RIF is labelled: can be considered."
+        return trace.say("gate_rif_labelled")
     if code == "aps_screen" and facts.miscarriages is not None:
         losses = trace.value("rpl_losses")
         if facts.miscarriages >= losses:
-            return f"{facts.miscarriages} miscarriages: screening after recurrent pregnancy loss."
+            return _capital(trace.say("gate_rpl", losses_words=_losses_words(facts.miscarriages)))
     if code == "ce_biopsy" and facts.hysteroscopy and facts.hysteroscopy.endometritis_signs:
-        return "Hysteroscopy saw signs of endometritis."
+        return trace.say("gate_endometritis_signs")
     return None
 
 
@@ -501,18 +550,16 @@ def build_checklist(facts: Facts, catalogue: Catalogue, rif: dict) -> list[dict]
             else:
                 status = "not_indicated"
                 chance = rif["cumulative_chance"]
-                reason = "Could be considered once RIF is labelled; too early now" + (
-                    f" (cumulative chance {_percent(chance)})." if chance is not None else "."
-                )
+                known = f" (cumulative chance {_percent(chance)})" if chance is not None else ""
+                reason = trace.say("gate_too_early", chance=known)
         else:
-            status, reason = "pending", "Assessed in every work-up."
+            status, reason = "pending", trace.say("checklist_everyone")
         untested = facts.untested_failed_transfers
         if inv.code == "pgta" and status == "pending" and untested:
             # One piece of advice with pgta_discuss (reference section 8): said here, once.
             s = "s" if untested != 1 else ""
-            reason = (
-                f"{untested} failed transfer{s} of untested embryos: discuss PGT-A and its limits."
-            )
+            failures = f"{untested} failed transfer{s}"
+            reason = trace.say("pgta_untested_failures", failures=failures)
         items.append(
             {
                 "code": inv.code,
@@ -544,6 +591,10 @@ class Suggestion:
     code: str
     trigger: str
     stance: str | None = CATALOGUE_STANCE
+    # For this patient the step says something else than its catalogue summary (the APS
+    # treatment without a recommendation): the words of the catalogue statement that says it.
+    summary: str | None = None
+    plain: str | None = None
 
 
 def _biopsy(facts: Facts) -> CeBiopsy:
@@ -661,7 +712,18 @@ def confirmed_aps_needs_treatment(facts: Facts, trace: Trace):
     if facts.aps != "confirmed":
         return None
     stance, code, values = aps_treatment_strength(facts, trace)
-    return Suggestion("aps_treatment", trace.say(code, **values), stance=stance)
+    if stance == "recommended":
+        return Suggestion("aps_treatment", trace.say(code, **values), stance=stance)
+    # Without a recommendation for this patient the regimen is not the advice: the step says
+    # what the statement says (research only; discuss with a specialist; record the losses).
+    statement = trace.statement(code)
+    return Suggestion(
+        "aps_treatment",
+        "Antiphospholipid syndrome confirmed.",
+        stance=stance,
+        summary=fill(statement.text, **values),
+        plain=fill(statement.plain, **values),
+    )
 
 
 def single_positive_aps_needs_repeat(facts: Facts, trace: Trace):
@@ -670,9 +732,7 @@ def single_positive_aps_needs_repeat(facts: Facts, trace: Trace):
     catalogue yet (pending review)."""
     if facts.aps == "single_positive":
         weeks = trace.value("aps_repeat_weeks")
-        return Suggestion(
-            "aps_confirm", f"One positive test so far: repeat after at least {_fmt(weeks)} weeks."
-        )
+        return Suggestion("aps_confirm", trace.say("aps_repeat_due", weeks=_fmt(weeks)))
 
 
 def thyroid_needs_treatment(facts: Facts, trace: Trace):
@@ -698,10 +758,14 @@ def thyroid_needs_treatment(facts: Facts, trace: Trace):
     reasons = []
     if facts.age > trace.value("thyroid_age"):
         reasons.append(f"age {facts.age}")
-    losses = trace.value("rpl_losses")
+    # Recurrent miscarriage and low reserve are the guideline's factors (eta-2021); the
+    # thresholds that recognise them are read for their review status, not cited for the advice.
+    losses = trace.value("rpl_losses", cite=False)
     if facts.miscarriages is not None and facts.miscarriages >= losses:
         reasons.append(f"{facts.miscarriages} miscarriages")
-    reserve, _ = _reserve(facts, trace.value("poseidon_amh"), trace.value("poseidon_afc"))
+    reserve, _ = _reserve(
+        facts, trace.value("poseidon_amh", cite=False), trace.value("poseidon_afc", cite=False)
+    )
     if reserve == "low":
         reasons.append("low ovarian reserve")
     if reasons:
@@ -804,10 +868,16 @@ FINDING_RULES = (
 )
 
 
-def stimulation_plan_step(classification: dict) -> Suggestion:
+def stimulation_plan_step(classification: dict, predicted: dict | None = None) -> Suggestion:
     """Every work-up: set dose and protocol by age, AMH, AFC and previous response; tailoring
-    cuts OHSS risk in predicted high responders. Source: broekmans-2019."""
+    cuts OHSS risk in predicted high responders. Names the predicted response (the
+    ``stimulation`` block's). Source: broekmans-2019."""
     parts = []
+    if predicted is not None:
+        response = predicted.get("predicted_response")
+        parts.append(
+            f"predicted {response} response" if response else "predicted response not known yet"
+        )
     group = classification["poseidon_group"]
     if group is not None:
         parts.append(f"POSEIDON group {classification['poseidon_subgroup'] or group}")
@@ -826,7 +896,11 @@ LEGACY_LIFESTYLE = {"smoking_support", "weight_support"}
 
 
 def next_steps(
-    facts: Facts, catalogue: Catalogue, checklist: list[dict], classification: dict
+    facts: Facts,
+    catalogue: Catalogue,
+    checklist: list[dict],
+    classification: dict,
+    stimulation: dict | None = None,
 ) -> list[dict]:
     """Pending indicated investigations (``kind: investigation``, each once, as on the
     checklist) and the steps findings call for (``kind: action``), ordered by rank."""
@@ -846,6 +920,7 @@ def next_steps(
                         "pillar": inv.pillar,
                         "name": inv.name,
                         "summary": inv.summary,
+                        "plain": inv.plain,
                         "rationale": item["reason"],
                         "trigger": item["reason"],
                         "stance": inv.stance,
@@ -863,7 +938,7 @@ def next_steps(
         suggestion = rule(facts, trace)
         if suggestion is not None:
             suggestions.append((suggestion, trace))
-    suggestions.append((stimulation_plan_step(classification), Trace(catalogue)))
+    suggestions.append((stimulation_plan_step(classification, stimulation), Trace(catalogue)))
 
     done = set(facts.completed_actions)
     if "lifestyle_support" in done:
@@ -887,7 +962,8 @@ def next_steps(
                         "kind": "action",
                         "pillar": step.pillar,
                         "name": step.name,
-                        "summary": step.summary,
+                        "summary": suggestion.summary or step.summary,
+                        "plain": suggestion.plain or step.plain,
                         "rationale": step.rationale,
                         "trigger": suggestion.trigger,
                         "stance": stance,
@@ -980,17 +1056,19 @@ def cautions_for(facts: Facts, catalogue: Catalogue, rif: dict) -> list[dict]:
     sources. Sources: lugano-2023, busnelli-2020, pirtea-2021."""
     out = []
     minimum = catalogue.param("lugano_min_transfers").value
-    if rif["label"] == "rif" and facts.failed_transfers < minimum:
+    counted = len(rif["transfers"])  # the failed transfers the chance counts
+    if rif["label"] == "rif" and counted < minimum:
         out.append(
             claim(
                 catalogue,
                 "lugano_caution",
-                failed=str(facts.failed_transfers),
+                failed=str(counted),
                 minimum=_fmt(minimum),
             )
         )
         if facts.euploid_failed_transfers:
             out.append(claim(catalogue, "euploid_cumulative"))
+    out.extend(transfers.cautions(facts, catalogue, rif))
     biopsy = _biopsy(facts)
     if biopsy.second_line_rebiopsy_negative is False:
         out.append(claim(catalogue, "ce_persistent_after_second_line"))
@@ -1005,7 +1083,7 @@ def warnings_for(facts: Facts, catalogue: Catalogue, cautions: list[dict]) -> li
             "The number of failed transfers is not recorded: the RIF label cannot be assessed yet."
         )
     out.extend(c["text"] for c in cautions)
-    missing = [code for code in STATEMENTS if code not in catalogue.statements]
+    missing = [code for code in all_statements() if code not in catalogue.statements]
     if missing:
         out.append(
             "The evidence catalogue lacks the statements "
@@ -1015,15 +1093,25 @@ def warnings_for(facts: Facts, catalogue: Catalogue, cautions: list[dict]) -> li
     return out
 
 
+def all_statements() -> tuple[str, ...]:
+    """Every statement the engine says, its stimulation rules included."""
+    from .stimulation import STATEMENTS as STIMULATION
+
+    return STATEMENTS + tuple(c for c in STIMULATION if c not in STATEMENTS)
+
+
 # --- the whole answer --------------------------------------------------------------------------
 
 
 def assess(facts: Facts, catalogue: Catalogue) -> dict:
     """The contract's answer for these facts."""
+    from .stimulation import stimulation as stimulation_block
+
     if facts.age is None:
         raise ValueError("The engine needs the patient's age.")
     rif = rif_label(facts, catalogue)
     classification = classify(facts, catalogue)
+    stimulation = stimulation_block(facts, catalogue, classification)
     checklist = build_checklist(facts, catalogue, rif)
     cautions = cautions_for(facts, catalogue, rif)
     return {
@@ -1037,38 +1125,40 @@ def assess(facts: Facts, catalogue: Catalogue) -> dict:
         "rif": rif,
         "classification": classification,
         "checklist": checklist,
-        "next_steps": next_steps(facts, catalogue, checklist, classification),
+        "next_steps": next_steps(facts, catalogue, checklist, classification, stimulation),
         "addon_flags": addon_flags(facts, catalogue),
+        "stimulation": stimulation,
         "warnings": warnings_for(facts, catalogue, cautions),
         "cautions": cautions,
     }
 
 
 def cited_sources(answer: dict) -> list[str]:
-    """Every source key an answer cites, in reading order (for numbered references): the label
-    and its cautions, the checklist, the classifications, the next steps, the add-on flags."""
-    keys: list[str] = []
+    """Every source key an answer cites, once each, in reading order: the label and its
+    cautions, the checklist, the classifications and the stimulation plan, the next steps, the
+    add-on flags. (Numbering is ``presenting.number_sources``, over this order.)"""
+    from .stimulation import cited
 
-    def add(items: Iterable[str]):
-        for key in items:
-            if key not in keys:
-                keys.append(key)
+    def keys() -> Iterable[str]:
+        yield from answer["rif"]["sources"]
+        for note in answer["rif"].get("notes", ()):
+            yield from note["sources"]
+        for caution in answer.get("cautions", ()):
+            yield from caution["sources"]
+        for item in answer["checklist"]:
+            yield from item["sources"]
+        for detail in answer["classification"]["details"].values():
+            yield from detail["sources"]
+        yield from cited(answer.get("stimulation"))
+        for step in answer["next_steps"]:
+            yield from step["sources"]
+        for flag in answer["addon_flags"]:
+            yield from flag["sources"]
+            for part in (flag.get("verdict"), flag.get("hfea_meaning")):
+                if part:
+                    yield from part["sources"]
 
-    add(answer["rif"]["sources"])
-    for caution in answer.get("cautions", ()):
-        add(caution["sources"])
-    for item in answer["checklist"]:
-        add(item["sources"])
-    for detail in answer["classification"]["details"].values():
-        add(detail["sources"])
-    for step in answer["next_steps"]:
-        add(step["sources"])
-    for flag in answer["addon_flags"]:
-        add(flag["sources"])
-        for part in (flag.get("verdict"), flag.get("hfea_meaning")):
-            if part:
-                add(part["sources"])
-    return keys
+    return list(dict.fromkeys(keys()))
 
 
 __all__ = ["assess", "cited_sources", "CONTRACT"]

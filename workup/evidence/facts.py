@@ -14,15 +14,21 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field, fields, is_dataclass, make_dataclass, replace
 from datetime import date
+from functools import cached_property
 from typing import Any
 
-AMH_PMOL_PER_NG = 7.14  # 1 ng/mL = 7.14 pmol/L (clinical-reference section 5, V)
-AMH_UNITS = ("ng/mL", "pmol/L")
-APS_RESULTS = ("not_tested", "negative", "single_positive", "confirmed")
-KARYOTYPES = ("normal", "abnormal")
+from . import findings as spec
+
+AMH_PMOL_PER_NG = spec.AMH_PMOL_L.per_canonical
+AMH_UNITS = tuple(u.symbol for u in spec.BY_PATH["amh"].units)
+APS_RESULTS = tuple(code for code, _words in spec.APS_RESULTS)
+KARYOTYPES = tuple(code for code, _words in spec.KARYOTYPES)
 PROTOCOLS = ("antagonist", "long_agonist", "short_agonist", "mild", "natural", "ppos", "other")
+TRIGGERS = ("hcg", "agonist", "dual")
+OHSS_GRADES = ("none", "mild", "moderate", "severe")
+MAX_DOSE_IU = 600
 MAX_COUNT = 100
 MAX_LIST = 50
 MAX_REASON = 500
@@ -37,92 +43,96 @@ class FactsError(Exception):
 
 
 # --- the facts -------------------------------------------------------------------------------
+#
+# The findings' fields and dataclasses are derived from ``findings.FINDINGS`` (each finding
+# described once); the records (cycles) and the clinician's decisions are declared here.
 
 
 @dataclass(frozen=True)
-class Pgta:
-    done: bool | None = None
-    discussed: bool | None = None
-    euploid: int | None = None
-    aneuploid: int | None = None
-    mosaic: int | None = None
-    no_result: int | None = None
+class Quantity:
+    """A value entered in one of several units: ``value`` in the finding's canonical unit (AMH:
+    ng/mL), ``unit`` and ``entered`` as the user typed them."""
 
-
-@dataclass(frozen=True)
-class Done:
-    done: bool | None = None
-
-
-@dataclass(frozen=True)
-class Hysteroscopy:
-    done: bool | None = None
-    polyp: bool | None = None
-    submucosal_fibroid: bool | None = None
-    septum: bool | None = None
-    adhesions: bool | None = None
-    endometritis_signs: bool | None = None
-
-
-@dataclass(frozen=True)
-class CeBiopsy:
-    done: bool | None = None
-    cd138_positive: bool | None = None
-    treated: bool | None = None
-    rebiopsy_negative: bool | None = None
-    second_line_treated: bool | None = None
-    second_line_rebiopsy_negative: bool | None = None
-
-
-@dataclass(frozen=True)
-class Amh:
-    """AMH stored in ng/mL; ``unit`` and ``entered`` keep what the user typed."""
-
-    ng_ml: float
-    unit: str = field(default="ng/mL", compare=False)
+    value: float
+    unit: str = field(default="", compare=False)
     entered: float | None = field(default=None, compare=False)
+
+    @property
+    def ng_ml(self) -> float:
+        """AMH's canonical unit is ng/mL (``findings.AMH_NG_ML``)."""
+        return self.value
+
+
+Amh = Quantity
+
+_PYTHON_TYPES = {
+    spec.BOOL: bool,
+    spec.COUNT: int,
+    spec.WHOLE: int,
+    spec.NUMBER: float,
+    spec.CHOICE: str,
+    spec.DATE: date,
+    spec.TEXT: str,
+    spec.QUANTITY: Quantity,
+}
+
+
+def _type_of(finding: spec.Finding):
+    return _PYTHON_TYPES[finding.kind] | None
+
+
+def _group_class(group: str):
+    """The frozen dataclass of a facts object (``Hysteroscopy``: done, polyp, ...)."""
+    members = [f for f in spec.GROUPS[group] if f.in_facts]
+    return make_dataclass(
+        "".join(part.title() for part in group.split("_")),
+        [(f.key, _type_of(f), field(default=None)) for f in members],
+        frozen=True,
+    )
+
+
+GROUP_CLASSES = {group: _group_class(group) for group in spec.GROUPS}
+Pgta = GROUP_CLASSES["pgta"]
+Hysteroscopy = GROUP_CLASSES["hysteroscopy"]
+CeBiopsy = GROUP_CLASSES["ce_biopsy"]
+EmbryoReview = GROUP_CLASSES["embryo_review"]
+UterineImaging = GROUP_CLASSES["uterine_imaging"]
 
 
 @dataclass(frozen=True)
 class Cycle:
+    """A previous stimulation cycle. ``ohss`` is a grade (``OHSS_GRADES``), ``True`` for OHSS
+    whose grade is not recorded (contract 1's boolean), or None when not known; contract 1's
+    ``false`` is read as the grade ``none``."""
+
     oocytes: int
     daily_dose_iu: int | None = None
     maximal_stimulation: bool | None = None
-    ohss: bool | None = None
+    ohss: str | bool | None = None
     protocol: str | None = None
+    date: date | None = None
+    trigger: str | None = None
+    mature_oocytes: int | None = None
+    freeze_all: bool | None = None
 
 
 @dataclass(frozen=True)
-class Facts:
-    age: int | None
-    bmi: float | None = None
-    smoker: bool | None = None
-    alcohol_units_week: int | None = None
-    failed_transfers: int | None = None
-    euploid_failed_transfers: int | None = None
-    miscarriages: int | None = None
-    pgta: Pgta | None = None
-    embryo_review: Done | None = None
-    uterine_imaging: Done | None = None
-    hysteroscopy: Hysteroscopy | None = None
-    ce_biopsy: CeBiopsy | None = None
-    hydrosalpinx: bool | None = None
-    adenomyosis: bool | None = None
-    amh: Amh | None = None
-    afc: int | None = None
-    previous_cycles: tuple[Cycle, ...] | None = None
-    tsh: float | None = None
-    tpo_positive: bool | None = None
-    aps: str | None = None
-    aps_first_test_date: date | None = None
-    aps_repeat_test_date: date | None = None
-    karyotype: str | None = None
-    addons_requested: tuple[str, ...] = ()
-    indicated_by_clinician: tuple[str, ...] = ()
-    not_indicated_by_clinician: tuple[tuple[str, str], ...] = ()
-    completed_actions: tuple[str, ...] = ()
-    # Remembers which spelling of the previous cycles was used, so output round-trips.
-    cycles_detailed: bool = field(default=False, compare=False)
+class PlannedCycle:
+    """The clinician's plan for the next stimulation; every part optional."""
+
+    protocol: str | None = None
+    daily_dose_iu: int | None = None
+    trigger: str | None = None
+    freeze_all: bool | None = None
+    adjuvants: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return all(getattr(self, f.name) in (None, ()) for f in fields(self))
+
+
+class _FactsMethods:
+    """What the facts say beyond their fields."""
 
     @property
     def previous_oocytes(self) -> tuple[int, ...] | None:
@@ -130,8 +140,14 @@ class Facts:
             return None
         return tuple(c.oocytes for c in self.previous_cycles)
 
-    @property
+    @cached_property  # read for every checklist row; worked out once
     def untested_failed_transfers(self) -> int | None:
+        if self.transfers is not None:
+            return sum(
+                1
+                for t in self.transfers
+                if t.failed and any(e.pgta == "untested" for e in t.embryos)
+            )
         if self.failed_transfers is None:
             return None
         return self.failed_transfers - (self.euploid_failed_transfers or 0)
@@ -140,20 +156,24 @@ class Facts:
         return dict(self.not_indicated_by_clinician).get(code)
 
     def to_dict(self) -> dict[str, Any]:
-        """The canonical JSON form: known keys only, AMH in ng/mL."""
+        """The canonical JSON form: known keys only, quantities as entered."""
         out: dict[str, Any] = {}
         for f in fields(self):
             name = f.name
             value = getattr(self, name)
             if name == "cycles_detailed" or value is None:
                 continue
-            if name == "amh":
-                out["amh"] = {"value": value.ng_ml, "unit": "ng/mL"}
+            if isinstance(value, Quantity):
+                out[name] = {"value": value.entered, "unit": value.unit}
             elif name == "previous_cycles":
                 if self.cycles_detailed:
                     out["previous_cycles"] = [_drop_none(c) for c in value]
                 else:
                     out["previous_oocytes"] = [c.oocytes for c in value]
+            elif name == "planned_cycle":
+                out[name] = _drop_none(value)
+            elif name == "transfers":
+                out[name] = [t.to_dict() for t in value]
             elif name == "not_indicated_by_clinician":
                 if value:
                     out[name] = dict(value)
@@ -169,8 +189,52 @@ class Facts:
         return out
 
 
+# The facts that are not findings: records, requests and the clinician's decisions.
+RECORD_FIELDS = [
+    # Contract 2: the transfers one by one (``transfers.Transfer``); given them, the failed
+    # transfer counts are worked out from them (``transfers.reconcile_counts``).
+    ("transfers", tuple | None, field(default=None)),
+    ("previous_cycles", tuple[Cycle, ...] | None, field(default=None)),
+    ("planned_cycle", PlannedCycle | None, field(default=None)),
+    ("addons_requested", tuple[str, ...], field(default=())),
+    ("indicated_by_clinician", tuple[str, ...], field(default=())),
+    ("not_indicated_by_clinician", tuple[tuple[str, str], ...], field(default=())),
+    ("completed_actions", tuple[str, ...], field(default=())),
+    # Remembers which spelling of the previous cycles was used, so output round-trips.
+    ("cycles_detailed", bool, field(default=False, compare=False)),
+]
+
+
+def _facts_fields():
+    out: list = [("age", int | None)]
+    for finding in spec.facts_findings():
+        if finding.group is None:
+            out.append((finding.key, _type_of(finding), field(default=None)))
+        elif finding is spec.GROUPS[finding.group][0]:
+            out.append((finding.group, GROUP_CLASSES[finding.group] | None, field(default=None)))
+    return out + RECORD_FIELDS
+
+
+Facts = make_dataclass("Facts", _facts_fields(), bases=(_FactsMethods,), frozen=True)
+Facts.__module__ = __name__
+Facts.__doc__ = """A work-up's facts as the engine reads them: age, every finding of
+``findings.FINDINGS`` the engine reads (top level, or grouped in a procedure's object), the
+previous cycles, and the requests and decisions. Unknown is None."""
+
+
 def _drop_none(obj) -> dict[str, Any]:
-    return {f.name: getattr(obj, f.name) for f in fields(obj) if getattr(obj, f.name) is not None}
+    """A nested fact as JSON: unknown parts left out, dates as text, lists as lists."""
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if value is None or value == ():
+            continue
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
 
 
 # --- validators ------------------------------------------------------------------------------
@@ -303,120 +367,131 @@ def _unknown_key(key: str, known: Collection[str]) -> str:
     return f"Unknown field.{hint} Known fields here: {', '.join(sorted(known))}."
 
 
-def _object(col: _Collector, path_parts: tuple, value: Any, spec: dict[str, Callable]):
+def _object(col: _Collector, path_parts: tuple, value: Any, checks: dict[str, Callable]):
     """Validate a nested object whose every key is optional; returns a dict of clean values."""
     path = col.path(*path_parts)
     if not isinstance(value, dict):
-        col.add(path, f"Expected an object with keys {', '.join(spec)}; got {_describe(value)}.")
+        col.add(path, f"Expected an object with keys {', '.join(checks)}; got {_describe(value)}.")
         return None
     clean: dict[str, Any] = {}
     for key, item in value.items():
-        if key not in spec:
-            col.add(col.path(*path_parts, key), _unknown_key(key, spec))
+        if key not in checks:
+            col.add(col.path(*path_parts, key), _unknown_key(key, checks))
             continue
-        clean[key] = col.check(col.path(*path_parts, key), spec[key], item)
+        clean[key] = col.check(col.path(*path_parts, key), checks[key], item)
     return clean
 
 
-_PGTA = {
-    "done": _boolean,
-    "discussed": _boolean,
-    "euploid": _count,
-    "aneuploid": _count,
-    "mosaic": _count,
-    "no_result": _count,
-}
-_DONE = {"done": _boolean}
-_HYSTEROSCOPY = {
-    "done": _boolean,
-    "polyp": _boolean,
-    "submucosal_fibroid": _boolean,
-    "septum": _boolean,
-    "adhesions": _boolean,
-    "endometritis_signs": _boolean,
-}
-_CE_BIOPSY = {
-    "done": _boolean,
-    "cd138_positive": _boolean,
-    "treated": _boolean,
-    "rebiopsy_negative": _boolean,
-    "second_line_treated": _boolean,
-    "second_line_rebiopsy_negative": _boolean,
-}
+def _ohss(value: Any) -> str | bool:
+    """A grade, or contract 1's boolean: false is the grade 'none', true an ungraded OHSS."""
+    if value is False:
+        return "none"
+    if value is True:
+        return True
+    if isinstance(value, str) and value in OHSS_GRADES:
+        return value
+    raise _Bad(f"Expected one of {', '.join(OHSS_GRADES)} (or true/false); got {_describe(value)}.")
+
+
+_dose = _whole(0, MAX_DOSE_IU, "a whole number of IU per day", "IU per day")
+
 _CYCLE = {
     "oocytes": _count,
-    "daily_dose_iu": _whole(0, 1000, "a whole number of IU per day"),
+    "mature_oocytes": _count,
+    "daily_dose_iu": _dose,
     "maximal_stimulation": _boolean,
-    "ohss": _boolean,
+    "ohss": _ohss,
     "protocol": _choice(PROTOCOLS),
+    "trigger": _choice(TRIGGERS),
+    "freeze_all": _boolean,
+    "date": _date,
+}
+_PLANNED = {
+    "protocol": _choice(PROTOCOLS),
+    "daily_dose_iu": _dose,
+    "trigger": _choice(TRIGGERS),
+    "freeze_all": _boolean,
+    "adjuvants": None,  # add-on codes, checked against the catalogue
 }
 
-SCALARS: dict[str, Callable] = {
-    "age": _age,
-    "bmi": _number(12, 80, "kg/m²"),
-    "smoker": _boolean,
-    "alcohol_units_week": _whole(0, 200, "a whole number of units a week"),
-    "failed_transfers": _count,
-    "euploid_failed_transfers": _count,
-    "miscarriages": _count,
-    "hydrosalpinx": _boolean,
-    "adenomyosis": _boolean,
-    "afc": _whole(0, 100),
-    "tsh": _number(0, 100, "mIU/L"),
-    "tpo_positive": _boolean,
-    "aps": _choice(APS_RESULTS),
-    "aps_first_test_date": _date,
-    "aps_repeat_test_date": _date,
-    "karyotype": _choice(KARYOTYPES),
+
+def _validator(finding: spec.Finding) -> Callable[[Any], Any]:
+    """The check of one finding's value, from its description."""
+    unit = finding.unit.symbol if finding.unit else ""
+    kind = finding.kind
+    if kind == spec.BOOL:
+        return _boolean
+    if kind == spec.COUNT:
+        return _whole(0, int(finding.high if finding.high is not None else MAX_COUNT))
+    if kind == spec.WHOLE:
+        what = f"a whole number of {unit}" if unit else "a whole number"
+        return _whole(int(finding.low), int(finding.high), what, unit)
+    if kind == spec.NUMBER:
+        return _number(finding.low, finding.high, unit)
+    if kind == spec.CHOICE:
+        return _choice(code for code, _words in finding.choices)
+    if kind == spec.DATE:
+        return _date
+    raise ValueError(f"No validator for a {kind} finding ({finding.path}).")
+
+
+SCALARS: dict[str, Callable] = {"age": _age} | {
+    f.key: _validator(f)
+    for f in spec.facts_findings()
+    if f.group is None and f.kind != spec.QUANTITY
 }
+QUANTITIES = {f.key: f for f in spec.facts_findings() if f.kind == spec.QUANTITY}
 OBJECTS = {
-    "pgta": (_PGTA, Pgta),
-    "embryo_review": (_DONE, Done),
-    "uterine_imaging": (_DONE, Done),
-    "hysteroscopy": (_HYSTEROSCOPY, Hysteroscopy),
-    "ce_biopsy": (_CE_BIOPSY, CeBiopsy),
+    group: ({f.key: _validator(f) for f in members if f.in_facts}, GROUP_CLASSES[group])
+    for group, members in spec.GROUPS.items()
 }
 SPECIAL = (
-    "amh",
+    *QUANTITIES,
     "previous_oocytes",
     "previous_cycles",
+    "planned_cycle",
     "addons_requested",
     "indicated_by_clinician",
     "not_indicated_by_clinician",
     "completed_actions",
+    "transfers",
 )
 KNOWN_KEYS = tuple(SCALARS) + tuple(OBJECTS) + SPECIAL
-
-# Upper bounds for AMH, per unit (a generous ceiling that catches a slipped decimal point).
-AMH_MAX_NG = 50.0
+RESULTS_WITHOUT_PROCEDURE = spec.RESULTS_WITHOUT_PROCEDURE
 
 
-def _parse_amh(col: _Collector, value: Any) -> Amh | None:
-    clean = _object(col, ("amh",), value, {"value": lambda v: v, "unit": lambda v: v})
+def _parse_quantity(col: _Collector, finding: spec.Finding, value: Any) -> Quantity | None:
+    """A value with its unit ({"value": 15.25, "unit": "pmol/L"}), kept as entered beside the
+    value in the canonical unit; each unit has its own ceiling."""
+    key = finding.key
+    symbols = " or ".join(u.symbol for u in finding.units)
+    clean = _object(col, (key,), value, {"value": lambda v: v, "unit": lambda v: v})
     if clean is None:
         return None
     raw_unit = clean.get("unit")
     unit = None
     if raw_unit is None:
-        col.add(col.path("amh", "unit"), "Give the unit: ng/mL or pmol/L.")
+        col.add(col.path(key, "unit"), f"Give the unit: {symbols}.")
     elif not isinstance(raw_unit, str):
-        col.add(col.path("amh", "unit"), f"Expected ng/mL or pmol/L; got {_describe(raw_unit)}.")
+        col.add(col.path(key, "unit"), f"Expected {symbols}; got {_describe(raw_unit)}.")
     else:
-        matches = [u for u in AMH_UNITS if u.lower() == raw_unit.strip().lower()]
-        if matches:
-            unit = matches[0]
-        else:
-            col.add(col.path("amh", "unit"), f"Unknown unit {raw_unit!r}; use ng/mL or pmol/L.")
+        unit = finding.unit_for(raw_unit)
+        if unit is None:
+            col.add(col.path(key, "unit"), f"Unknown unit {raw_unit!r}; use {symbols}.")
     raw_value = clean.get("value")
     if raw_value is None:
-        col.add(col.path("amh", "value"), "Give the AMH value (or leave out amh if not known).")
+        col.add(
+            col.path(key, "value"),
+            f"Give the {finding.label} value (or leave out {key} if not known).",
+        )
         return None
-    high = AMH_MAX_NG if unit != "pmol/L" else round(AMH_MAX_NG * AMH_PMOL_PER_NG, 1)
-    number = col.check(col.path("amh", "value"), _number(0, high, unit or ""), raw_value)
+    high = finding.high_in(unit or finding.unit)
+    symbol = unit.symbol if unit else ""
+    number = col.check(col.path(key, "value"), _number(finding.low, high, symbol), raw_value)
     if number is None or unit is None:
         return None
-    ng_ml = number if unit == "ng/mL" else number / AMH_PMOL_PER_NG
-    return Amh(ng_ml=round(ng_ml, 4), unit=unit, entered=number)
+    amount = spec.Amount.of(finding, number, unit)
+    return Quantity(value=amount.value, unit=unit.symbol, entered=number)
 
 
 def _parse_list(col: _Collector, key: str, value: Any, item) -> list | None:
@@ -474,14 +549,18 @@ def parse_facts(
     aps_repeat_weeks: float | None = None,
     require_age: bool = True,
     prefix: str = "",
+    today: date | None = None,
 ) -> Facts:
     """Validate ``data`` into :class:`Facts`; raise :class:`FactsError` naming every bad field.
 
     ``addon_codes`` are the catalogue's add-on codes, ``step_codes`` its investigation codes and
     ``action_codes`` its next-step codes (the last two check the clinician's own decisions);
     ``aps_repeat_weeks`` is the catalogue's interval before a repeat antiphospholipid test.
-    ``catalogue.codes_for_facts()`` gives all four.
+    ``catalogue.codes_for_facts()`` gives all four. ``today``, when given, refuses transfer
+    dates in the future (the engine has no clock; the API and the command line pass it).
     """
+    from .transfers import parse_transfers, reconcile_counts
+
     col = _Collector(prefix)
     if not isinstance(data, dict):
         col.add(col.path(), f"Expected a JSON object of facts; got {_describe(data)}.")
@@ -495,10 +574,10 @@ def parse_facts(
         if key in SCALARS:
             values[key] = col.check(col.path(key), SCALARS[key], value)
         elif key in OBJECTS and value is not None:
-            spec, cls = OBJECTS[key]
-            values[key] = _build(cls, _object(col, (key,), value, spec))
-        elif key == "amh" and value is not None:
-            values["amh"] = _parse_amh(col, value)
+            checks, cls = OBJECTS[key]
+            values[key] = _build(cls, _object(col, (key,), value, checks))
+        elif key in QUANTITIES and value is not None:
+            values[key] = _parse_quantity(col, QUANTITIES[key], value)
         elif key == "previous_oocytes" and value is not None:
             items = _parse_list(col, key, value, lambda p, _i, v: col.check(p, _count, v))
             if items is not None and None not in items:
@@ -513,12 +592,22 @@ def parse_facts(
                     if "oocytes" not in clean:
                         col.add(f"{path}.oocytes", "Give the number of oocytes retrieved.")
                     return None
+                mature = clean.get("mature_oocytes")
+                if mature is not None and mature > clean["oocytes"]:
+                    col.add(
+                        f"{path}.mature_oocytes",
+                        f"Cannot exceed the oocytes retrieved ({clean['oocytes']}); mature "
+                        "oocytes are part of them.",
+                    )
+                    return None
                 return Cycle(**clean)
 
             items = _parse_list(col, key, value, cycle)
             if items is not None and None not in items:
                 values["previous_cycles"] = tuple(items)
                 values["cycles_detailed"] = True
+        elif key == "planned_cycle" and value is not None:
+            values[key] = _parse_plan(col, value, addon_codes)
         elif key == "addons_requested" and value is not None:
             values[key] = _codes(col, key, value, addon_codes, "add-on")
         elif key == "indicated_by_clinician" and value is not None:
@@ -527,6 +616,8 @@ def parse_facts(
             values[key] = _codes(col, key, value, action_codes, "next step")
         elif key == "not_indicated_by_clinician" and value is not None:
             values[key] = _not_indicated(col, value, step_codes)
+        elif key == "transfers" and value is not None:
+            values[key] = parse_transfers(col, value, today)
 
     if data.get("previous_oocytes") is not None and data.get("previous_cycles") is not None:
         col.add(col.path("previous_cycles"), "Give previous_oocytes or previous_cycles, not both.")
@@ -535,12 +626,27 @@ def parse_facts(
         col.add(col.path("age"), "Age is required (a whole number of years, 18 to 60).")
 
     _cross_checks(col, values)
+    reconcile_counts(col, values)
     _aps_interval(col, values, aps_repeat_weeks)
     if col.errors:
         raise FactsError(col.errors)
     _infer_done(values)
     values.setdefault("age", None)
     return Facts(**{k: v for k, v in values.items() if v is not None or k == "age"})
+
+
+def _parse_plan(col: _Collector, value: Any, addon_codes: Collection[str]) -> PlannedCycle | None:
+    """The planned cycle; its adjuvants are add-on codes (flagged like requested add-ons)."""
+    checks = {k: (v or (lambda x: x)) for k, v in _PLANNED.items()}
+    clean = _object(col, ("planned_cycle",), value, checks)
+    if clean is None:
+        return None
+    adjuvants = clean.pop("adjuvants", None)
+    codes: tuple[str, ...] = ()
+    if adjuvants is not None:
+        codes = _codes(col, "planned_cycle.adjuvants", adjuvants, addon_codes, "add-on")
+    plan = PlannedCycle(**clean, adjuvants=codes)
+    return None if plan.is_empty else plan
 
 
 def _not_indicated(col: _Collector, value: Any, step_codes: Collection[str]):
@@ -573,40 +679,10 @@ def _cross_checks(col: _Collector, values: dict[str, Any]) -> None:
             f"Cannot exceed failed_transfers ({failed}); euploid failures are part of them.",
         )
 
-    hysteroscopy = values.get("hysteroscopy")
-    if hysteroscopy is not None and hysteroscopy.done is False:
-        for name in ("polyp", "submucosal_fibroid", "septum", "adhesions", "endometritis_signs"):
-            if getattr(hysteroscopy, name):
-                col.add(col.path("hysteroscopy", name), "Recorded as found, but done is false.")
-
-    pgta = values.get("pgta")
-    if pgta is not None and pgta.done is False:
-        for name in ("euploid", "aneuploid", "mosaic", "no_result"):
-            if getattr(pgta, name):
-                col.add(col.path("pgta", name), "Results given, but done is false.")
-
-    biopsy = values.get("ce_biopsy")
-    if biopsy is not None:
-        chain = [
-            ("cd138_positive", "done", True, "a biopsy that was done"),
-            ("treated", "cd138_positive", True, "a CD138-positive biopsy"),
-            ("rebiopsy_negative", "treated", True, "treatment (treated: true)"),
-            ("second_line_treated", "rebiopsy_negative", False, "a positive re-biopsy"),
-            (
-                "second_line_rebiopsy_negative",
-                "second_line_treated",
-                True,
-                "second-line treatment (second_line_treated: true)",
-            ),
-        ]
-        for name, needs, needed, what in chain:
-            value = getattr(biopsy, name)
-            meaningful = value is not None if name.endswith("negative") else value is True
-            if meaningful and getattr(biopsy, needs) is not needed:
-                # An unknown 'done' with a result given is read as done; anything else clashes.
-                if needs == "done" and biopsy.done is None:
-                    continue
-                col.add(col.path("ce_biopsy", name), f"Only meaningful after {what}.")
+    for group, members in spec.GROUPS.items():
+        obj = values.get(group)
+        if obj is not None:
+            _procedure_checks(col, group, members, obj)
 
     cleared = {code for code, _ in values.get("not_indicated_by_clinician") or ()}
     for code in values.get("indicated_by_clinician") or ():
@@ -638,16 +714,38 @@ def _aps_interval(col: _Collector, values: dict[str, Any], weeks: float | None) 
             col.add(col.path("aps"), aps_interval_message(weeks, apart))
 
 
-def _infer_done(values: dict[str, Any]) -> None:
-    """A result recorded with 'done' left unknown means the investigation was done."""
-    for key in ("pgta", "hysteroscopy", "ce_biopsy"):
-        obj = values.get(key)
-        if obj is None or obj.done is not None:
+def _procedure_checks(col: _Collector, group: str, members, obj) -> None:
+    """Results recorded for a procedure that was not done, and results recorded out of order
+    (a re-biopsy without treatment): each finding's ``after`` in ``findings.py`` says when it is
+    meaningful."""
+    said_not_done = RESULTS_WITHOUT_PROCEDURE.get(group)
+    for finding in members:
+        if not finding.in_facts:
             continue
-        results = [getattr(obj, f.name) for f in fields(obj) if f.name not in ("done", "discussed")]
-        # For PGT-A a count of 0 says nothing; for findings, false means "looked, not found".
-        if any(r for r in results) if key == "pgta" else any(r is not None for r in results):
-            values[key] = replace(obj, done=True)
+        value = getattr(obj, finding.key)
+        if said_not_done and finding.result and value and getattr(obj, "done", None) is False:
+            col.add(col.path(group, finding.key), str(said_not_done))
+        if finding.after is None:
+            continue
+        needs, needed, what = finding.after
+        claims = value is not None if finding.false_is_claim else value is True
+        if claims and getattr(obj, needs) is not needed:
+            # An unknown 'done' with a result given is read as done (see _infer_done).
+            if needs == "done" and obj.done is None:
+                continue
+            col.add(col.path(group, finding.key), f"Only meaningful after {what}.")
+
+
+def _infer_done(values: dict[str, Any]) -> None:
+    """A result recorded with 'done' left unknown means the procedure was done. For counts (PGT-A)
+    a 0 says nothing; for findings, false means "looked, not found"."""
+    for group, members in spec.GROUPS.items():
+        obj = values.get(group)
+        if obj is None or getattr(obj, "done", True) is not None:
+            continue
+        results = [(f, getattr(obj, f.key)) for f in members if f.in_facts and f.result]
+        if any(bool(v) if f.kind == spec.COUNT else v is not None for f, v in results):
+            values[group] = replace(obj, done=True)
 
 
 def validate_fragment(data: dict, *, addon_codes: Collection[str] = (), **codes) -> dict:

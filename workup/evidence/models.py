@@ -10,6 +10,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy
 from simple_history.models import HistoricalRecords
 
+from workup.audit.chain import ChainedHistory, ChainedRecord, full_name
+
 from . import catalogue as plain
 
 
@@ -40,6 +42,16 @@ class HfeaRating(models.TextChoices):
     RED = "red", gettext_lazy("Red")
 
 
+# The names of an embryo's PGT-A kind and stage (catalogue.PGTA_KINDS, catalogue.STAGES).
+EMBRYO_LABELS = {
+    "euploid": gettext_lazy("Euploid"),
+    "untested": gettext_lazy("Untested"),
+    "mosaic": gettext_lazy("Mosaic"),
+    "aneuploid": gettext_lazy("Aneuploid"),
+}
+STAGE_LABELS = {"blastocyst": gettext_lazy("Blastocyst"), "cleavage": gettext_lazy("Cleavage")}
+
+
 class CatalogueVersion(models.Model):
     """The catalogue as loaded: one row, with the snapshot the engine reads."""
 
@@ -59,7 +71,7 @@ class CatalogueVersion(models.Model):
         ),
     )
 
-    history = HistoricalRecords(excluded_fields=["snapshot", "problems"])
+    history = HistoricalRecords(excluded_fields=["snapshot", "problems"], bases=[ChainedHistory])
 
     class Meta:
         permissions = [
@@ -78,7 +90,7 @@ class Source(models.Model):
     url = models.URLField(blank=True)
     fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         ordering = ["key"]
@@ -131,7 +143,7 @@ class CatalogueEntry(models.Model):
     fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(inherit=True)
+    history = HistoricalRecords(inherit=True, bases=[ChainedHistory])
 
     # Fields that are about the review, not the clinical content.
     REVIEW_FIELDS = ("review_status", "reviewed_by", "reviewed_at", "review_note")
@@ -234,11 +246,17 @@ class AddOn(CatalogueEntry):
 
 
 class ImplantationChance(CatalogueEntry):
-    """Predicted chance of implantation per single blastocyst transfer, used by the RIF rule."""
+    """Predicted chance of implantation of one embryo of a PGT-A kind and stage, by the age at
+    oocyte retrieval, used by the RIF rule. Euploid and untested blastocysts are required at
+    every age; a row for another kind or stage (mosaic, cleavage) is used once the lead adds it."""
 
     embryo = models.CharField(
-        max_length=10,
-        choices=[("euploid", gettext_lazy("Euploid")), ("untested", gettext_lazy("Untested"))],
+        max_length=10, choices=[(k, EMBRYO_LABELS[k]) for k in plain.PGTA_KINDS]
+    )
+    stage = models.CharField(
+        max_length=12,
+        choices=[(s, STAGE_LABELS[s]) for s in plain.STAGES],
+        default=plain.DEFAULT_STAGE,
     )
     age_min = models.PositiveSmallIntegerField()
     age_max = models.PositiveSmallIntegerField()
@@ -264,6 +282,15 @@ class Statement(CatalogueEntry):
     description = models.TextField(
         blank=True,
         help_text=gettext_lazy("When the engine says it, and what each placeholder holds."),
+    )
+    stance = models.CharField(
+        max_length=20,
+        choices=Stance.choices,
+        null=True,
+        blank=True,
+        help_text=gettext_lazy(
+            "Where the sentence is advice with a strength (a stimulation consideration)."
+        ),
     )
 
 
@@ -310,7 +337,7 @@ class CatalogueTranslation(models.Model):
     fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     REVIEW_FIELDS = ("review_status", "reviewed_by", "reviewer_name", "reviewed_at", "review_note")
 
@@ -345,8 +372,9 @@ ENTRY_MODELS = {
 }
 
 
-class ReviewRecord(models.Model):
-    """Every review the clinical lead records: which entry, what status, who, when."""
+class ReviewRecord(ChainedRecord):
+    """Every review the clinical lead records: which entry, what status, who, when. Written
+    once, on its audit chain (``workup.audit.chain``)."""
 
     kind = models.CharField(max_length=30)
     code = models.CharField(max_length=64)
@@ -354,6 +382,9 @@ class ReviewRecord(models.Model):
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # The reviewer as they were at the time: a later rename does not move the review.
+    reviewer_username = models.CharField(max_length=150, blank=True, db_default="", editable=False)
+    reviewer_full_name = models.CharField(max_length=300, blank=True, db_default="", editable=False)
     reviewed_at = models.DateTimeField(auto_now_add=True)
     note = models.CharField(max_length=500, blank=True)
 
@@ -361,4 +392,13 @@ class ReviewRecord(models.Model):
         ordering = ["-reviewed_at"]
 
     def __str__(self):
-        return f"{self.kind}/{self.code} {self.status} by {self.reviewer} at {self.reviewed_at}"
+        return f"{self.kind}/{self.code} {self.status} by {self.who} at {self.reviewed_at}"
+
+    def snapshot_actor(self):
+        if not self.reviewer_username and self.reviewer_id is not None:
+            self.reviewer_username = self.reviewer.get_username()
+            self.reviewer_full_name = full_name(self.reviewer)
+
+    @property
+    def who(self) -> str:
+        return self.reviewer_full_name or self.reviewer_username or "?"

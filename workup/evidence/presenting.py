@@ -9,9 +9,11 @@ such an answer too (a documented fallback, never a second rule elsewhere).
 
 from __future__ import annotations
 
+from collections.abc import Container, Iterable
+
 from django.utils.translation import gettext
 
-from .catalogue import PENDING
+from .catalogue import PENDING, VERIFIED
 
 INVESTIGATION = "investigation"
 ACTION = "action"
@@ -96,3 +98,62 @@ def warning_items(answer: dict) -> list[dict]:
 
 def is_pending(item: dict) -> bool:
     return item.get("review") == PENDING
+
+
+def step_entry(step: dict, catalogue):
+    """The catalogue entry a next step of the answer is (an investigation or an action)."""
+    book = catalogue.investigations if step_kind(step) == INVESTIGATION else catalogue.next_steps
+    return book.get(step.get("code"))
+
+
+def lead_confirmation(entry) -> str:
+    """The day (ISO) the clinical lead confirmed this entry in the app, or "" if they have not."""
+    if entry is None or entry.review != VERIFIED or not entry.reviewed_by:
+        return ""
+    return entry.reviewed_on or "?"
+
+
+def review_words(review: str | None, *, confirmed_on: str | None = None) -> str:
+    """A review status in words, as the catalogue line counts it: *verified* means every part
+    was read in a primary source (the reference's V tags); the clinical lead's confirmation in
+    the app is counted apart and said only when it happened.
+
+    ``confirmed_on``: the day the lead confirmed the entry (``lead_confirmation``), "" when
+    they have not, None when it is not known (a status drawn from several entries, or a record
+    that did not keep it): then no more than "verified" is said.
+    """
+    if review != VERIFIED:
+        return "Pending clinical review"
+    if confirmed_on is None:
+        return "verified"
+    if not confirmed_on:
+        return (
+            "verified against the primary source in the clinical reference; "
+            "not yet confirmed by the clinical lead"
+        )
+    return f"verified; confirmed by the clinical lead on {_day(confirmed_on)}"
+
+
+def _day(iso: str) -> str:
+    from django.utils.dateparse import parse_date
+    from django.utils.formats import date_format
+
+    try:
+        day = parse_date(iso)
+    except ValueError:
+        day = None
+    return date_format(day, "j M Y") if day else "a date not recorded"
+
+
+def number_sources(keys_in_order: Iterable[str], known: Container[str] | None = None) -> dict:
+    """The one numbering of references, for every page and document: each source numbered by
+    its first citation, so [1] comes before [2] down the page. ``keys_in_order`` is the reading
+    order of that page (``engine.cited_sources`` for the work-up page and the summary, the
+    sheet's own order for the patient sheet); keys not in ``known`` (a source a signed record
+    did not keep) are left unnumbered. The mapping is in number order: ``numbers.items()``
+    reads as the reference list."""
+    numbers: dict[str, int] = {}
+    for key in keys_in_order:
+        if key not in numbers and (known is None or key in known):
+            numbers[key] = len(numbers) + 1
+    return numbers

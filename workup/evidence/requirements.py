@@ -1,9 +1,11 @@
 """What the engine cannot work without, and the check that a catalogue has it.
 
-- every parameter the engine's rules read (found in the engine's own source: each
-  ``trace.value("code")`` and ``catalogue.param("code")``, so a new rule needs no second list);
-- every statement the engine says (its ``STATEMENTS``);
-- an implantation chance, between 0 and 1, for each embryo kind at every age the facts accept;
+- every parameter the engine's rules read (found in the engine's own source, its stimulation
+  rules included: each ``trace.value("code")`` and ``catalogue.param("code")``, so a new rule
+  needs no second list);
+- every statement the engine says (``engine.all_statements()``);
+- an implantation chance, between 0 and 1, for euploid and untested blastocysts at every age
+  the facts accept (rows for other PGT-A kinds or stages are optional, and must name known ones);
 - every cited source.
 
 ``problems(data)`` checks a catalogue in the snapshot's shape (the fixture has the same shape)
@@ -19,8 +21,11 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-from . import engine
-from .catalogue import EMBRYO_KINDS, Catalogue
+from . import engine, stimulation
+from .catalogue import DEFAULT_STAGE, EMBRYO_KINDS, PGTA_KINDS, STAGES, Catalogue
+
+# The modules holding the engine's rules.
+RULE_MODULES = (engine, stimulation)
 
 # The ages ``facts.parse_facts`` accepts (tested against it, so the two cannot drift).
 AGES = range(18, 61)
@@ -31,9 +36,9 @@ _READERS = {"value", "param"}
 @cache
 def required_parameters() -> frozenset[str]:
     """The parameter codes the engine reads, from the engine's source."""
-    tree = ast.parse(inspect.getsource(engine))
     codes = set()
-    for node in ast.walk(tree):
+    nodes = [n for m in RULE_MODULES for n in ast.walk(ast.parse(inspect.getsource(m)))]
+    for node in nodes:
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -71,7 +76,7 @@ def problems(data: Mapping[str, Any]) -> list[str]:
             "(bring it back or load the catalogue again)."
         )
     statements = {row.get("code") for row in data.get("statements", ()) if row.get("code")}
-    for code in sorted(set(engine.STATEMENTS) - statements):
+    for code in sorted(set(engine.all_statements()) - statements):
         out.append(
             f"The statement {code} is missing or retired: the engine says it "
             "(bring it back or load the catalogue again)."
@@ -84,17 +89,27 @@ def problems(data: Mapping[str, Any]) -> list[str]:
                 f"The implantation chance {row.get('code')} must be between 0 and 1 "
                 f"(it is {chance!r})."
             )
+        if row.get("embryo") not in PGTA_KINDS:
+            out.append(
+                f"The implantation chance {row.get('code')} is for an unknown embryo kind "
+                f"{row.get('embryo')!r} (known: {', '.join(PGTA_KINDS)})."
+            )
+        if row.get("stage", DEFAULT_STAGE) not in STAGES:
+            out.append(
+                f"The implantation chance {row.get('code')} is for an unknown stage "
+                f"{row.get('stage')!r} (known: {', '.join(STAGES)})."
+            )
     for embryo in EMBRYO_KINDS:
         covered = set()
         for row in chances:
-            if row.get("embryo") == embryo:
+            if row.get("embryo") == embryo and row.get("stage", DEFAULT_STAGE) == DEFAULT_STAGE:
                 try:
                     covered.update(range(int(row["age_min"]), int(row["age_max"]) + 1))
                 except (KeyError, TypeError, ValueError):
                     continue
         for span in _spans(a for a in AGES if a not in covered):
             out.append(
-                f"No implantation chance for {embryo} embryos at {span}: the RIF label "
+                f"No implantation chance for {embryo} {DEFAULT_STAGE}s at {span}: the RIF label "
                 "needs one for every age from "
                 f"{AGES[0]} to {AGES[-1]}."
             )
@@ -132,9 +147,8 @@ KIND_READERS = {
 @cache
 def _functions() -> dict[str, tuple[str, frozenset[str]]]:
     """Each top-level engine function: (first line of its docstring, string constants in it)."""
-    tree = ast.parse(inspect.getsource(engine))
     out = {}
-    for node in tree.body:
+    for node in [n for m in RULE_MODULES for n in ast.parse(inspect.getsource(m)).body]:
         if isinstance(node, ast.FunctionDef):
             doc = (ast.get_docstring(node) or "").split("\n\n")[0].replace("\n", " ")
             constants = frozenset(

@@ -147,7 +147,7 @@ def open_workups_reached(kind: str, code: str) -> int | None:
 
 def history(entry, limit: int = 20):
     records = ReviewRecord.objects.filter(kind=entry._meta.model_name, code=entry.code)
-    return list(records.select_related("reviewer")[:limit])
+    return list(records[:limit])
 
 
 def neighbours(items: list[QueueItem], kind: str, code: str):
@@ -165,11 +165,11 @@ def changed_since(entry, seen: str) -> str | None:
     """Who changed the entry since the lead opened it (``seen`` = its updated_at then)."""
     if entry.updated_at.isoformat() == seen:
         return None
-    last = entry.history.select_related("history_user").first()
-    who = "someone"
-    if last is not None and last.history_user is not None:
-        who = last.history_user.get_full_name() or last.history_user.get_username()
-    return who
+    last = entry.history.first()
+    # The actor as named when the change was made (the history keeps it).
+    if last is None:
+        return "someone"
+    return last.history_user_full_name or last.history_username or "someone"
 
 
 def readers(kind: str, code: str):
@@ -178,5 +178,5 @@ def readers(kind: str, code: str):
 
 def needed_by_engine(kind: str, code: str) -> bool:
     if kind == "statements":
-        return code in engine.STATEMENTS
+        return code in engine.all_statements()
     return kind == "parameters" and code in requirements.required_parameters()

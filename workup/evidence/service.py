@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.utils import timezone
+
 from . import engine, store
 from .catalogue import Catalogue
 from .facts import Facts, FactsError, parse_facts
@@ -33,7 +35,10 @@ def decode_json(raw: bytes | str) -> Any:
 
 
 def facts_from(data: Any, catalogue: Catalogue, prefix: str = "") -> Facts:
-    return parse_facts(data, prefix=prefix, **catalogue.codes_for_facts())
+    """Facts from input: a transfer dated after today is refused (the engine has no clock)."""
+    return parse_facts(
+        data, prefix=prefix, today=timezone.localdate(), **catalogue.codes_for_facts()
+    )
 
 
 def assess_data(data: Any, catalogue: Catalogue | None = None) -> dict:

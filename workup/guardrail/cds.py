@@ -17,13 +17,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from workup.clinic.assessment import _drop_retired as drop_retired
-from workup.clinic.assessment import assess_workup, workup_facts_dict
+from workup.audit.models import DownloadRecord
+from workup.audit.services import record_download
+from workup.clinic.assessment import assess_workup, drop_retired, workup_facts_dict
 from workup.clinic.models import Patient, WorkUp, age_on
 from workup.clinic.presenters import load_workup
 from workup.evidence import service
 from workup.evidence.catalogue import PENDING, STANCE_NAMES, Catalogue
 from workup.evidence.facts import FactsError
+from workup.evidence.presenting import lead_confirmation, review_words, step_entry
+from workup.interop.fhir import mrn_systems
+from workup.interop.results import mrn_of
 
 from . import mapping, reasons
 from .models import CdsCard, CdsFeedback
@@ -188,20 +192,46 @@ def validate_request(service: Service, data) -> dict:
 # --- the facts -----------------------------------------------------------------------------
 
 
-def stored_workup(patient_resource) -> WorkUp | None:
-    """The patient's latest work-up here, matched by an identifier value equal to our MRN."""
-    values = [
-        i.get("value")
-        for i in (patient_resource or {}).get("identifier") or []
-        if isinstance(i, dict) and isinstance(i.get("value"), str)
-    ]
-    if not values:
-        return None
-    patient = Patient.objects.filter(mrn__in=values).order_by("pk").first()
+@dataclass(frozen=True)
+class PatientMatch:
+    """Our stored work-up for the prefetched Patient, if it is our patient."""
+
+    workup: WorkUp | None = None
+    # Our MRN, but another birth date: one of the two systems has the wrong person.
+    birth_date_differs: bool = False
+
+
+NOT_MATCHED = (
+    "**Not matched to a RIF Work-up record:** a patient in RIF Work-up has this MRN but a "
+    "different birth date, so that record was not used; this answer is from the EMR's data "
+    "only. Check the patient's identifiers in both systems."
+)
+
+
+def _same_birth_date(given, ours: date) -> bool:
+    """A FHIR date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) that is our birth date."""
+    if not isinstance(given, str) or len(given.strip()) not in (4, 7, 10):
+        return False
+    return ours.isoformat().startswith(given.strip())
+
+
+def match_patient(patient_resource) -> PatientMatch:
+    """The patient's latest work-up here: matched by an identifier in the clinic's MRN system
+    (``interop.results.mrn_of``, the rule lab results follow), and by the birth date when the
+    Patient carries one. An insurer's member number or another system's id equal to one of
+    our MRNs is not a match."""
+    patient_resource = patient_resource or {}
+    mrn = mrn_of(patient_resource.get("identifier"), mrn_systems())
+    if not mrn:
+        return PatientMatch()
+    patient = Patient.objects.filter(mrn=mrn).order_by("pk").first()
     if patient is None:
-        return None
+        return PatientMatch()
+    birth = patient_resource.get("birthDate")
+    if birth is not None and not _same_birth_date(birth, patient.birth_date):
+        return PatientMatch(birth_date_differs=True)
     latest = patient.workups.order_by("-date", "-pk").values_list("pk", flat=True).first()
-    return load_workup(latest) if latest else None
+    return PatientMatch(load_workup(latest) if latest else None)
 
 
 def _observation_value(resource, kind):
@@ -271,6 +301,7 @@ class Assessment:
     answer: dict
     workup: WorkUp | None
     mrn: str
+    birth_date_differs: bool = False
 
 
 def assess_for(data: dict, catalogue: Catalogue, extra_addons=()) -> Assessment:
@@ -286,7 +317,8 @@ def assess_for(data: dict, catalogue: Catalogue, extra_addons=()) -> Assessment:
                 ]
             },
         )
-    workup = stored_workup(patient)
+    match = match_patient(patient)
+    workup = match.workup
     if workup is not None and not extra_addons:
         _, answer = assess_workup(workup, catalogue)
         return Assessment(answer, workup, workup.patient.mrn)
@@ -297,7 +329,12 @@ def assess_for(data: dict, catalogue: Catalogue, extra_addons=()) -> Assessment:
         facts = facts_from_prefetch(patient, prefetch.get("observations"))
     asked = list(facts.get("addons_requested", []))
     facts["addons_requested"] = asked + [c for c in extra_addons if c not in asked]
-    return Assessment(_assess(facts, catalogue), workup, workup.patient.mrn if workup else "")
+    return Assessment(
+        _assess(facts, catalogue),
+        workup,
+        workup.patient.mrn if workup else "",
+        birth_date_differs=match.birth_date_differs,
+    )
 
 
 # --- cards ---------------------------------------------------------------------------------
@@ -321,10 +358,14 @@ def _source(catalogue: Catalogue, keys) -> dict:
     return {"label": "RIF Work-up evidence catalogue (no source in the catalogue yet)"}
 
 
-def _review_line(review: str) -> str:
+def _review_line(review: str, entry=None) -> str:
+    """The review status in the catalogue's words (``presenting.review_words``): the lead's
+    confirmation is said only for an entry they confirmed; ``entry`` None: not known."""
     if review == PENDING:
         return "*Pending clinical review: not yet confirmed by the clinic's lead.*"
-    return "Verified by the clinic's lead."
+    confirmed_on = lead_confirmation(entry) if entry is not None else None
+    words = review_words(review, confirmed_on=confirmed_on)
+    return f"Catalogue review: {words}."
 
 
 def _references(catalogue: Catalogue, keys) -> str:
@@ -365,7 +406,7 @@ def addon_card(flag: dict, order: dict, match: mapping.Match, catalogue, links) 
     if flag["risks"]:
         lines.append("**Documented risks:**\n" + "\n".join(f"- {r}" for r in flag["risks"]))
     lines.append(flag["evidence"])
-    lines.append(_review_line(flag["review"]))
+    lines.append(_review_line(flag["review"], catalogue.addons.get(flag["code"])))
     lines.append(_references(catalogue, flag["sources"]))
     label = mapping.order_label(order)
     matched = "pending clinical review" if match.review == PENDING else "verified"
@@ -407,7 +448,10 @@ def step_card(step: dict, catalogue, links) -> dict:
     detail = [step["summary"], f"**Why:** {step['trigger']}", f"**Stance:** {stance}."]
     if step.get("unverified_detail"):
         detail.append(step["unverified_detail"])
-    detail += [_review_line(step["review"]), _references(catalogue, step["sources"])]
+    detail += [
+        _review_line(step["review"], step_entry(step, catalogue)),
+        _references(catalogue, step["sources"]),
+    ]
     return {
         "summary": _short(f"Next step {step['priority']}: {step['name']}"),
         "indicator": "info",
@@ -453,10 +497,31 @@ def _issue(cards_with_codes, data, service: Service, assessment: Assessment, use
     out = []
     for row, (card, _) in zip(rows, cards_with_codes, strict=True):
         card = {"uuid": str(row.uuid), **card}
+        if assessment.birth_date_differs:
+            # Said in the card, where the clinician reads it (the specification has no other
+            # place for it): first, before the advice drawn from the EMR's data alone.
+            card["detail"] = f"{NOT_MATCHED}\n\n{card['detail']}"
         if not card.get("links"):
             card.pop("links", None)
         out.append(card)
     return out
+
+
+def _record_read(assessment: Assessment, data: dict, service: Service, user) -> None:
+    """An answer drawn from our stored work-up is a read of the patient's record: who (the
+    token's user), what (that work-up), through which hook and for which EMR user."""
+    if assessment.workup is None:
+        return
+    record_download(
+        user=user,
+        kind=DownloadRecord.Kind.CDS_HOOKS,
+        workup=assessment.workup,
+        detail={
+            "via": "API token",
+            "hook": service.hook,
+            "EMR user": data["context"]["userId"][:200],
+        },
+    )
 
 
 def answer_orders(service: Service, data: dict, catalogue: Catalogue, user, base: str) -> dict:
@@ -473,6 +538,7 @@ def answer_orders(service: Service, data: dict, catalogue: Catalogue, user, base
     if not matched:
         return {"cards": []}
     assessment = assess_for(data, catalogue, extra_addons=[m.addon for _, m in matched])
+    _record_read(assessment, data, service, user)
     flags = {f["code"]: f for f in assessment.answer["addon_flags"]}
     links = _workup_link(assessment.workup, base)
     cards, seen = [], set()
@@ -489,6 +555,7 @@ def answer_orders(service: Service, data: dict, catalogue: Catalogue, user, base
 def answer_patient_view(data: dict, catalogue: Catalogue, user, base: str) -> dict:
     service = SERVICES["rif-patient-view"]
     assessment = assess_for(data, catalogue)
+    _record_read(assessment, data, service, user)
     links = _workup_link(assessment.workup, base)
     answer = assessment.answer
     cards = [(rif_card(answer, catalogue, links), {})]

@@ -54,9 +54,9 @@ class QualityFilterForm(LabelledErrors, forms.Form):
         data["start"] = data.get("start") or start
         data["end"] = data.get("end") or end
         if data["start"] > data["end"]:
-            self.add_error("end", "The end of the period is before its start.")
+            self.add_error("end", gettext_lazy("The end of the period is before its start."))
         elif data["end"] - data["start"] > LONGEST_PERIOD:
-            self.add_error("start", "Choose a period of at most five years.")
+            self.add_error("start", gettext_lazy("Choose a period of at most five years."))
         return data
 
     def filters(self) -> Filters:

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy
 
+from workup.audit.chain import ChainedRecord
+
 from .reasons import OverrideReason
 
 
@@ -88,8 +90,9 @@ class CdsCard(models.Model):
         return f"{self.service} card {self.uuid}"
 
 
-class CdsFeedback(models.Model):
-    """What the EMR reports the user did with a card: accepted, or overridden and why."""
+class CdsFeedback(ChainedRecord):
+    """What the EMR reports the user did with a card: accepted, or overridden and why. Written
+    once, on its audit chain (``workup.audit.chain``)."""
 
     class Outcome(models.TextChoices):
         ACCEPTED = "accepted", gettext_lazy("Accepted")

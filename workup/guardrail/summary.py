@@ -53,9 +53,10 @@ def summary_row(workup: WorkUp, catalogue) -> WorkupSummary:
 def _workups(ids):
     return (
         WorkUp.objects.filter(pk__in=ids)
-        .select_related("findings")
+        .select_related("findings", "planned_cycle")
         .prefetch_related(
             "cycles",
+            "transfers",
             Prefetch("addon_requests", queryset=AddonRequest.objects.order_by("pk")),
             Prefetch("steps", queryset=ChecklistStep.objects.order_by("pk")),
         )

@@ -14,12 +14,11 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from workup.clinic.forms import findings_form_class
+from workup.clinic.forms import findings_form_class, quantity_fields
 from workup.clinic.models import WorkUp
 from workup.clinic.services import StaleEdit, record_findings
-from workup.clinic.steps import step_of_field
+from workup.evidence import findings as spec
 from workup.evidence import store
-from workup.evidence.facts import AMH_UNITS
 
 from .models import IncomingResult
 
@@ -47,10 +46,12 @@ def _as_post(value) -> str:
 def proposed_values(result: IncomingResult, findings) -> dict:
     """The form fields the result changes, from the result and the findings on record."""
     target = result.coding.target
-    if target == "amh_ng_ml":
-        # As the laboratory sent it: the form converts and remembers the unit entered.
-        unit = next(u for u in AMH_UNITS if u.lower() == result.unit_sent.strip().lower())
-        return {"amh_value": result.value_sent, "amh_unit": unit}
+    finding = spec.BY_COLUMN.get(target)
+    if finding is not None and finding.kind == spec.QUANTITY:
+        # As the laboratory sent it: the form converts and keeps the value as entered.
+        value_field, unit_field = quantity_fields(finding)
+        unit = finding.unit_for(result.unit_sent)
+        return {value_field: result.value_sent, unit_field: unit.symbol}
     if target == "tsh":
         return {"tsh": result.number}
     if target == "tpo_positive":
@@ -78,7 +79,7 @@ def proposed_values(result: IncomingResult, findings) -> dict:
 def bound_form(result: IncomingResult, workup: WorkUp, *, addendum_reason: str = ""):
     """The step's findings form, bound to the findings on record with the result's values."""
     catalogue = store.get_catalogue()
-    code = step_of_field(result.coding.target)
+    code = spec.step_of(result.coding.target)
     step = workup.steps.filter(code=code).first()
     if step is None:
         raise ResultRefused([f"{code} is not on this work-up's checklist."])

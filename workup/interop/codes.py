@@ -17,14 +17,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from workup.clinic.steps import STEP_FIELDS
+from workup.evidence import findings as spec
 from workup.evidence.catalogue import REVIEW_STATES, TAGS, VERIFIED
 from workup.evidence.models import ReviewRecord, ReviewStatus
 
 from .models import CodeSystem, Coding
 
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "codes.json"
-FINDING_COLUMNS = {c for columns in STEP_FIELDS.values() for c in columns}
+FINDING_COLUMNS = set(spec.BY_COLUMN)
 FEEDS = "feeds"  # an observation code for a test that feeds a finding, not the finding
 FIELDS = ("applies_to", "target", "when", "system", "code", "text", "unit", "note")
 

@@ -14,21 +14,21 @@ with the R4 (4.0.1) models of ``fhirclient`` too (docs/interop.md says why).
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import override
 from fhir.resources.R4B.bundle import Bundle
 
 from workup.clinic.assessment import assess_workup
-from workup.clinic.forms import display_value
 from workup.clinic.models import ChecklistStep
-from workup.clinic.signed import signed_record
-from workup.clinic.steps import LABELS, STEP_FIELDS, UNITS
+from workup.clinic.signed import document_texts, signed_record
+from workup.evidence import findings as spec
 from workup.evidence import store
-from workup.evidence.facts import AMH_PMOL_PER_NG
+from workup.evidence.presenting import review_words
 
 from .codes import CodeBook
 from .models import Coding
@@ -44,26 +44,10 @@ CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 PROVENANCE_AGENT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 DOCUMENT_COMPLETION = "http://terminology.hl7.org/CodeSystem/v3-DocumentCompletion"
 
-# Findings that are diagnoses (FHIR Condition), with the value that makes them one.
-DIAGNOSES = (
-    ("hysteroscopy_polyp", "true"),
-    ("hysteroscopy_submucosal_fibroid", "true"),
-    ("hysteroscopy_septum", "true"),
-    ("hysteroscopy_adhesions", "true"),
-    ("ce_cd138_positive", "true"),
-    ("hydrosalpinx", "true"),
-    ("adenomyosis", "true"),
-    ("aps", "confirmed"),
-    ("karyotype", "abnormal"),
-)
-# A diagnosis a later finding resolves (chronic endometritis cured on re-biopsy).
-RESOLVED_BY = {"ce_cd138_positive": ("ce_rebiopsy_negative", "ce_second_line_rebiopsy_negative")}
-# Findings kept as UCUM quantities; other numbers are counts (valueInteger).
-UCUM_UNITS = {"bmi": ("kg/m²", "kg/m2"), "tsh": ("mIU/L", "m[IU]/L")}
-LAB_FINDINGS = {"tsh", "tpo_positive", "aps", "amh_ng_ml"}
-# Findings recorded with the laboratory's positive/negative wording.
-POSITIVE_NEGATIVE = {"tpo_positive", "ce_cd138_positive"}
-SKIPPED = {"amh_unit"}  # folded into the AMH observation
+# Findings that are diagnoses (FHIR Condition), with the value that makes them one, and the
+# findings that say one has resolved (chronic endometritis cured on re-biopsy).
+DIAGNOSES = tuple((f.column, f.diagnosis) for f in spec.FINDINGS if f.diagnosis)
+RESOLVED_BY = {f.column: f.resolved_by for f in spec.FINDINGS if f.resolved_by}
 TASK_STATUS = {
     ChecklistStep.Status.PENDING: "requested",
     ChecklistStep.Status.SCHEDULED: "accepted",
@@ -83,6 +67,11 @@ _NAMESPACE = uuid.UUID("6f1c1f2e-54d4-4b0c-9a35-2d6a0c1e7b10")
 
 def mrn_system() -> str:
     return getattr(settings, "INTEROP_MRN_SYSTEM", "urn:rif-workup:mrn")
+
+
+def mrn_systems() -> set[str]:
+    """The identifier systems whose values are our MRNs (results in, CDS Hooks)."""
+    return {mrn_system()}
 
 
 def _uuid(*parts) -> str:
@@ -107,8 +96,8 @@ def _concept(text: str, codings=()) -> dict:
     return out
 
 
-def _amh(value: float, unit: str) -> dict:
-    return {"value": round(value, 4), "unit": unit, "system": UCUM, "code": unit}
+def _quantity(value: float, unit: spec.Unit) -> dict:
+    return {"value": round(value, 4), "unit": str(unit.symbol), "system": UCUM, "code": unit.ucum}
 
 
 class BundleBuilder:
@@ -168,14 +157,14 @@ class BundleBuilder:
         )
         self.clinician = self.practitioner(workup.clinician)
         record = signed_record(workup)
-        answer = record.answer if record is not None else None
-        if answer is None:
-            _, answer = assess_workup(workup, self.catalogue)
+        # The answer as signed when the work-up kept it, else today's.
+        signed = record if record is not None and record.answer is not None else None
+        answer = signed.answer if signed else assess_workup(workup, self.catalogue)[1]
         observations = self.observations()
         self.conditions(observations)
         self.procedures()
         tasks = self.tasks()
-        self.care_plan(answer, tasks)
+        self.care_plan(answer, tasks, signed)
         if workup.is_signed:
             self.document_parts()
         bundle = {
@@ -196,12 +185,11 @@ class BundleBuilder:
     def observations(self) -> dict[str, dict]:
         findings = self.workup.findings
         out = {}
-        for step, columns in STEP_FIELDS.items():
-            for column in columns:
-                value = getattr(findings, column, None)
-                if column in SKIPPED or value is None or value == "":
-                    continue
-                out[column] = self.add(self.observation(step, column, value), "findings")
+        for finding in spec.FINDINGS:
+            value = spec.stored_value(finding, findings)
+            if value is None:
+                continue
+            out[finding.column] = self.add(self.observation(finding, value), "findings")
         for cycle in self.workup.cycles.all():
             resource = {
                 "resourceType": "Observation",
@@ -227,60 +215,52 @@ class BundleBuilder:
             self.add(resource, "findings")
         return out
 
-    def observation(self, step: str, column: str, value) -> dict:
+    def observation(self, finding: spec.Finding, value) -> dict:
         findings = self.workup.findings
+        column = finding.column
         codings = self.codes.observations.get(column, [])
         resource = {
             "resourceType": "Observation",
             "id": _uuid("finding", self.workup.pk, column),
             "status": "final",
-            "code": _concept(LABELS.get(column, column), codings),
+            "code": _concept(str(finding.label), codings),
             "subject": self.subject(),
             "issued": _instant(findings.updated_at),
             "performer": [_ref(self.clinician)],
         }
-        if column in LAB_FINDINGS:
+        if finding.lab:
             resource["category"] = [
                 {"coding": [{"system": OBS_CATEGORY, "code": "laboratory"}], "text": "Laboratory"}
             ]
-        if column == "amh_ng_ml":
+        kind = finding.kind
+        if kind == spec.QUANTITY:
             # The value as entered (what the laboratory reported), and beside it the value
-            # normalised to ng/mL as the engine reads it.
-            # The findings keep ng/mL to 4 places and a form takes 3: 3 places give back
-            # exactly the value entered in pmol/L.
-            entered_pmol = findings.amh_unit == "pmol/L"
-            resource["valueQuantity"] = (
-                _amh(round(value * AMH_PMOL_PER_NG, 3), "pmol/L")
-                if entered_pmol
-                else _amh(value, "ng/mL")
-            )
-            if entered_pmol:
+            # normalised to the canonical unit, as the engine reads it.
+            resource["valueQuantity"] = _quantity(value.entered, value.unit)
+            if value.unit != finding.unit:
                 resource["component"] = [
-                    {"code": {"text": "AMH in ng/mL"}, "valueQuantity": _amh(value, "ng/mL")}
+                    {
+                        "code": {"text": f"{finding.label} in {finding.unit.symbol}"},
+                        "valueQuantity": _quantity(value.value, finding.unit),
+                    }
                 ]
-        elif isinstance(value, bool):
-            if column in POSITIVE_NEGATIVE:
-                resource["valueCodeableConcept"] = {"text": display_value(findings, column)}
+        elif kind == spec.BOOL:
+            if finding.lab:  # the laboratory's positive / negative, with its interpretation
+                resource["valueCodeableConcept"] = {"text": spec.display(finding, value)}
                 code = "POS" if value else "NEG"
                 resource["interpretation"] = [
                     {"coding": [{"system": INTERPRETATION, "code": code}], "text": code.title()}
                 ]
             else:
                 resource["valueBoolean"] = value
-        elif isinstance(value, date):
+        elif kind == spec.DATE:
             resource["valueDateTime"] = value.isoformat()
-        elif isinstance(value, str):
-            resource["valueCodeableConcept"] = {"text": display_value(findings, column)}
-        elif column in UCUM_UNITS:
-            shown, code = UCUM_UNITS[column]
-            resource["valueQuantity"] = {
-                "value": value,
-                "unit": shown,
-                "system": UCUM,
-                "code": code,
-            }
-        elif column in UNITS:
-            resource["valueQuantity"] = {"value": value, "unit": UNITS[column]}
+        elif kind == spec.TEXT:
+            resource["valueString"] = value
+        elif kind == spec.CHOICE:
+            resource["valueCodeableConcept"] = {"text": spec.display(finding, value)}
+        elif finding.unit is not None:
+            resource["valueQuantity"] = _quantity(value, finding.unit)
         else:
             resource["valueInteger"] = int(value)
         return resource
@@ -297,9 +277,10 @@ class BundleBuilder:
             if shown != when:
                 continue
             coding = self.codes.conditions.get((column, when))
-            text = texts.get((column, when)) or LABELS.get(column, column)
-            if column == "karyotype":
-                text = f"{LABELS[column]}: {display_value(findings, column)}"
+            finding = spec.BY_COLUMN[column]
+            text = texts.get((column, when)) or str(finding.label)
+            if finding.kind == spec.CHOICE:
+                text = f"{finding.label}: {spec.display_stored(finding, findings)}"
             resolved = any(getattr(findings, c, None) is True for c in RESOLVED_BY.get(column, ()))
             clinical = "resolved" if resolved else "active"
             resource = {
@@ -348,6 +329,8 @@ class BundleBuilder:
             if when:
                 resource["performedDateTime"] = when.isoformat()
             self.add(resource, "procedures")
+        if self.transfer_procedures():
+            return
         failed = findings.failed_transfers or 0
         euploid = findings.euploid_failed_transfers
         for number in range(1, failed + 1):
@@ -366,6 +349,37 @@ class BundleBuilder:
                 },
                 "procedures",
             )
+
+    def transfer_procedures(self) -> bool:
+        """One Procedure per transfer recorded one by one (its date, embryos, oocytes and
+        outcome in words); False when none is recorded (the counts are exported instead)."""
+        transfers = sorted(self.workup.transfers.all(), key=lambda t: t.date)
+        for transfer in transfers:
+            details = [
+                transfer.embryo_summary,
+                transfer.oocytes_words,
+                transfer.cycle_words,
+            ]
+            if transfer.retrieval_date:
+                details.append(f"oocytes retrieved {date_format(transfer.retrieval_date, 'j M Y')}")
+            self.add(
+                {
+                    "resourceType": "Procedure",
+                    "id": _uuid("embryo-transfer", transfer.pk),
+                    "status": "completed",
+                    "code": {"text": "Embryo transfer"},
+                    "subject": self.subject(),
+                    "performedDateTime": transfer.date.isoformat(),
+                    "outcome": {
+                        "text": transfer.outcome_words[:1].upper() + transfer.outcome_words[1:]
+                    },
+                    "note": [
+                        {"text": "; ".join(details)[:1].upper() + "; ".join(details)[1:] + "."}
+                    ],
+                },
+                "procedures",
+            )
+        return bool(transfers)
 
     def step_name(self, step) -> str:
         entry = self.catalogue.investigations.get(step.code) or self.catalogue.next_steps.get(
@@ -402,8 +416,21 @@ class BundleBuilder:
             out[step.code] = self.add(resource, "plan")
         return out
 
-    def care_plan(self, answer: dict, tasks: dict) -> None:
+    def care_plan(self, answer: dict, tasks: dict, record=None) -> None:
+        """The next steps as the plan's activities, with their sources and review status: a
+        signed work-up's as they were at signing (citations and the lead's confirmations)."""
         sources = self.catalogue.sources
+        if record is not None and record.sources is not None:
+            sources = record.sources
+        if record is None:
+            confirmed_on = document_texts(answer, self.catalogue)["confirmed_on"]
+        else:
+            # None: a record signed before the confirmations were kept; say no more than it holds.
+            confirmed_on = (record.texts or {}).get("confirmed_on")
+
+        def confirmed(step):
+            return None if confirmed_on is None else confirmed_on.get(step["code"], "")
+
         activities = []
         for step in answer.get("next_steps", []):
             notes = []
@@ -419,11 +446,7 @@ class BundleBuilder:
                 # The catalogue's own words for advice that cites no source (never a borrowed key).
                 note = step.get("source_note") or "No source in the catalogue yet."
                 notes.append({"text": note[:1].upper() + note[1:] + "."})
-            review = (
-                "Verified by the clinical lead"
-                if step.get("review") == "verified"
-                else "Pending clinical review"
-            )
+            review = review_words(step.get("review"), confirmed_on=confirmed(step))
             notes.append({"text": f"Catalogue review status: {review}."})
             task = tasks.get(step["code"])
             detail_status = ACTIVITY_STATUS[task["status"]] if task else "not-started"
@@ -549,4 +572,7 @@ class BundleBuilder:
 
 
 def workup_bundle(workup, catalogue=None) -> dict:
-    return BundleBuilder(workup, catalogue).build()
+    """The bundle, in English whatever the reader's language: the FHIR texts are the record's
+    (the findings' words are translated on the pages)."""
+    with override("en"):
+        return BundleBuilder(workup, catalogue).build()

@@ -16,6 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy
 from simple_history.models import HistoricalRecords
 
+from workup.audit.chain import ChainedHistory
 from workup.evidence.models import ReviewStatus
 
 
@@ -70,7 +71,7 @@ class Coding(models.Model):
     fixture_hash = models.CharField(max_length=64, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     REVIEW_FIELDS = ("review_status", "reviewed_by", "reviewed_at", "review_note")
 
@@ -105,7 +106,7 @@ class LabCodeMapping(models.Model):
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         ordering = ["sender", "local_code"]
@@ -162,7 +163,7 @@ class IncomingResult(models.Model):
     reject_reason = models.CharField(max_length=500, blank=True)
     version = models.PositiveIntegerField(default=1)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         ordering = ["workup", "received_at", "pk"]

@@ -17,9 +17,10 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import Case, Value, When
+from pydantic import BaseModel
 
 from workup.clinic.models import Patient, WorkUp
-from workup.evidence.facts import AMH_PMOL_PER_NG, AMH_UNITS
+from workup.evidence import findings as spec
 
 from .codes import CodeBook
 from .models import CodeSystem, IncomingResult, LabCodeMapping
@@ -110,15 +111,16 @@ def normalise(candidate: Candidate, coding) -> tuple[dict, list[str]]:
         if candidate.number < 0:
             return out, [f"{coding.text}: the value cannot be negative."]
         unit = (candidate.unit or "").strip()
-        if target == "amh_ng_ml":
-            match = [u for u in AMH_UNITS if u.lower() == unit.lower()]
-            if not match:
-                return out, [f"AMH: unknown unit {unit[:20]!r}; send ng/mL or pmol/L."]
-            # Kept in ng/mL, as the findings keep AMH; the value as sent stays beside it.
-            out["unit"] = "ng/mL"
-            out["number"] = (
-                candidate.number if match[0] == "ng/mL" else candidate.number / AMH_PMOL_PER_NG
-            )
+        finding = spec.BY_COLUMN[target]
+        if finding.kind == spec.QUANTITY:
+            sent = finding.unit_for(unit)
+            if sent is None:
+                symbols = " or ".join(u.symbol for u in finding.units)
+                return out, [f"{finding.label}: unknown unit {unit[:20]!r}; send {symbols}."]
+            # Kept in the canonical unit, as the findings keep it; the value as sent stays
+            # beside it.
+            out["unit"] = finding.unit.symbol
+            out["number"] = spec.Amount.of(finding, candidate.number, sent).value
         else:
             if unit.lower() not in TSH_UNITS:
                 return out, [f"TSH: unknown unit {unit[:20]!r}; send mIU/L (or mU/L, µIU/mL)."]
@@ -297,7 +299,7 @@ def candidates_from_fhir(data, mrn_systems: set[str]) -> tuple[list[Candidate], 
         for entry in bundle.entry or []:
             res = entry.resource
             if res is not None and res.get_resource_type() == "Patient":
-                mrn = _mrn_of(res.identifier or [], mrn_systems)
+                mrn = mrn_of(res.identifier or [], mrn_systems)
                 if mrn:
                     if entry.fullUrl:
                         known[str(entry.fullUrl)] = mrn
@@ -316,7 +318,7 @@ def candidates_from_fhir(data, mrn_systems: set[str]) -> tuple[list[Candidate], 
         mrn = ""
         if obs.subject is not None:
             if obs.subject.identifier is not None:
-                mrn = _mrn_of([obs.subject.identifier], mrn_systems)
+                mrn = mrn_of([obs.subject.identifier], mrn_systems)
             if not mrn and obs.subject.reference:
                 mrn = known.get(str(obs.subject.reference), "")
         codes = [
@@ -356,12 +358,25 @@ def candidates_from_fhir(data, mrn_systems: set[str]) -> tuple[list[Candidate], 
     return out, message_id
 
 
-def _mrn_of(identifiers, mrn_systems: set[str]) -> str:
-    for ident in identifiers:
-        system = str(ident.system or "")
-        is_mr = any(
-            c.code == "MR" for c in ((ident.type.coding or []) if ident.type is not None else [])
-        )
-        if ident.value and (system in mrn_systems or (not system and is_mr)):
-            return ident.value
+def _part(element, name):
+    """A FHIR element's child, from JSON (a dict) or a ``fhir.resources`` model alike."""
+    if isinstance(element, dict):
+        return element.get(name)
+    return getattr(element, name, None) if isinstance(element, BaseModel) else None
+
+
+def mrn_of(identifiers, mrn_systems: set[str]) -> str:
+    """Our MRN among FHIR identifiers (JSON or models): the value of one in the clinic's MRN
+    system, or of one typed MR (v2-0203) with no system. Any other identifier (an insurer's
+    member number, another hospital's MRN) is not ours, whatever its value. The one rule for
+    lab results (``candidates_from_fhir``) and CDS Hooks (``guardrail.cds.match_patient``)."""
+    for ident in identifiers if isinstance(identifiers, (list, tuple)) else ():
+        value = _part(ident, "value")
+        system = _part(ident, "system")
+        system = str(system) if system else ""
+        kind = _part(ident, "type")
+        codings = _part(kind, "coding") if kind is not None else None
+        is_mr = any(_part(c, "code") == "MR" for c in codings or () if c is not None)
+        if isinstance(value, str) and value and (system in mrn_systems or (not system and is_mr)):
+            return value
     return ""

@@ -37,8 +37,10 @@ SUBMIT = "interop.submit_results"
 @api_endpoint(methods=("GET",), permission="clinic.view_workup")
 def workup_fhir(request, user, pk):
     workup = (
-        WorkUp.objects.select_related("patient", "clinician", "signed_by", "findings")
-        .prefetch_related("cycles", "steps__assignee")
+        WorkUp.objects.select_related(
+            "patient", "clinician", "signed_by", "findings", "planned_cycle"
+        )
+        .prefetch_related("cycles", "transfers", "steps__assignee")
         .filter(pk=pk)
         .first()
     )
@@ -108,10 +110,6 @@ def _api_problem_as_outcome(response) -> HttpResponse:
     return out
 
 
-def _mrn_systems() -> set[str]:
-    return {fhir.mrn_system()}
-
-
 @api_endpoint(methods=("POST",), permission=SUBMIT)
 def _results_fhir(request, user):
     try:
@@ -119,7 +117,7 @@ def _results_fhir(request, user):
     except (ValueError, RecursionError):
         return _outcome([Issue("body", "structure", "The body is not JSON.")], status=400)
     try:
-        candidates, message_id = candidates_from_fhir(data, _mrn_systems())
+        candidates, message_id = candidates_from_fhir(data, fhir.mrn_systems())
         stored, repeats = receive(
             candidates, user=user, source_format=IncomingResult.Format.FHIR, message_id=message_id
         )

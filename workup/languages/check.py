@@ -10,8 +10,11 @@ can be checked again after it is merged:
   ``aria-label``, a button's ``value``). Text with no word in it (numbers, symbols, names in
   capitals such as MRN, AMH or PDF, units, the product's name) is language-neutral.
 - **Unmarked Python messages**: a string literal handed straight to ``messages.<level>()``,
-  ``ValidationError``, ``PermissionDenied``/``Http404`` with a reason, a form field's ``label``,
-  ``help_text`` or ``empty_label``, or a ``TextChoices`` label, in the project's own apps.
+  ``ValidationError``, ``PermissionDenied``/``Http404`` with a reason, ``form.add_error()``, the
+  work-up page's saved note (``Note(anchor, "...")``, ``done=lambda data: "..."``), a form
+  field's ``label``, ``help_text``, ``empty_label``, ``choices`` (also assigned,
+  ``field.choices = [...]``) or ``error_messages``, a ModelForm's ``Meta.labels`` and
+  ``Meta.help_texts``, or a ``TextChoices`` label, in the project's own apps.
 - **Untranslated marked strings**: every string marked in a template
   (``django.utils.translation.template.templatize``, as ``makemessages`` reads them) or in
   Python (``gettext``, ``gettext_lazy``, ``ngettext``, ``pgettext``, ... with a literal) must
@@ -35,7 +38,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from django.conf import settings
-from django.template.base import Lexer, TokenType
+from django.template.base import DebugLexer, Lexer, TokenType
 from django.utils.translation.template import templatize
 
 ROOT = Path(settings.BASE_DIR)
@@ -96,6 +99,8 @@ GETTEXT_NAMES = {
 MESSAGE_CALLS = {"ValidationError", "PermissionDenied", "Http404"}
 MESSAGE_METHODS = {"debug", "info", "success", "warning", "error"}
 USER_KEYWORDS = {"label", "help_text", "empty_label", "verbose_name", "verbose_name_plural"}
+# A ModelForm's ``class Meta`` dictionaries a user reads.
+META_DICTS = {"labels", "help_texts", "error_messages"}
 
 
 @dataclass(frozen=True)
@@ -230,9 +235,26 @@ _LITERAL_VALUE = re.compile(
 )
 
 
+_OPEN_ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(?:"[^"]*|'[^']*)$""")
+
+
+def _in_hidden_attribute(source: str, token) -> bool:
+    """The tag or variable sits inside an HTML attribute a reader neither sees nor hears
+    (``class``, ``id``, ``data-*``)."""
+    start = token.position[0] if token.position else None
+    if start is None:
+        return False
+    before = source[:start]
+    tag = before.rfind("<")
+    if tag < before.rfind(">"):
+        return False
+    match = _OPEN_ATTRIBUTE.search(before[tag:])
+    return match is not None and match.group(1).lower() not in VISIBLE_ATTRIBUTES
+
+
 def unmarked_template_values(name: str, source: str) -> list[Problem]:
     problems = []
-    for token in Lexer(source).tokenize():
+    for token in DebugLexer(source).tokenize():
         if token.token_type not in (TokenType.BLOCK, TokenType.VAR):
             continue
         words = token.contents.split()
@@ -240,8 +262,12 @@ def unmarked_template_values(name: str, source: str) -> list[Problem]:
             continue
         for match in _LITERAL_VALUE.finditer(token.contents):
             literal = (match.group(1) or match.group(2))[1:-1]
-            # A value passed with ``with`` is text when it is a phrase; one word is a code.
+            # A value passed with ``with`` is text when it is a phrase; one word is a code. A
+            # default inside an attribute nobody reads is a class or an id ("unknown" in
+            # ``class="point-{{ response|default:'unknown' }}"``).
             if match.group(1) and " " not in literal.strip():
+                continue
+            if match.group(2) and _in_hidden_attribute(source, token):
                 continue
             if is_translatable(literal):
                 where = f"{name}:{token.lineno}"
@@ -345,7 +371,29 @@ def python_messages(path: Path) -> tuple[list[Msg], list[Problem]]:
         if text is not None and is_translatable(text):
             problems.append(Problem("unmarked message", f"{where}:{node.lineno}", text))
 
+    def choice_labels(value):
+        if isinstance(value, ast.BinOp):  # [("", "Not recorded")] + [...]
+            choice_labels(value.left)
+            choice_labels(value.right)
+        elif isinstance(value, (ast.List, ast.Tuple)):
+            for pair in value.elts:
+                if isinstance(pair, ast.Tuple) and len(pair.elts) == 2:
+                    unmarked(pair, _literal(pair.elts[1]))
+
+    def dict_values(value):
+        if isinstance(value, ast.Dict):
+            for item in value.values:
+                unmarked(item, _literal(item))
+
     for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                # ``field.choices = [("", "Not recorded"), ...]``
+                if isinstance(target, ast.Attribute) and target.attr == "choices":
+                    choice_labels(node.value)
+                # ``class Meta: labels = {...}; help_texts = {...}`` of a ModelForm
+                if isinstance(target, ast.Name) and target.id in META_DICTS:
+                    dict_values(node.value)
         if isinstance(node, ast.Call):
             name = _name(node.func)
             if name in GETTEXT_NAMES:
@@ -357,6 +405,9 @@ def python_messages(path: Path) -> tuple[list[Msg], list[Problem]]:
                 continue
             if name in MESSAGE_CALLS and node.args:
                 unmarked(node, _literal(node.args[0]))
+            # ``form.add_error("field", "...")``; the page's saved note, ``Note(anchor, "...")``
+            if name in ("add_error", "Note") and len(node.args) >= 2:
+                unmarked(node, _literal(node.args[1]))
             if (
                 name in MESSAGE_METHODS
                 and isinstance(node.func, ast.Attribute)
@@ -367,10 +418,17 @@ def python_messages(path: Path) -> tuple[list[Msg], list[Problem]]:
             for keyword in node.keywords:
                 if keyword.arg in USER_KEYWORDS:
                     unmarked(keyword.value, _literal(keyword.value))
-                elif keyword.arg == "choices" and isinstance(keyword.value, (ast.List, ast.Tuple)):
-                    for pair in keyword.value.elts:
-                        if isinstance(pair, ast.Tuple) and len(pair.elts) == 2:
-                            unmarked(pair, _literal(pair.elts[1]))
+                elif keyword.arg == "choices":
+                    choice_labels(keyword.value)
+                elif keyword.arg == "error_messages":
+                    dict_values(keyword.value)
+                elif keyword.arg == "done" and isinstance(keyword.value, ast.Lambda):
+                    # a write's "saved" note: ``done=lambda data: "..."``
+                    body = keyword.value.body
+                    for part in (
+                        (body.body, body.orelse) if isinstance(body, ast.IfExp) else (body,)
+                    ):
+                        unmarked(keyword.value, _literal(part))
         elif isinstance(node, ast.ClassDef) and any(
             _name(base) in ("TextChoices", "IntegerChoices", "Choices") for base in node.bases
         ):

@@ -3,6 +3,7 @@
 from .health import healthz
 from .home import home
 from .patients import patient_create, patient_detail, patient_edit, patient_list, workup_create
+from .stimulation import preview_plan, record_plan
 from .workups import (
     add_addon,
     complete_step,
@@ -28,7 +29,9 @@ __all__ = [
     "patient_detail",
     "patient_edit",
     "patient_list",
+    "preview_plan",
     "preview_step",
+    "record_plan",
     "record_step",
     "sign",
     "track",

@@ -68,12 +68,13 @@ def workup_rows(workups, catalogue) -> list[dict]:
 
 def clinician_home(request):
     catalogue = store.get_catalogue()
-    workups = open_workups_of(request.user).select_related("patient", "findings")
+    workups = open_workups_of(request.user).select_related("patient", "findings", "planned_cycle")
     paginator = Paginator(workups, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = list(
         page.object_list.prefetch_related(
             "cycles",
+            "transfers",
             "addon_requests",
             Prefetch("steps", queryset=ChecklistStep.objects.order_by("pk")),
         )

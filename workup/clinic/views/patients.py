@@ -13,11 +13,12 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from workup.evidence import store
 from workup.evidence.facts import parse_facts
+from workup.evidence.findings import HISTORY, for_step
 
 from ..forms import PatientForm, WorkUpForm
 from ..models import Patient, WorkUp
 from ..services import create_workup, sync_steps
-from ..steps import HISTORY, STEP_FIELDS
+from ..transfer_services import correct_oocyte_ages
 
 PAGE_SIZE = 25
 
@@ -134,6 +135,7 @@ def patient_edit(request, pk):
                 for workup in patient.workups.filter(status=WorkUp.Status.OPEN):
                     workup.age_years = patient.age_on(workup.date)
                     workup.save(update_fields=["age_years", "updated_at"])
+                    correct_oocyte_ages(workup=workup, birth_date=patient.birth_date)
                     sync_steps(workup=workup)
         messages.success(request, gettext("Patient %(mrn)s saved.") % {"mrn": patient.mrn})
         return redirect(patient)
@@ -164,7 +166,7 @@ def workup_create(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         facts = {"age": patient.age_on(data["date"])}
-        facts.update({k: data[k] for k in STEP_FIELDS[HISTORY] if data.get(k) is not None})
+        facts.update({f.key: data[f.key] for f in for_step(HISTORY) if data.get(f.key) is not None})
         workup = create_workup(
             patient=patient,
             clinician=data["clinician"],

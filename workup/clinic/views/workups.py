@@ -1,8 +1,10 @@
 """The work-up page and the writes it offers: findings, decisions, tracking, add-ons, sign-off.
 
-Every write is a POST that redirects back to the same spot of the page (post/redirect/get); a
-refused write re-renders the page with the form open, the user's entries kept and the messages
-beside the fields. Nothing is stored on error.
+Every write is a POST that redirects back to the same spot of the page (post/redirect/get), where
+the page shows a "saved" note and what changed in the advice; a refused write re-renders the page
+with the form open, the user's entries kept, the messages beside the fields and an error summary
+that links to them. Nothing is stored on error. The page's script posts the same forms and gets
+the page's regions back instead (see ``inplace``).
 """
 
 from __future__ import annotations
@@ -15,27 +17,29 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from workup.evidence import engine, store
 from workup.evidence.engine import cited_sources
+from workup.evidence.presenting import number_sources
 
 from ..assessment import assess_workup
 from ..forms import (
     AddonRequestForm,
     CompleteForm,
     CounsellingForm,
-    CycleFormSet,
     DecisionForm,
     SignForm,
     TrackForm,
     WithdrawForm,
+    cycle_formset,
     findings_form_class,
     staff_who_track,
 )
 from ..history import workup_history as history_of
-from ..models import AddonRequest, ChecklistStep, WorkUp
+from ..models import AddonRequest, ChecklistStep, StimulationCycle, WorkUp
 from ..presenters import load_workup, workup_context
 from ..services import (
     SignedWorkUp,
@@ -50,7 +54,20 @@ from ..services import (
     withdraw_addon_request,
 )
 from ..signed import fingerprint
-from ..steps import HISTORY, STEP_FIELDS, WITH_CYCLES
+from ..steps import FORM_STEPS, HISTORY, WITH_CYCLES
+from ..transfer_forms import show_derived_counts
+from ..transfer_presenters import transfer_page
+from .inplace import (
+    REGIONS_HEADER,
+    Note,
+    advice_before,
+    note_context,
+    recall,
+    refusal,
+    remember,
+    wants_regions,
+)
+from .stimulation import plan_form
 
 HISTORY_ON_PAGE = 8
 DEFAULT_DUE_DAYS = 14
@@ -65,13 +82,15 @@ def _step_versions(workup):
 
 def findings_form(workup, catalogue, code, data=None, version=None):
     """The findings form (and cycles formset) of one step, unbound or bound to POST data."""
-    if code not in STEP_FIELDS or (code != HISTORY and code not in catalogue.investigations):
+    if code not in FORM_STEPS or (code != HISTORY and code not in catalogue.investigations):
         raise Http404(gettext_lazy("No such step."))
     if version is None:
         version = workup.version if code == HISTORY else _step_versions(workup).get(code, 1)
     cycles = None
     if code in WITH_CYCLES:
-        cycles = CycleFormSet(data, prefix="cycles", queryset=workup.cycles.all())
+        # Its own rows, not the page's prefetched ones: a refused form must not change what the
+        # page around it shows (a model form writes its entries into its instances).
+        cycles = cycle_formset(data, queryset=StimulationCycle.objects.filter(workup=workup))
     form = findings_form_class(code)(
         data,
         prefix=code,
@@ -81,6 +100,8 @@ def findings_form(workup, catalogue, code, data=None, version=None):
         version=version,
         cycles=cycles,
     )
+    if code == HISTORY:
+        show_derived_counts(form, workup)
     return form, cycles
 
 
@@ -118,6 +139,7 @@ def page_forms(request, workup, catalogue, answer, bound=None, open_step=None) -
                 },
             )
     if user.has_perm("clinic.record_findings"):
+        out["plan"] = plan_form(workup, catalogue)  # the stimulation panel's plan
         out["addon"] = AddonRequestForm(prefix="addon", workup=workup, catalogue=catalogue)
         for request_row in workup.addon_requests.all():
             out["withdraw"][request_row.addon_code] = WithdrawForm(
@@ -168,35 +190,73 @@ def sign_initial(workup, catalogue, answer) -> dict:
     }
 
 
-def render_workup(request, workup, bound=None, open_step=None):
+def render_workup(request, workup, bound=None, open_step=None, note=None, regions=None):
+    """The work-up page, or (for the page's script) its regions to swap in place.
+
+    ``bound`` holds POSTed forms (a refused save: the page shows an error summary for it),
+    ``note`` the "saved" note of a write that went through.
+    """
     context = workup_context(workup)
     catalogue = context["catalogue"]
     # Forms act on the record as it is now: the current answer, not a signed one.
     answer = context["current_answer"]
     context["forms"] = page_forms(request, workup, catalogue, answer, bound, open_step)
+    context["transfer_table"] = transfer_page(
+        request, workup, answer, bound or {}, open_step, catalogue
+    )
     context["history"] = history_of(workup, catalogue, limit=HISTORY_ON_PAGE, clinical_only=True)
     # Only a signed work-up can have addenda: an open one spares the query.
     context["addenda"] = list(workup.addenda.select_related("author")) if workup.is_signed else []
     context["open_step"] = open_step
     context["tracked_codes"] = {s.code for s in context["tracked_steps"]}
-    return render(request, "clinic/workup_detail.html", context)
+    context["saved"] = note_context(note, answer)
+    # The advice column shows today's answer unless a signed one is kept: only then can it
+    # mark what this save changed (a signed page says so in the note instead).
+    shows_today = context["answer"] is answer
+    context["marks"] = context["saved"]["delta"] if context["saved"] and shows_today else None
+    context["refused"] = refusal(bound, catalogue)
+    regions = wants_regions(request) if regions is None else regions
+    # Without the script the summary of a refused save heads the page (in view as it loads);
+    # with it, the summary heads the form, where the script moves the focus.
+    context["summary_in_form"] = regions
+    if not regions:
+        return render(request, "clinic/workup_detail.html", context)
+    response = render(request, "clinic/workup_regions.html", context)
+    response[REGIONS_HEADER] = "1"
+    add_never_cache_headers(response)
+    return response
 
 
 @require_safe
 @permission_required("clinic.view_workup", raise_exception=True)
 def workup_detail(request, pk):
     # ?open=<step> opens that step's form without JavaScript (links from the next steps).
-    return render_workup(request, load_workup(pk), open_step=request.GET.get("open"))
+    # Always the whole page: a script that followed a redirect here gets no regions, and posts
+    # the form the plain way instead.
+    workup = load_workup(pk)
+    note = recall(request, workup)
+    return render_workup(
+        request, workup, open_step=request.GET.get("open"), note=note, regions=False
+    )
 
 
 def _back(workup, anchor):
     return redirect(f"{workup.get_absolute_url()}#{anchor}")
 
 
+def saved(request, workup, note: Note):
+    """The answer to a write that went through: the page's regions with the note (for the
+    script), or a redirect to the note's spot of the page with the note kept for it."""
+    if wants_regions(request):
+        return render_workup(request, load_workup(workup.pk), note=note)
+    remember(request, workup, note)
+    return _back(workup, note.anchor)
+
+
 def save_or_explain(
     request, workup, form, *, key, write, done, anchor, rebind=None, open_step=None
 ):
-    """The tail every clinical write shares: run the service, then redirect with ``done``.
+    """The tail every clinical write shares: run the service, then show ``done`` at ``anchor``.
 
     A stale form (someone changed the row since it was drawn) keeps the entries and says who
     changed what; ``rebind`` (the form rebuilt on given data, and the version now stored) moves
@@ -204,6 +264,7 @@ def save_or_explain(
     work-up without a reason asks for one. Nothing is stored on either.
     """
     if form.is_valid():
+        before = advice_before(workup)
         try:
             write(form.cleaned_data)
         except StaleEdit as stale:
@@ -218,8 +279,7 @@ def save_or_explain(
             field = "addendum_reason" if "addendum_reason" in form.fields else None
             form.add_error(field, str(signed))
         else:
-            messages.success(request, done(form.cleaned_data))
-            return _back(workup, anchor)
+            return saved(request, workup, Note(anchor, done(form.cleaned_data), before=before))
     return render_workup(request, load_workup(workup.pk), bound={key: form}, open_step=open_step)
 
 
@@ -234,6 +294,7 @@ def record_step(request, pk, code):
     form, cycles = findings_form(workup, catalogue, code, data=request.POST)
     cycles_ok = cycles is None or cycles.is_valid()
     if cycles_ok and form.is_valid():
+        before = advice_before(workup, catalogue)
         try:
             changes = record_findings(
                 workup=workup, code=code, form=form, cycles=cycles, user=request.user
@@ -259,15 +320,17 @@ def record_step(request, pk, code):
                 if code == HISTORY
                 else catalogue.investigations[code].name
             )
+            anchor = f"step-{code}"
             if changes:
-                messages.success(
-                    request,
-                    gettext("%(name)s saved: %(changes)s.")
-                    % {"name": name, "changes": "; ".join(changes)},
-                )
+                message = gettext("%(name)s saved: %(changes)s.") % {
+                    "name": name,
+                    "changes": "; ".join(changes),
+                }
+                note = Note(anchor, message, before=before, place=name, findings=True)
             else:
-                messages.info(request, gettext("%(name)s: nothing changed.") % {"name": name})
-            return _back(workup, f"step-{code}")
+                message = gettext("%(name)s: nothing changed.") % {"name": name}
+                note = Note(anchor, message, "info", place=name)
+            return saved(request, workup, note)
     bound = {f"findings:{code}": form}
     if cycles is not None:
         bound["cycles"] = cycles
@@ -304,7 +367,7 @@ def decide(request, pk, code):
         form,
         key=f"decisions:{code}",
         write=write,
-        done=lambda data: "Checklist decision saved.",
+        done=lambda data: gettext("Checklist decision saved."),
         anchor=f"step-{code}",
         rebind=(build, lambda: ChecklistStep.objects.get(pk=step.pk).version),
         open_step=code,
@@ -328,9 +391,8 @@ def preview_step(request, pk, code):
         return HttpResponse(status=204)
     context = workup_context(workup)
     answer = engine.assess(form.facts, catalogue)
-    numbers = dict(context["ref_numbers"])
-    for key in cited_sources(answer):
-        numbers.setdefault(key, len(numbers) + 1)
+    # The page's numbers stay; a source only the preview cites is numbered after them.
+    numbers = number_sources([*context["ref_numbers"], *cited_sources(answer)])
     context.update(
         answer=answer,
         sources=catalogue.sources,
@@ -339,7 +401,10 @@ def preview_step(request, pk, code):
         forms={"findings": {}, "track": {}, "counselling": {}},
         tracked_codes={s.code for s in context["tracked_steps"]},
     )
-    return render(request, "clinic/partials/advice.html", context)
+    response = render(request, "clinic/preview_regions.html", context)
+    response[REGIONS_HEADER] = "1"
+    add_never_cache_headers(response)
+    return response
 
 
 # --- next steps become tracked steps ------------------------------------------------------------
@@ -362,6 +427,7 @@ def track(request, pk):
         workup=workup,
     )
     if form.is_valid():
+        before = advice_before(workup, catalogue)
         try:
             step = track_next_step(
                 workup=workup,
@@ -375,17 +441,14 @@ def track(request, pk):
             )
         except StaleEdit as stale:
             # The step is tracked now, so its form is gone from the page: say it at the step.
-            messages.warning(request, str(stale))
-            return _back(workup, f"step-{code}")
+            return saved(request, workup, Note(f"next-{code}", str(stale), "warning"))
         except SignedWorkUp as signed:
             form.add_error("addendum_reason", str(signed))
         else:
             name = catalogue.next_steps[step.code].name
-            messages.success(
-                request,
-                gettext("“%(name)s” is now a tracked step on the checklist.") % {"name": name},
-            )
-            return _back(workup, f"step-{step.code}")
+            message = gettext("“%(name)s” is now a tracked step on the checklist.") % {"name": name}
+            note = Note(f"next-{step.code}", message, before=before, place=name)
+            return saved(request, workup, note)
     return render_workup(request, workup, bound={f"track:{code}": form})
 
 
@@ -411,7 +474,7 @@ def complete_step(request, pk, code):
             version=data["version"],
             addendum_reason=data.get("addendum_reason"),
         ),
-        done=lambda data: "Step marked done.",
+        done=lambda data: gettext("Step marked done."),
         anchor=f"step-{code}",
         rebind=(build, lambda: ChecklistStep.objects.get(pk=step.pk).version),
     )
@@ -440,7 +503,8 @@ def add_addon(request, pk):
             addendum_reason=data.get("addendum_reason"),
         ),
         done=lambda data: (
-            f"Request for {catalogue.addons[data['addon_code']].name} recorded: see its flag below."
+            gettext("Request for %(name)s recorded: see its flag below.")
+            % {"name": catalogue.addons[data["addon_code"]].name}
         ),
         anchor=f"addon-{code}",
     )
@@ -474,7 +538,7 @@ def counsel_addon(request, pk, request_pk):
             addendum_reason=data.get("addendum_reason"),
             override_reason=data.get("override_reason", ""),
         ),
-        done=lambda data: "Counselling outcome recorded.",
+        done=lambda data: gettext("Counselling outcome recorded."),
         anchor=f"addon-{request_row.addon_code}",
         rebind=(build, lambda: AddonRequest.objects.get(pk=request_row.pk).version),
     )
@@ -500,8 +564,8 @@ def withdraw_addon(request, pk, request_pk):
             user=request.user,
             addendum_reason=data.get("addendum_reason"),
         ),
-        done=lambda data: "Add-on request withdrawn.",
-        anchor="addons-title",
+        done=lambda data: gettext("Add-on request withdrawn."),
+        anchor="addons",
         rebind=(build, lambda: AddonRequest.objects.get(pk=request_row.pk).version),
     )
 
@@ -546,10 +610,8 @@ def sign(request, pk):
         except SignedWorkUp as signed:
             form.add_error(None, str(signed))
         else:
-            messages.success(
-                request,
-                gettext_lazy("Work-up signed. Findings are locked; later changes are addenda."),
-            )
+            message = gettext("Work-up signed. Findings are locked; later changes are addenda.")
+            remember(request, workup, Note("sign-off", message))
             return _back(workup, "sign-off")
     return render_workup(request, load_workup(pk), bound={"sign": form})
 

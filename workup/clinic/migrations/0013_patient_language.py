@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0009_addon_request_override_reason'),
+        ('clinic', '0012_transfer_records'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evidence', '0003_statements_and_optional_sources'),
+        ('evidence', '0006_implantation_chance_stage'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -38,6 +38,12 @@ class Migration(migrations.Migration):
             name='HistoricalCatalogueTranslation',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                ('chain_seq', models.BigIntegerField(db_index=True, editable=False, null=True)),
+                ('chain_prev', models.CharField(blank=True, db_default='', editable=False, max_length=64)),
+                ('chain_hash', models.CharField(blank=True, db_default='', editable=False, max_length=64)),
+                ('chain_fields', models.TextField(blank=True, db_default='', editable=False)),
+                ('history_username', models.CharField(blank=True, db_default='', editable=False, max_length=150)),
+                ('history_user_full_name', models.CharField(blank=True, db_default='', editable=False, max_length=300)),
                 ('language', models.CharField(max_length=8)),
                 ('kind', models.CharField(max_length=30)),
                 ('code', models.SlugField(max_length=64)),
