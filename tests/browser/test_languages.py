@@ -50,3 +50,38 @@ def test_the_choice_survives_signing_out_and_in(page, live_server, setup):
     page.get_by_label("Parola").fill(PASSWORD)
     page.get_by_role("button", name="Giriş yap").click()
     assert page.get_by_role("heading", name="Açık değerlendirmelerim").is_visible()
+
+
+def test_the_work_up_page_with_transfers_and_a_stimulation_plan_in_french(
+    page, live_server, setup, console_errors
+):
+    """The panels that came after the languages (the transfer table and its chart, the
+    stimulation panel, the tabs, the saved note) speak the clinician's language."""
+    from tests.clinic.test_stimulation_records import HIGH
+    from tests.documents.test_transfers_pdf import TRANSFERS
+
+    clinician, _ = setup
+    facts = {
+        **HIGH,
+        "transfers": TRANSFERS,
+        "planned_cycle": {"protocol": "antagonist", "daily_dose_iu": 150, "freeze_all": True},
+    }
+    facts.pop("failed_transfers")
+    workup = make_workup(clinician=clinician, facts=facts)
+    log_in(page, live_server, "clara", PASSWORD)
+    page.select_option("#language-choice", "fr")
+    page.get_by_role("button", name="Change language").click()
+    page.goto(f"{live_server.url}{workup.get_absolute_url()}")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.get_by_role("heading", name="Transferts, un par un").is_visible()
+    assert page.get_by_text("Les chiffres du graphique").first.is_visible()
+    panel = page.locator("#stimulation-panel")
+    assert "Prochaine stimulation" in panel.inner_text()
+    assert "Vérifications du plan" in panel.inner_text()
+    for english in ("Transfers, one by one", "Planned next cycle", "Checks of the plan"):
+        assert english not in page.locator("main").inner_text()
+    # The chart's coordinates keep their dots in French (a decimal comma scatters the SVG).
+    assert page.locator(".rif-chart-svg path.rif-chart-line").get_attribute("d").count(",") >= 2
+    screenshot(page, "languages-workup-french")
+    assert axe_violations(page) == []
+    assert console_errors == []

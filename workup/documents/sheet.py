@@ -349,7 +349,7 @@ PILLAR_ORDER = ("embryo", "uterus", "stimulation", "general")
 
 # How many next steps the first page lists (fewer beside two pictures of the chance); the rest
 # are in "Your plan", so that the first page still answers what we do not recommend.
-FIRST_PAGE_STEPS = 5
+FIRST_PAGE_STEPS = 4
 
 
 def sheet_context(answer: dict, sheet: dict, *, steps: dict, today, facts_failed) -> dict:

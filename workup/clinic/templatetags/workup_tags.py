@@ -128,6 +128,8 @@ FACT_LABELS = {
     "afc": "AFC",
     "best_previous_oocytes": gettext_lazy("best previous cycle"),
     "previous_oocytes": gettext_lazy("previous oocytes"),
+    "conventional_oocytes": gettext_lazy("oocytes in conventional cycles"),
+    "previous_poor_responses": gettext_lazy("previous poor responses"),
 }
 
 
