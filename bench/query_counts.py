@@ -20,13 +20,15 @@ from run import ASSESS_BODY, PAGES  # noqa: E402
 
 
 def main():
-    workup = int(sys.argv[1])
+    sample = json.loads(sys.argv[1])
     User = get_user_model()
     counts = {}
     for name, who, template in PAGES:
         client = Client()
         client.force_login(User.objects.get(username=who))
-        method, _, path = template.format(workup=workup).rpartition(" ")
+        method, _, path = template.format(
+            workup=sample["workup"], signed=sample["signed"], clinician=sample["clinician"]
+        ).rpartition(" ")
         client.get("/healthz")  # settle the session
         if method == "POST":
             kwargs = {"data": ASSESS_BODY, "content_type": "application/json"}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import html
 import http.client
 import http.cookiejar
 import json
@@ -45,10 +46,13 @@ PYTHON = sys.executable
 PASSWORD = "bench-password-2026"
 FIRST_PORT = 18765
 
-# (name, who, path template). {workup} is the median work-up; {me} the signed-in user's id.
+# (name, who, path template). {workup} is the median work-up, {signed} a signed one; {me} the
+# signed-in user's id.
 PAGES = [
     ("/healthz", "clinician", "/healthz"),
     ("home", "clinician", "/"),
+    ("home (lead)", "lead", "/"),
+    ("home (coordinator: to the queue)", "coordinator", "/"),
     ("patients list", "clinician", "/patients/"),
     ("patients, search by name", "clinician", "/patients/?q=Ada"),
     ("patients, search by MRN", "clinician", "/patients/?q=000042"),
@@ -57,6 +61,10 @@ PAGES = [
     ("queue, mine and overdue", "coordinator", "/coordinator/?assignee=me&overdue=on"),
     ("queue, one step", "coordinator", "/coordinator/?step=hysteroscopy"),
     ("my queue (clinician)", "clinician", "/my-queue/"),
+    ("audit trail", "lead", "/audit/"),
+    ("quality dashboard", "lead", "/quality/"),
+    ("quality, one clinician", "lead", "/quality/?clinician={clinician}"),
+    ("signed work-up page", "clinician", "/workups/{signed}/"),
     ("summary (HTML)", "clinician", "/workups/{workup}/summary/"),
     ("summary PDF, hit", "clinician", "/workups/{workup}/summary.pdf"),
     ("api assess", "clinician", "POST /api/assess"),
@@ -209,7 +217,12 @@ def prepare(target: Target, pg_url: str, reuse: bool) -> None:
             "mid = ids[len(ids) // 2]; "
             "open_ = list(WorkUp.objects.filter(status='open', pk__gt=mid)"
             ".order_by('pk').values_list('pk', 'version')[:40]); "
-            "print(json.dumps({'workup': mid, 'open': open_}))",
+            "signed = WorkUp.objects.filter(status='signed', pk__gt=mid).order_by('pk')"
+            ".values_list('pk', flat=True).first(); "
+            "from django.contrib.auth import get_user_model as g; "
+            "clinician = g().objects.get(username='clinician').pk; "
+            "print(json.dumps({'workup': mid, 'open': open_, 'signed': signed, "
+            "'clinician': clinician}))",
         )
     )
 
@@ -329,11 +342,18 @@ def stats(timings: list[float]) -> dict:
     return {"median_ms": round(statistics.median(ordered), 1), "p95_ms": round(p95, 1)}
 
 
+def page_path(template: str, target: Target) -> str:
+    sample = target.sample
+    return template.format(
+        workup=sample["workup"], signed=sample["signed"], clinician=sample["clinician"]
+    )
+
+
 def run_pages(targets: list[Target], rounds: int) -> None:
     for target in targets:
         for _page, who, template in PAGES:
             session = target.sessions[who]
-            path = template.format(workup=target.sample["workup"])
+            path = page_path(template, target)
             for _ in range(2):  # warm-up: a fresh worker's first requests are not the page's
                 session.request(path)
     timings = {(t.label, p[0]): [] for t in targets for p in PAGES}
@@ -341,7 +361,7 @@ def run_pages(targets: list[Target], rounds: int) -> None:
     for _ in range(rounds):
         for page, who, template in PAGES:
             for target in targets:  # sizes interleaved, request by request
-                path = template.format(workup=target.sample["workup"])
+                path = page_path(template, target)
                 status, ms, _ = target.sessions[who].request(path)
                 timings[(target.label, page)].append(ms)
                 statuses[(target.label, page)].add(status)
@@ -367,14 +387,29 @@ def run_pdf_misses(targets: list[Target], count: int) -> None:
         target.results["pdf_miss"] = stats(timings[target.label])
 
 
+HIDDEN_SIGN_FIELD = re.compile(
+    r'<input type="hidden" name="(sign-[a-z_]+)" value="([^"]*)"', re.IGNORECASE
+)
+
+
+def sign_form(session: Session, workup: int) -> dict:
+    """The sign-off form as the work-up page draws it (its version and the fingerprint of what
+    it showed), with the box ticked."""
+    _, _, page = session.request(f"/workups/{workup}/")
+    fields = {
+        name: html.unescape(value) for name, value in HIDDEN_SIGN_FIELD.findall(page.decode())
+    }
+    return {**fields, "sign-confirm": "on"}
+
+
 def run_signing(targets: list[Target], count: int, offset: int) -> None:
     """Sign a work-up, wait until the worker has its PDFs ready, then ask for the PDF once."""
     rows = {t.label: {"sign": [], "ready": [], "pdf": [], "html": []} for t in targets}
     for i in range(count):
         for target in targets:
-            workup, version = target.sample["open"][offset + i]
+            workup, _version = target.sample["open"][offset + i]
             session = target.sessions["clinician"]
-            form = {"sign-version": version, "sign-confirm": "on"}
+            form = sign_form(session, workup)
             status, ms, body = session.request(f"/workups/{workup}/sign/", form)
             assert b"Work-up signed" in body, (target.label, workup, status)
             rows[target.label]["sign"].append(ms)
@@ -423,7 +458,7 @@ def run_export(targets: list[Target], count: int) -> None:
 
 def query_counts(target: Target) -> dict:
     out = subprocess.run(
-        [PYTHON, str(ROOT / "bench" / "query_counts.py"), str(target.sample["workup"])],
+        [PYTHON, str(ROOT / "bench" / "query_counts.py"), json.dumps(target.sample)],
         cwd=ROOT,
         env=target.env,
         check=True,
@@ -547,7 +582,7 @@ def main():
             target.results["queries"] = query_counts(target)
             serve(target)
             target.sessions = {
-                who: Session(target.base, who) for who in ("clinician", "coordinator")
+                who: Session(target.base, who) for who in ("clinician", "coordinator", "lead")
             }
             target.results["memory_before"] = memory(target)
         print("pages...", flush=True)

@@ -184,8 +184,10 @@
   }
 
   // The advice column scrolls within itself on a laptop: bring a changed item to its top
-  // without moving the page (the checklist stays where the clinician was).
-  function showInColumn(element) {
+  // without moving the page (the checklist stays where the clinician was). Where the column
+  // itself runs below the screen (the page is near its top, the column not yet stuck), the page
+  // moves up just enough, never so far that ``keep`` (the saved note) leaves the screen.
+  function showInColumn(element, keep) {
     var scroller = element && element.closest ? element.closest(".workup-side-scroll") : null;
     if (!scroller || tabbed.matches) {
       return;
@@ -195,6 +197,14 @@
     var bottom = Math.min(frame.bottom, window.innerHeight);
     if (box.top < frame.top || box.bottom > bottom) {
       scroller.scrollTop += box.top - frame.top - 8;
+    }
+    box = element.getBoundingClientRect();
+    if (box.bottom > window.innerHeight) {
+      var need = box.bottom - window.innerHeight + 8;
+      var room = keep ? keep.getBoundingClientRect().top - 8 : need;
+      if (room > 0) {
+        window.scrollBy({ top: Math.min(need, room), behavior: "instant" });
+      }
     }
   }
 
@@ -236,7 +246,7 @@
       reveal(focus);
     }
     if (outcome === "saved" && changed) {
-      showInColumn(firstChange(changed));
+      showInColumn(firstChange(changed), focus);
     }
   }
 

@@ -7,18 +7,23 @@ delete. The counts must equal a direct count over the steps, for every filter th
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from tests.conftest import make_user
-from workup.clinic.models import ChecklistStep
-from workup.coordination.models import QueueCount
+from workup.clinic.models import ChecklistStep, WorkUp
+from workup.coordination.models import QueueCount, StepCount, WorkupCount
 from workup.coordination.queries import (
     QueueFilters,
+    awaiting_findings_count,
+    clinician_queue,
+    count_clinician_queue,
     count_queue,
     count_steps,
     filter_people,
     filter_queue,
     open_steps,
+    open_workups_count,
     rebuild_queue_counts,
 )
 
@@ -35,6 +40,11 @@ FILTERS = [
     QueueFilters(overdue=True),
     QueueFilters(due_week=True),
     QueueFilters(status=Status.PENDING, overdue=True, assignee="me"),
+    # From the step counts (keyed by step and responsible clinician too).
+    QueueFilters(step="hysteroscopy"),
+    QueueFilters(step="hysteroscopy", overdue=True),
+    QueueFilters(step="thyroid", status=Status.SCHEDULED, due_week=True),
+    QueueFilters(step="pgta", assignee="unassigned"),
 ]
 
 
@@ -57,11 +67,30 @@ def queue(case, coordinator, other_clinician):
 
 def assert_counts_are_exact(user):
     today = day(0)
-    for filters in FILTERS:
+    people = get_user_model().objects.all()
+    by_clinician = [QueueFilters(clinician=p.pk) for p in people]
+    by_clinician += [
+        QueueFilters(clinician=p.pk, step="hysteroscopy", assignee="me") for p in people
+    ]
+    for filters in FILTERS + by_clinician:
         steps = filter_queue(open_steps(), filters, user=user, today=today)
         assert count_queue(steps, filters, user=user, today=today) == count_steps(
             steps, today=today
         ), filters
+    for person in people:
+        assert count_clinician_queue(person, today=today) == count_steps(
+            clinician_queue(person), today=today
+        ), person
+        assert (
+            awaiting_findings_count(person)
+            == ChecklistStep.objects.filter(
+                workup__clinician=person, status=Status.AWAITING_FINDINGS
+            ).count()
+        )
+        assert (
+            open_workups_count(person)
+            == WorkUp.objects.filter(clinician=person, status=WorkUp.Status.OPEN).count()
+        )
 
 
 @pytest.mark.django_db
@@ -97,11 +126,35 @@ def test_a_saved_step_moves_between_counts(queue, coordinator):
 @pytest.mark.django_db
 def test_the_counts_can_be_rebuilt_from_the_steps(queue, coordinator):
     QueueCount.objects.all().delete()
+    StepCount.objects.all().delete()
+    WorkupCount.objects.all().delete()
     assert rebuild_queue_counts() == 5
     assert_counts_are_exact(coordinator)
     QueueCount.objects.update(n=0)
+    StepCount.objects.update(n=0)
+    WorkupCount.objects.update(n=7)
     call_command("rebuild_queue_counts", verbosity=0)
     assert_counts_are_exact(coordinator)
+
+
+@pytest.mark.django_db
+def test_a_work_up_given_to_another_clinician_moves_its_step_counts(
+    queue, coordinator, clinician, other_clinician
+):
+    """A clinician's own queue and start page follow the work-up, not where it used to be."""
+    step = ChecklistStep.objects.get(workup__patient__mrn="SYN-0001", code="karyotype")
+    step.status = Status.AWAITING_FINDINGS
+    step.save()
+    assert awaiting_findings_count(clinician) == 1
+    workup = WorkUp.objects.get(patient__mrn="SYN-0001")
+    workup.clinician = other_clinician
+    workup.save()
+    assert awaiting_findings_count(clinician) == 0
+    assert awaiting_findings_count(other_clinician) == 1
+    assert open_workups_count(clinician) == 0 and open_workups_count(other_clinician) == 2
+    WorkUp.objects.filter(pk=workup.pk).update(clinician=clinician, status=WorkUp.Status.SIGNED)
+    assert_counts_are_exact(coordinator)
+    assert open_workups_count(clinician) == 0 and awaiting_findings_count(clinician) == 1
 
 
 @pytest.mark.django_db

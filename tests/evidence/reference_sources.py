@@ -146,6 +146,12 @@ ALLOWED = {
         "bologna_natural_not_counted": {"bologna-2011"},
         "bologna_mild_not_counted": set(),  # U
         # The checklist's reasons (section 1: what "could be considered" in RIF gates).
+        # Section 1: the counselling trigger (U for the wording), the framing (V).
+        "rif_verdict_rif": {"eshre-rif-2023"},
+        "rif_verdict_not_yet": {"eshre-rif-2023"},
+        "rif_no_failures": {"eshre-rif-2023"},
+        "rif_not_recorded": {"eshre-rif-2023"},
+        "rif_none_counted": {"eshre-rif-2023"},
         "poseidon_unconventional_not_counted": set(),  # U: section 8 names Bologna only
         "gate_rif_labelled": {"eshre-rif-2023"},
         "gate_too_early": {"eshre-rif-2023"},

@@ -568,3 +568,12 @@ def test_poseidon_counts_only_conventional_stimulation_as_bologna_does(catalogue
     if cycles == [{"oocytes": 3, "protocol": "mild"}]:
         assert detail["reason"].startswith("Normal reserve, and only natural or mild-stimulation")
         assert detail["review"] == "pending_review"
+
+
+def test_the_stimulation_plan_step_is_pending_while_a_classification_it_names_is(catalogue):
+    # "POSEIDON group 4" rests on cut-offs pending review: the step that names it is pending.
+    answer = assess(catalogue, age=36, amh=ng(0.8), afc=4)
+    plan = step(answer, "stimulation_plan")
+    assert "POSEIDON group 4" in plan["trigger"]
+    assert plan["review"] == "pending_review"
+    assert plan["sources"] == ["broekmans-2019"]

@@ -151,6 +151,28 @@ def test_overdue_steps_are_counted_by_step(lead_client, demo, loaded_catalogue):
     assert shown[loaded_catalogue.investigations["thyroid"].name] == n > 0
 
 
+def test_overdue_steps_equal_a_direct_count_for_every_clinician(
+    lead_client, demo, loaded_catalogue, clinician, other_clinician
+):
+    """The figure sums the step counts the database keeps (coordination.StepCount): the same
+    numbers as counting the overdue open steps, for everyone and for each clinician."""
+    today = timezone.localdate()
+    ChecklistStep.objects.filter(code__in=["thyroid", "karyotype"]).update(
+        due_date=today - timedelta(days=2)
+    )
+    ChecklistStep.objects.filter(code="pgta").update(due_date=today)  # due today: not overdue
+    for who in (None, clinician, other_clinician):
+        steps = ChecklistStep.objects.filter(in_queue=True, due_date__lt=today)
+        if who is not None:
+            steps = steps.filter(workup__clinician=who)
+        expected = {}
+        for code in steps.values_list("code", flat=True):
+            name = loaded_catalogue.investigations[code].name
+            expected[name] = expected.get(name, 0) + 1
+        page = lead_client.get(URL, {"clinician": who.pk} if who else {}).content.decode()
+        assert {r[0]: int(r[1]) for r in table(page, "overdue")} == expected, who
+
+
 def test_filter_by_clinician_and_period(lead_client, demo, other_clinician):
     page = lead_client.get(URL, {"clinician": other_clinician.pk}).content.decode()
     people = {r[0] for r in table(page, "overrides-clinician")}
@@ -198,12 +220,19 @@ def test_query_count_does_not_grow_with_the_work_ups(
 ):
     build(4, [clinician, other_clinician], capture=django_capture_on_commit_callbacks)
     lead_client.get(URL)  # the first request after signing in also writes the session
-    with django_assert_max_num_queries(13) as small:
+    one = f"{URL}?clinician={clinician.pk}"
+    with django_assert_max_num_queries(12) as small:
         lead_client.get(URL)
+    with django_assert_max_num_queries(12) as small_one:
+        lead_client.get(one)
     build(16, [clinician, other_clinician], capture=django_capture_on_commit_callbacks)
-    with django_assert_max_num_queries(13) as large:
+    with django_assert_max_num_queries(12) as large:
         assert lead_client.get(URL).status_code == 200
+    with django_assert_max_num_queries(12) as large_one:
+        response = lead_client.get(one)
+    assert response.status_code == 200 and response.context["filters"].clinician == clinician
     assert len(large.captured_queries) == len(small.captured_queries)
+    assert len(large_one.captured_queries) == len(small_one.captured_queries)
 
 
 def test_the_summary_follows_the_writes(

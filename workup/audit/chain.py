@@ -32,6 +32,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connections, models, router, transaction
 from django.db.models.expressions import DatabaseDefault
+from django.db.models.signals import class_prepared
 
 CHAIN_COLUMNS = ("chain_seq", "chain_prev", "chain_hash", "chain_fields")
 # The columns a chained history record adds to simple-history's (for bulk copies to skip).
@@ -52,12 +53,28 @@ def chain_key() -> bytes:
 
 
 def record_hash(prev: str, content: str) -> str:
-    return hmac.new(chain_key(), (prev + content).encode("utf-8"), hashlib.sha256).hexdigest()
+    return record_hasher()(prev, content)
+
+
+def record_hasher():
+    """``record_hash`` with the key prepared once, for hashing many records in a row."""
+    keyed = hmac.new(chain_key(), digestmod=hashlib.sha256)
+
+    def hash_(prev: str, content: str) -> str:
+        h = keyed.copy()
+        h.update((prev + content).encode("utf-8"))
+        return h.hexdigest()
+
+    return hash_
 
 
 def _pads() -> tuple[bytes, bytes]:
-    """HMAC's inner and outer keys (RFC 2104), so that SQL's sha256 can compute the HMAC."""
-    key = chain_key()
+    return hmac_pads(chain_key())
+
+
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """HMAC-SHA256's inner and outer keys (RFC 2104), so that SQL's sha256 can compute an HMAC:
+    sha256(outer || sha256(inner || message))."""
     if len(key) > 64:
         key = hashlib.sha256(key).digest()
     key = key.ljust(64, b"\0")
@@ -78,32 +95,69 @@ def register_sqlite_function(sender, connection, **kwargs):
 # --- what a record's hash covers ---------------------------------------------------------------
 
 
-def _canonical_value(field, value):
-    if value is None:
-        return None
-    if isinstance(field, models.DateTimeField):
+def _datetime(field):
+    def canonical(value):
         if isinstance(value, str):
             value = field.to_python(value)
         if isinstance(value, datetime.datetime):
             if value.tzinfo is not None:
                 value = value.astimezone(datetime.UTC)
             return value.isoformat()
-    if isinstance(field, models.DateField):
-        value = field.to_python(value)
+        return field.to_python(value).isoformat()
+
+    return canonical
+
+
+def _date(field):
+    def canonical(value):
+        if type(value) is not datetime.date:
+            value = field.to_python(value)
         return value.isoformat()
-    if isinstance(field, models.DecimalField):
-        value = field.to_python(value)
-        return str(value.quantize(decimal.Decimal(1).scaleb(-field.decimal_places)))
-    if isinstance(field, models.FloatField):
-        return repr(float(value))
-    if isinstance(field, models.BooleanField):
-        return bool(value)
-    if isinstance(field, (models.IntegerField, models.AutoField)):
-        return int(value)
-    if isinstance(field, models.JSONField):
-        # As stored and read back: through the field's own encoder.
-        return json.loads(json.dumps(value, cls=field.encoder))
-    return str(value)
+
+    return canonical
+
+
+def _decimal(field):
+    places = decimal.Decimal(1).scaleb(-field.decimal_places)
+    return lambda value: str(field.to_python(value).quantize(places))
+
+
+def _json(field):
+    return lambda value: json.loads(json.dumps(value, cls=field.encoder))
+
+
+def canonical_form(field):
+    """How a field's value is written into a record's hashed content (None stays None).
+
+    One function per field, chosen once: ``content_of`` applies it to a record, and a bulk
+    writer (``audit.bulk``) to many rows' values, so both hash exactly the same text.
+    """
+    if isinstance(field, models.DateTimeField):
+        convert = _datetime(field)
+    elif isinstance(field, models.DateField):
+        convert = _date(field)
+    elif isinstance(field, models.DecimalField):
+        convert = _decimal(field)
+    elif isinstance(field, models.FloatField):
+        convert = lambda value: repr(float(value))  # noqa: E731
+    elif isinstance(field, models.BooleanField):
+        convert = bool
+    elif isinstance(field, (models.IntegerField, models.AutoField)):
+        convert = int
+    elif isinstance(field, models.JSONField):
+        convert = _json(field)
+    else:
+        convert = str
+    return lambda value: None if value is None else convert(value)
+
+
+def _canonical_value(field, value):
+    return canonical_form(field)(value)
+
+
+def content_text(data: dict) -> str:
+    """The hashed content: the fields' names and canonical values as sorted, compact JSON."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def covered_fields(model) -> list:
@@ -121,7 +175,7 @@ def content_of(record, names: Iterable[str]) -> str:
         data[name] = (
             _canonical_value(field, getattr(record, field.attname)) if field else "<no such field>"
         )
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return content_text(data)
 
 
 def chain_name(model) -> str:
@@ -299,6 +353,21 @@ class ChainedHistory(ChainedRecord):
             user = self.history_user
             self.history_username = user.get_username()
             self.history_user_full_name = full_name(user)
+
+
+def add_history_order_index(sender, **kwargs):
+    """class_prepared: every clinical history table gets an index on (history_date,
+    history_id), the order the audit reads it in (newest first, ``audit.changes``), so that a
+    page of the trail is read along the indexes however long the trail, even where many
+    records share one moment (a bulk import)."""
+    if issubclass(sender, ChainedHistory) and not sender._meta.abstract:
+        index = models.Index(fields=["history_date", "history_id"])
+        index.set_name_with_model(sender)
+        sender._meta.indexes = [*sender._meta.indexes, index]
+        sender._meta.original_attrs["indexes"] = sender._meta.indexes  # seen by migrations
+
+
+class_prepared.connect(add_history_order_index, dispatch_uid="audit-history-order-index")
 
 
 def _head_model():

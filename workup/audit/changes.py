@@ -1,9 +1,14 @@
 """Recent changes across all work-ups, from django-simple-history's tables: who, when, what.
 
-One UNION query pages through the history of every clinical model, newest first; a page is then
-described in a fixed number of queries (two per kind of record on the page, whatever the number
-of rows): each record is compared with the previous record of the same row, in the words the
-work-up's own history page uses (``workup.clinic.history``).
+One UNION query pages through the history of every clinical model, newest first, each table
+read backwards along its (history_date, history_id) index (``chain.add_history_order_index``)
+so that a page costs the same however long the trail; it carries what a created or removed
+record shows (its subject, the patient's MRN). A page is then described in a fixed number of
+queries: one per kind of record with changes on the page, which reads the history of the rows
+changed (by the rows' index; the record before each change is picked from it, and the people
+they name come with it), compared in the words the work-up's own history page uses
+(``workup.clinic.history``). The number of records comes from the audit chains' heads
+when no filter narrows it (``count_changes``).
 """
 
 from __future__ import annotations
@@ -11,10 +16,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import BigIntegerField, CharField, F, OuterRef, Q, Subquery, Value
+from django.db.models import BigIntegerField, F, OuterRef, Subquery, Sum, TextField, Value
+from django.db.models.functions import Cast, Coalesce
 
 from workup.clinic.history import changed_lines
 from workup.clinic.models import (
@@ -30,6 +36,9 @@ from workup.clinic.models import (
 from workup.clinic.transfer_records import Transfer, day_words
 from workup.evidence import store
 
+from .chain import chain_name
+from .models import ChainHead
+
 
 @dataclass(frozen=True)
 class Area:
@@ -42,17 +51,21 @@ class Area:
     workup_field: str | None
     # The lookup from its historical record to the patient's id.
     patient_lookup: str
+    # The column that names the record within its work-up (a step's code...), if any.
+    subject_field: str | None = None
 
 
 AREAS = (
     Area("patient", "Patient", Patient, None, "id"),
     Area("workup", "Work-up", WorkUp, "id", "patient_id"),
     Area("findings", "Findings", Findings, "workup_id", "workup__patient_id"),
-    Area("cycle", "Previous cycle", StimulationCycle, "workup_id", "workup__patient_id"),
+    Area(
+        "cycle", "Previous cycle", StimulationCycle, "workup_id", "workup__patient_id", "sequence"
+    ),
     Area("plan", "Planned cycle", PlannedCycle, "workup_id", "workup__patient_id"),
-    Area("transfer", "Transfer", Transfer, "workup_id", "workup__patient_id"),
-    Area("step", "Checklist step", ChecklistStep, "workup_id", "workup__patient_id"),
-    Area("addon", "Add-on request", AddonRequest, "workup_id", "workup__patient_id"),
+    Area("transfer", "Transfer", Transfer, "workup_id", "workup__patient_id", "date"),
+    Area("step", "Checklist step", ChecklistStep, "workup_id", "workup__patient_id", "code"),
+    Area("addon", "Add-on request", AddonRequest, "workup_id", "workup__patient_id", "addon_code"),
     Area("addendum", "Addendum", Addendum, "workup_id", "workup__patient_id"),
 )
 BY_KEY = {area.key: area for area in AREAS}
@@ -85,7 +98,7 @@ class ChangeRow:
     lines: list[str] = field(default_factory=list)
 
 
-def _entries_of(area: Area, filters: ChangeFilters):
+def _records_of(area: Area, filters: ChangeFilters):
     history = area.model.history.model
     records = history.objects.order_by()
     if filters.user_id is not None:
@@ -102,50 +115,99 @@ def _entries_of(area: Area, filters: ChangeFilters):
             records = records.filter(**{area.workup_field: filters.workup_id})
     if filters.patient_id is not None:
         records = records.filter(**{area.patient_lookup: filters.patient_id})
+    return records
+
+
+ENTRY_COLUMNS = (
+    "e_area",
+    "e_id",
+    "e_row",
+    "e_when",
+    "e_user",
+    "e_username",
+    "e_fullname",
+    "e_type",
+    "e_workup",
+    "e_subject",
+    "e_mrn",
+)
+
+
+def _entries_of(area: Area, filters: ChangeFilters):
+    # Every branch of the UNION gives each column exactly the same type, so that the database
+    # reads each history table along its index and merges them (no per-branch conversion).
+    text = TextField()
     workup = F(area.workup_field) if area.workup_field else Value(None, BigIntegerField())
-    return records.annotate(
-        e_area=Value(area.key, CharField()),
-        e_id=F("history_id"),
-        e_when=F("history_date"),
-        e_user=F("history_user_id"),
-        e_username=F("history_username"),
-        e_fullname=F("history_user_full_name"),
-        e_type=F("history_type"),
-        e_workup=workup,
-    ).values("e_area", "e_id", "e_when", "e_user", "e_username", "e_fullname", "e_type", "e_workup")
+    subject = Cast(area.subject_field, text) if area.subject_field else Value(None, text)
+    if area.workup_field is None:  # the patient's own record: the MRN it had
+        mrn = Cast("mrn", text)
+    else:  # the work-up's patient's MRN, as it is now (read for the rows of the page only)
+        mrn = Cast(
+            Subquery(
+                WorkUp.objects.filter(pk=OuterRef(area.workup_field))
+                .order_by()
+                .values("patient__mrn")[:1]
+            ),
+            text,
+        )
+    return (
+        _records_of(area, filters)
+        .annotate(
+            e_area=Value(area.key, text),
+            e_id=F("history_id"),
+            e_row=Cast(area.model._meta.pk.attname, BigIntegerField()),
+            e_when=F("history_date"),
+            e_user=F("history_user_id"),
+            e_username=Cast("history_username", text),
+            e_fullname=Cast("history_user_full_name", text),
+            e_type=Cast("history_type", text),
+            e_workup=workup,
+            e_subject=subject,
+            e_mrn=mrn,
+        )
+        .values(*ENTRY_COLUMNS)
+    )
+
+
+def _areas(filters: ChangeFilters) -> list[Area]:
+    return [BY_KEY[key] for key in filters.areas] if filters.areas else list(AREAS)
 
 
 def change_entries(filters: ChangeFilters = ChangeFilters()):
     """Every matching history record as a light dict, newest first (one query when sliced)."""
-    areas = [BY_KEY[key] for key in filters.areas] if filters.areas else list(AREAS)
-    first, *rest = [_entries_of(area, filters) for area in areas]
+    first, *rest = [_entries_of(area, filters) for area in _areas(filters)]
     combined = first.union(*rest, all=True) if rest else first
     return combined.order_by("-e_when", "-e_id")
 
 
-def _previous_of(history, pk_name):
-    """The history id of the same row's record just before this one."""
-    earlier = Q(history_date__lt=OuterRef("history_date")) | Q(
-        history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id")
-    )
-    return Subquery(
-        history.objects.filter(earlier, **{pk_name: OuterRef(pk_name)})
-        .order_by("-history_date", "-history_id")
-        .values("history_id")[:1]
-    )
+def count_changes(filters: ChangeFilters = ChangeFilters()) -> int:
+    """How many records ``change_entries`` lists, in one query.
+
+    Without a filter that narrows the records (none, or only kinds of record chosen): the
+    number each audit chain's head keeps. Every record is appended to its chain, which numbers
+    them one by one, and ``manage.py verify_audit`` checks that nothing was added or removed
+    since. Otherwise the matching records are counted.
+    """
+    areas = _areas(filters)
+    if filters == ChangeFilters(areas=filters.areas):
+        names = [chain_name(area.model.history.model) for area in areas]
+        heads = ChainHead.objects.filter(name__in=names)
+        return heads.aggregate(n=Coalesce(Sum("seq"), 0))["n"]
+    first, *rest = [_records_of(area, filters).values("history_id") for area in areas]
+    return (first.union(*rest, all=True) if rest else first).count()
 
 
-def _subject(area: Area, record, catalogue) -> str:
+def _subject(area: Area, subject, catalogue) -> str:
     if area.model is ChecklistStep:
-        entry = catalogue.investigations.get(record.code) or catalogue.next_steps.get(record.code)
-        return f"{area.label}: {entry.name if entry else record.code}"
+        entry = catalogue.investigations.get(subject) or catalogue.next_steps.get(subject)
+        return f"{area.label}: {entry.name if entry else subject}"
     if area.model is AddonRequest:
-        entry = catalogue.addons.get(record.addon_code)
-        return f"{area.label}: {entry.name if entry else record.addon_code}"
-    if area.model is StimulationCycle:
-        return f"{area.label} {record.sequence}"
-    if area.model is Transfer:
-        return f"{area.label} of {day_words(record.date)}"
+        entry = catalogue.addons.get(subject)
+        return f"{area.label}: {entry.name if entry else subject}"
+    if area.model is Transfer and subject:
+        return f"{area.label} of {day_words(date.fromisoformat(str(subject)[:10]))}"
+    if subject is not None:
+        return f"{area.label} {subject}"
     return area.label
 
 
@@ -161,48 +223,77 @@ def actor(entry) -> str:
     return "system" if entry["e_user"] is None else f"user {entry['e_user']}"
 
 
+def _changed_records(area: Area, entries: list[dict], people: dict) -> dict:
+    """The changed records of one kind, each with the record before it (``previous``), in one
+    query: every history record of the rows they belong to (read by the rows' index), the
+    record before each picked here; the people they name (their user columns) are read with
+    them, into ``people``. Returns the records by history id."""
+    history = area.model.history.model
+    pk_name = area.model._meta.pk.attname
+    User = get_user_model()
+    users = [f for f in history._meta.concrete_fields if f.is_relation and f.related_model is User]
+    rows = {entry["e_row"] for entry in entries}
+    latest = max(entry["e_when"] for entry in entries)
+    found = (
+        history.objects.filter(**{f"{pk_name}__in": rows}, history_date__lte=latest)
+        .select_related(*(f.name for f in users))
+        .order_by()
+    )
+    by_row = defaultdict(list)
+    for record in found:
+        by_row[getattr(record, pk_name)].append(record)
+        for f in users:
+            user = getattr(record, f.name)
+            if user is not None:
+                people[user.pk] = user.get_username()
+    wanted = {entry["e_id"] for entry in entries}
+    records = {}
+    for records_of_row in by_row.values():
+        records_of_row.sort(key=lambda r: (r.history_date, r.history_id))
+        for before, record in zip([None, *records_of_row], records_of_row, strict=False):
+            if record.history_id in wanted:
+                record.previous = before
+                records[record.history_id] = record
+    return records
+
+
 def describe(entries: Iterable[dict]) -> list[ChangeRow]:
-    """The rows of a page of entries, in their order, in a fixed number of queries."""
+    """The rows of a page of entries, in their order, in a fixed number of queries: one per
+    kind of record changed on the page (a created or removed record needs none), and the
+    catalogue (for the names of steps and add-ons)."""
     entries = list(entries)
     if not entries:
         return []
-    ids_by_area = defaultdict(list)
+    changed = defaultdict(list)
     for entry in entries:
-        ids_by_area[entry["e_area"]].append(entry["e_id"])
-    records, previous = {}, {}
-    for key, ids in ids_by_area.items():
-        area = BY_KEY[key]
-        history = area.model.history.model
-        pk_name = area.model._meta.pk.attname
-        found = history.objects.filter(history_id__in=ids).annotate(
-            previous_id=_previous_of(history, pk_name)
-        )
-        for record in found:
-            records[key, record.history_id] = record
-        earlier_ids = [r.previous_id for r in found if r.previous_id is not None]
-        for history_id, record in history.objects.in_bulk(earlier_ids).items():
-            previous[key, history_id] = record
-    people = {user.pk: user.get_username() for user in get_user_model().objects.all()}
-    workup_ids = {e["e_workup"] for e in entries if e["e_workup"] is not None}
-    mrns = dict(WorkUp.objects.filter(pk__in=workup_ids).values_list("pk", "patient__mrn"))
-    catalogue = store.get_catalogue()
+        if entry["e_type"] == "~":
+            changed[entry["e_area"]].append(entry)
+    people: dict[int, str] = {}
+    records = {
+        (key, history_id): record
+        for key, of_kind in changed.items()
+        for history_id, record in _changed_records(BY_KEY[key], of_kind, people).items()
+    }
+    named = {"step", "addon"} & {entry["e_area"] for entry in entries}
+    catalogue = store.get_catalogue() if named else None
     rows = []
     for entry in entries:
         area = BY_KEY[entry["e_area"]]
-        record = records[area.key, entry["e_id"]]
-        before = previous.get((area.key, record.previous_id))
-        workup_id = entry["e_workup"]
+        lines = []
+        record = records.get((area.key, entry["e_id"]))
+        if record is not None:
+            lines = _lines(area.model, record, record.previous, people)
         rows.append(
             ChangeRow(
                 when=entry["e_when"],
                 who=actor(entry),
                 who_name=entry["e_fullname"] or "",
                 area=area.label,
-                action=ACTIONS.get(record.history_type, record.history_type),
-                subject=_subject(area, record, catalogue),
-                workup_id=workup_id,
-                mrn=record.mrn if area.model is Patient else mrns.get(workup_id, ""),
-                lines=_lines(area.model, record, before, people),
+                action=ACTIONS.get(entry["e_type"], entry["e_type"]),
+                subject=_subject(area, entry["e_subject"], catalogue),
+                workup_id=entry["e_workup"],
+                mrn=entry["e_mrn"] or "",
+                lines=lines,
             )
         )
     return rows

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from .changes import change_entries, describe, iter_changes
+from .changes import change_entries, count_changes, describe, iter_changes
 from .exports import csv_response, detail_text, export_name, local_time, record_export
 from .forms import ChangeFilterForm, DownloadFilterForm
 
@@ -29,9 +29,10 @@ def changes(request):
     form = ChangeFilterForm(request.GET)
     page = rows = None
     if form.is_valid():
-        page = Paginator(change_entries(form.filters()), PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        filters = form.filters()
+        paginator = Paginator(change_entries(filters), PAGE_SIZE)
+        paginator.count = count_changes(filters)  # one query, from the chains when unfiltered
+        page = paginator.get_page(request.GET.get("page"))
         rows = describe(page.object_list)
     context = {"form": form, "page": page, "rows": rows, "query_string": _query_string(request)}
     return render(request, "audit/changes.html", context)

@@ -176,11 +176,11 @@ def workup_history(
     ``clinical_only`` keeps the findings, transfers and add-on requests (what the work-up page
     shows, in three queries); the full history adds the work-up, cycles and checklist steps.
     """
-    sources = [
-        (Findings, Findings.history.filter(workup_id=workup.pk)),
-        (Transfer, Transfer.history.filter(workup_id=workup.pk)),
-        (AddonRequest, AddonRequest.history.filter(workup_id=workup.pk)),
-    ]
+    sources = [(Findings, Findings.history.filter(workup_id=workup.pk))]
+    # A work-up loaded for its page knows whether any transfer was ever recorded (load_workup).
+    if getattr(workup, "has_transfer_history", True):
+        sources.append((Transfer, Transfer.history.filter(workup_id=workup.pk)))
+    sources.append((AddonRequest, AddonRequest.history.filter(workup_id=workup.pk)))
     if not clinical_only:
         sources += [
             (WorkUp, WorkUp.history.filter(id=workup.pk)),

@@ -461,6 +461,12 @@ class ChecklistStep(models.Model):
                 name="step_queue_idx",
                 condition=Q(in_queue=True),
             ),
+            # The same, one step of the catalogue at a time (the queue filtered by step).
+            models.Index(
+                fields=["code", "queue_due", "workup", "id"],
+                name="step_code_queue_idx",
+                condition=Q(in_queue=True),
+            ),
             # The newest change to any step: the queue's counts are kept until it moves.
             models.Index(fields=["updated_at"], name="step_updated_idx"),
         ]

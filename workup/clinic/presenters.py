@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 
@@ -19,7 +19,7 @@ from workup.evidence.engine import cited_sources
 from workup.evidence.presenting import number_sources
 
 from .assessment import assess_workup
-from .models import AddonRequest, ChecklistStep, StimulationCycle, WorkUp
+from .models import Addendum, AddonRequest, ChecklistStep, StimulationCycle, WorkUp
 from .signed import differences, signed_record, stamp_words
 from .steps import FORM_STEPS
 from .stimulation import cycle_words as stimulation_words
@@ -73,24 +73,41 @@ def pillar_groups(checklist: list[dict], steps: dict, step_names: Mapping[str, s
 
 def load_workup(pk: int) -> WorkUp:
     """A work-up with everything its page and its facts read, in a fixed number of queries:
-    the work-up with its patient and findings, its steps, its add-on requests, its transfers,
-    and its previous cycles only when some are recorded."""
+    the work-up with its patient and findings (and whether it has transfers, addenda or lab
+    results at all), its steps, its add-on requests, and its transfers and previous cycles only
+    when some are recorded: a part a work-up does not have costs no query."""
+    from django.apps import apps
+
+    results = apps.get_model("interop", "IncomingResult")
     workup = get_object_or_404(
         WorkUp.objects.select_related(
             "patient", "clinician", "findings", "signed_by", "created_by", "planned_cycle"
-        ).prefetch_related(
-            Prefetch(
-                "addon_requests",
-                queryset=AddonRequest.objects.select_related("counselled_by", "recorded_by"),
-            ),
-            Prefetch(
-                "steps",
-                queryset=ChecklistStep.objects.select_related("assignee", "completed_by"),
-            ),
-            Prefetch("transfers", queryset=Transfer.objects.in_date_order()),
+        ).annotate(
+            # A transfer always leaves a history record, so this also says whether there is
+            # any transfer, and any transfer change to show in the recent changes.
+            has_transfer_history=Exists(Transfer.history.filter(workup_id=OuterRef("pk"))),
+            has_addenda=Exists(Addendum.objects.filter(workup_id=OuterRef("pk"))),
+            has_lab_results=Exists(results.objects.filter(workup_id=OuterRef("pk"))),
+            # The catalogue's revision rides along: the page's catalogue costs no query of
+            # its own while its snapshot is parsed (store.get_catalogue).
+            **store.catalogue_row_annotations(),
         ),
         pk=pk,
     )
+    prefetch_related_objects(
+        [workup],
+        Prefetch(
+            "addon_requests",
+            queryset=AddonRequest.objects.select_related("counselled_by", "recorded_by"),
+        ),
+        Prefetch(
+            "steps", queryset=ChecklistStep.objects.select_related("assignee", "completed_by")
+        ),
+    )
+    if workup.has_transfer_history:
+        prefetch_related_objects([workup], Prefetch("transfers", Transfer.objects.in_date_order()))
+    else:
+        workup._prefetched_objects_cache["transfers"] = Transfer.objects.none()
     findings = getattr(workup, "findings", None)
     if findings is not None and findings.previous_cycles_known:
         prefetch_related_objects([workup], "cycles")
@@ -110,7 +127,7 @@ def workup_context(workup: WorkUp) -> dict:
     they were, and beside it ``advice_changes``: where today's answer for the record differs.
     ``current_answer`` is today's answer either way (the page's forms act on it).
     """
-    catalogue = store.get_catalogue()
+    catalogue = store.get_catalogue(row=store.catalogue_row_of(workup))
     facts, current = assess_workup(workup, catalogue)
     record = signed_record(workup)
     answer, sources, changes = current, catalogue.sources, []

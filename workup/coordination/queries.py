@@ -13,15 +13,26 @@ from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    ExpressionWrapper,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from workup.accounts.roles import people_with
 from workup.clinic.forms import clinicians
-from workup.clinic.models import ChecklistStep, StepQuerySet
+from workup.clinic.models import ChecklistStep, StepQuerySet, WorkUp
 from workup.evidence.catalogue import PILLARS
 
-from .models import QueueCount
+from .models import QueueCount, StepCount, WorkupCount
 
 Status = ChecklistStep.Status
 
@@ -91,33 +102,38 @@ def filter_queue(steps: QuerySet, filters: QueueFilters, *, user, today: date) -
 
 def clinician_queue(user) -> QuerySet:
     """A clinician's own queue: results awaiting their findings, and steps assigned to them."""
-    return (
-        open_steps()
-        .filter(Q(workup__clinician=user, status=Status.AWAITING_FINDINGS) | Q(assignee=user))
-        .in_queue_order()
-    )
+    return open_steps().filter(clinician_queue_q(user)).in_queue_order()
+
+
+def clinician_queue_q(user, *, clinician="workup__clinician", assignee="assignee", status="status"):
+    """Which steps are in a clinician's own queue: said once, for the steps and (with the
+    step counts' names) for their counts."""
+    return Q(**{clinician: user.pk, status: Status.AWAITING_FINDINGS}) | Q(**{assignee: user.pk})
 
 
 def overdue_steps(today: date) -> QuerySet:
     return open_steps().overdue(today).in_queue_order()
 
 
-def counts_by_summary(filters: QueueFilters) -> bool:
-    """Whether the summary table can count these filters: it is keyed by status, pillar,
-    assignee and due date. A search, a step or a clinician narrows the rows to a few (or to one
-    step of the catalogue), which are counted directly through their indexes."""
-    return not (filters.q or filters.step or filters.clinician)
+def summary_rows(filters: QueueFilters, *, user, today: date) -> QuerySet | None:
+    """The summary rows holding exactly the counts of these filters, or None for a search.
 
-
-def count_queue(steps: QuerySet, filters: QueueFilters, *, user, today: date) -> dict:
-    """Counts over exactly the rows these filters select, always exact.
-
-    From the summary table kept by the database (``QueueCount``, a few thousand rows) when it is
-    keyed by everything the filters name; otherwise counted over the filtered steps.
+    ``QueueCount`` (a few thousand rows) is keyed by status, pillar, assignee and due date;
+    a step or a clinician filter reads ``StepCount``, keyed by those and by step and responsible
+    clinician too (tens of thousands of rows, of which the filter reads its own). Both are kept
+    by the database as the steps change. A search (a patient's name or MRN) narrows the rows to a
+    few patients', which are counted directly through the search's indexes.
     """
-    if not counts_by_summary(filters):
-        return count_steps(steps, today=today)
-    rows = QueueCount.objects.filter(n__gt=0)
+    if filters.q:
+        return None
+    if filters.step or filters.clinician:
+        rows = StepCount.objects.all()
+        if filters.step:
+            rows = rows.filter(code=filters.step)
+        if filters.clinician:
+            rows = rows.filter(clinician_key=filters.clinician)
+    else:
+        rows = QueueCount.objects.all()
     if filters.status:
         rows = rows.filter(status=filters.status)
     if filters.pillar:
@@ -132,36 +148,86 @@ def count_queue(steps: QuerySet, filters: QueueFilters, *, user, today: date) ->
         rows = rows.filter(due__lt=today)
     if filters.due_week:
         rows = rows.filter(due__gte=today, due__lte=due_week_end(today))
+    return rows
+
+
+def count_queue(steps: QuerySet, filters: QueueFilters, *, user, today: date) -> dict:
+    """Counts over exactly the rows these filters select, always exact: from the summary
+    tables kept by the database (``summary_rows``), or counted over the steps for a search."""
+    rows = summary_rows(filters, user=user, today=today)
+    if rows is None:
+        return count_steps(steps, today=today)
+    return sum_counts(rows, today=today)
+
+
+def count_clinician_queue(user, *, today: date) -> dict:
+    """The counts of ``clinician_queue(user)``, from the step counts (same selection)."""
+    mine = clinician_queue_q(user, clinician="clinician_key", assignee="assignee_key")
+    return sum_counts(StepCount.objects.filter(mine), today=today)
+
+
+def awaiting_findings_count(user) -> int:
+    """Open steps awaiting the findings of the work-ups' responsible clinician ``user``."""
+    rows = StepCount.objects.filter(clinician_key=user.pk, status=Status.AWAITING_FINDINGS)
+    return rows.aggregate(n=Coalesce(Sum("n"), 0))["n"]
+
+
+def open_workups_count(user) -> int:
+    """How many open work-ups ``user`` is the responsible clinician of."""
+    row = WorkupCount.objects.filter(clinician_key=user.pk, status=WorkUp.Status.OPEN).first()
+    return row.n if row else 0
+
+
+def sum_counts(rows: QuerySet, *, today: date) -> dict:
+    """The queue's counts as sums over summary rows (QueueCount or StepCount), in one query:
+    grouped by status, pillar, where the due date falls (overdue, this week, none, later) and
+    whether anyone holds the steps (a few dozen groups), then added up here."""
     week_end = due_week_end(today)
-
-    def total(condition=None):
-        return Coalesce(Sum("n", filter=condition), 0)
-
-    aggregates = {
-        "total": total(),
-        "overdue": total(Q(due__lt=today)),
-        "due_week": total(Q(due__gte=today, due__lte=week_end)),
-        "no_due_date": total(Q(due=QueueCount.NO_DUE_DATE)),
-        "unassigned": total(Q(assignee_key=QueueCount.NOBODY)),
+    where = Case(
+        When(due__lt=today, then=Value("overdue")),
+        When(due__lte=week_end, then=Value("due_week")),
+        When(due=QueueCount.NO_DUE_DATE, then=Value("no_due_date")),
+        default=Value("later"),
+        output_field=CharField(),
+    )
+    nobody = ExpressionWrapper(Q(assignee_key=QueueCount.NOBODY), output_field=BooleanField())
+    groups = (
+        rows.order_by()
+        .annotate(when=where, nobody=nobody)
+        .values("status", "pillar", "when", "nobody")
+        .annotate(total=Sum("n"))
+    )
+    counts = {
+        "total": 0,
+        "overdue": 0,
+        "due_week": 0,
+        "no_due_date": 0,
+        "unassigned": 0,
+        "by_status": dict.fromkeys(ChecklistStep.OPEN_STATUSES, 0),
+        "by_pillar": dict.fromkeys(PILLARS, 0),
     }
-    for status in ChecklistStep.OPEN_STATUSES:
-        aggregates[f"status_{status}"] = total(Q(status=status))
-    for pillar in PILLARS:
-        aggregates[f"pillar_{pillar}"] = total(Q(pillar=pillar))
-    return _shape(rows.aggregate(**aggregates))
+    for group in groups:
+        n = group["total"]
+        counts["total"] += n
+        if group["when"] in counts:
+            counts[group["when"]] += n
+        if group["nobody"]:
+            counts["unassigned"] += n
+        if group["status"] in counts["by_status"]:
+            counts["by_status"][group["status"]] += n
+        if group["pillar"] in counts["by_pillar"]:
+            counts["by_pillar"][group["pillar"]] += n
+    return counts
 
 
 def rebuild_queue_counts() -> int:
-    """The summary table recomputed from the steps (the triggers keep it; this repairs a
-    database restored without it). Returns the number of open steps counted."""
+    """The summary tables recomputed from the steps and work-ups (the triggers keep them; this
+    repairs a database restored without them). Returns the number of open steps counted."""
     with transaction.atomic():
         QueueCount.objects.all().delete()
-        groups = (
-            ChecklistStep.objects.open()
-            .values("status", "pillar", "assignee_id", "queue_due")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
+        StepCount.objects.all().delete()
+        WorkupCount.objects.all().delete()
+        steps = ChecklistStep.objects.open().order_by()
         QueueCount.objects.bulk_create(
             QueueCount(
                 status=g["status"],
@@ -170,7 +236,32 @@ def rebuild_queue_counts() -> int:
                 due=g["queue_due"],
                 n=g["n"],
             )
-            for g in groups
+            for g in steps.values("status", "pillar", "assignee_id", "queue_due").annotate(
+                n=Count("pk")
+            )
+        )
+        StepCount.objects.bulk_create(
+            (
+                StepCount(
+                    status=g["status"],
+                    pillar=g["pillar"],
+                    code=g["code"],
+                    clinician_key=g["workup__clinician_id"],
+                    assignee_key=g["assignee_id"] or QueueCount.NOBODY,
+                    due=g["queue_due"],
+                    n=g["n"],
+                )
+                for g in steps.values(
+                    "status", "pillar", "code", "workup__clinician_id", "assignee_id", "queue_due"
+                ).annotate(n=Count("pk"))
+            ),
+            batch_size=1000,
+        )
+        WorkupCount.objects.bulk_create(
+            WorkupCount(clinician_key=g["clinician_id"], status=g["status"], n=g["n"])
+            for g in WorkUp.objects.order_by()
+            .values("clinician_id", "status")
+            .annotate(n=Count("pk"))
         )
     return QueueCount.objects.aggregate(n=Coalesce(Sum("n"), 0))["n"]
 

@@ -32,8 +32,8 @@ from .forms import QueueFilterForm, StepActionForm
 from .presenters import count_chips, queue_rows
 from .queries import (
     clinician_queue,
+    count_clinician_queue,
     count_queue,
-    count_steps,
     due_week_end,
     filter_people,
     filter_queue,
@@ -138,7 +138,7 @@ def export_csv(request):
             "file": filename,
         },
     )
-    lines = export.csv_lines(
+    lines = export.csv_stream(
         steps,
         catalogue=catalogue,
         today=today,
@@ -157,8 +157,8 @@ def my_queue(request):
     today = timezone.localdate()
     catalogue = store.get_catalogue()
     steps = clinician_queue(request.user)
-    # One person's steps are few (and indexed by assignee): counted directly, not cached.
-    counts = count_steps(steps, today=today)
+    # Summed from the step counts the database keeps, whatever the person's caseload.
+    counts = count_clinician_queue(request.user, today=today)
     page = _paginate(steps, request, total=counts["total"])
     context = {
         "page": page,

@@ -113,6 +113,11 @@ STATEMENTS = (
     "thyroid_tpo_levothyroxine",
     "bologna_natural_not_counted",
     "bologna_mild_not_counted",
+    "rif_verdict_rif",
+    "rif_verdict_not_yet",
+    "rif_no_failures",
+    "rif_not_recorded",
+    "rif_none_counted",
     "poseidon_unconventional_not_counted",
     "gate_rif_labelled",
     "gate_too_early",
@@ -179,26 +184,27 @@ def _count_groups(entries: list[dict]) -> list[dict]:
     return list(groups.values())
 
 
-def _count_reason(label: str, chance: float, threshold: float, facts: Facts, entries) -> str:
+def rif_verdict(trace: Trace, label: str, *, over: str, chance: float, threshold: float, used):
+    """The label's reason in the catalogue's words: over how many failed transfers, the
+    cumulative chance against the threshold, and the chances used."""
+    code = "rif_verdict_rif" if label == "rif" else "rif_verdict_not_yet"
+    return trace.say(
+        code, over=over, chance=_percent(chance), threshold=_percent(threshold), used=used
+    )
+
+
+def _count_reason(trace, label: str, chance: float, threshold: float, facts: Facts, entries):
     """The RIF reason for the contract-1 counts: how many of each kind, at which chance."""
     used = "; ".join(
         f"{g['count']} {g['embryo']} at {_percent(g['chance'])} each"
         for g in _count_groups(entries)
     )
     n = facts.failed_transfers
-    over = f"{n} failed transfer{'s' if n != 1 else ''}"
-    if label == "rif":
-        return (
-            f"Cumulative predicted chance of implantation over {over} is {_percent(chance)}, "
-            f"above the {_percent(threshold)} threshold: labelling RIF is appropriate ({used}; "
-            f"age {facts.age})."
-        )
     if n == 0:
-        return "No failed transfers recorded: too early to label RIF."
-    return (
-        f"Cumulative predicted chance of implantation over {over} is {_percent(chance)}, not "
-        f"above the {_percent(threshold)} threshold: too early to label RIF ({used}; age "
-        f"{facts.age})."
+        return trace.say("rif_no_failures")
+    over = f"{n} failed transfer{'s' if n != 1 else ''}"
+    return rif_verdict(
+        trace, label, over=over, chance=chance, threshold=threshold, used=f"{used}; age {facts.age}"
     )
 
 
@@ -214,17 +220,16 @@ def rif_label(facts: Facts, catalogue: Catalogue) -> dict:
     sources = ["eshre-rif-2023"]
     if chance is None:
         label = "not_yet"
-        reason = (
-            "The number of failed transfers is not recorded, so the cumulative chance cannot be "
-            "worked out: too early to label RIF."
-        )
+        reason = trace.say("rif_not_recorded")
     else:
         # Rounded to 9 places so that 1 - (1 - 0.6) compares equal to 0.6.
         label = "rif" if round(chance, 9) > threshold else "not_yet"
         if facts.transfers is not None:
-            reason = transfers.rif_reason(label, chance, threshold, facts, entries, not_counted)
+            reason = transfers.rif_reason(
+                trace, label, chance, threshold, facts, entries, not_counted
+            )
         else:
-            reason = _count_reason(label, chance, threshold, facts, entries)
+            reason = _count_reason(trace, label, chance, threshold, facts, entries)
     return {
         "label": label,
         "cumulative_chance": None if chance is None else round(chance, 2),
@@ -595,6 +600,9 @@ class Suggestion:
     # treatment without a recommendation): the words of the catalogue statement that says it.
     summary: str | None = None
     plain: str | None = None
+    # The reasons it names rest on entries still pending review (a classification's cut-offs):
+    # the step is shown pending too, whatever its own entry's status.
+    basis_pending: bool = False
 
 
 def _biopsy(facts: Facts) -> CeBiopsy:
@@ -888,7 +896,15 @@ def stimulation_plan_step(classification: dict, predicted: dict | None = None) -
     if hyper is not None:
         parts.append("risk of hyper-response" if hyper else "no hyper-response marker")
     trigger = "; ".join(parts) + "." if parts else "Classifications need AMH, AFC and history."
-    return Suggestion("stimulation_plan", trigger[0].upper() + trigger[1:])
+    named = [
+        detail
+        for key, detail in classification["details"].items()
+        if classification[key] is not None
+    ]
+    if predicted is not None and predicted.get("predicted_response"):
+        named.append(predicted)
+    pending = any(d.get("review") != VERIFIED for d in named)
+    return Suggestion("stimulation_plan", trigger[0].upper() + trigger[1:], basis_pending=pending)
 
 
 # Tracked before the smoking and weight steps were separate: marking it done closes both.
@@ -967,7 +983,7 @@ def next_steps(
                         "rationale": step.rationale,
                         "trigger": suggestion.trigger,
                         "stance": stance,
-                        "review": trace.review(step),
+                        "review": PENDING if suggestion.basis_pending else trace.review(step),
                         "sources": trace.sources(*step.sources),
                         "unverified_detail": step.unverified_detail,
                     },

@@ -320,8 +320,36 @@ def _parse(pk: int, data: dict | None) -> tuple[plain.Catalogue, tuple[str, ...]
     )
 
 
-def get_catalogue() -> plain.Catalogue:
-    row = CatalogueVersion.objects.order_by("pk").values_list("pk", "revision", "problems").first()
+def catalogue_row_annotations() -> dict:
+    """The catalogue's identity (row, revision, problems) as subqueries, to ride along with
+    another query (a work-up's): ``get_catalogue(row=...)`` then reads nothing more when the
+    parsed snapshot of that revision is at hand."""
+    from django.db.models import JSONField, Subquery
+
+    first = CatalogueVersion.objects.order_by("pk")
+    return {
+        "catalogue_pk": Subquery(first.values("pk")[:1]),
+        "catalogue_revision": Subquery(first.values("revision")[:1]),
+        "catalogue_problems": Subquery(first.values("problems")[:1], output_field=JSONField()),
+    }
+
+
+def catalogue_row_of(obj) -> tuple | None:
+    """The catalogue identity a query annotated with ``catalogue_row_annotations`` carries."""
+    pk = getattr(obj, "catalogue_pk", None)
+    if pk is None:
+        return None
+    return pk, obj.catalogue_revision, obj.catalogue_problems
+
+
+def get_catalogue(row: tuple | None = None) -> plain.Catalogue:
+    """The parsed catalogue snapshot (one query for its revision, unless ``row`` brings it)."""
+    if row is None:
+        row = (
+            CatalogueVersion.objects.order_by("pk")
+            .values_list("pk", "revision", "problems")
+            .first()
+        )
     if row is None:
         raise CatalogueMissing(
             "The evidence catalogue is not loaded: run manage.py load_catalogue."

@@ -486,34 +486,31 @@ def not_counted_words(item: dict) -> str:
     return f"{day} ({what})" if what else day
 
 
-def rif_reason(label: str, chance: float, threshold: float, facts: Facts, entries, not_counted):
-    """The RIF reason when the transfers are recorded one by one: each counted transfer's
-    chance, and the failed transfers that could not be counted."""
+def rif_reason(
+    trace, label: str, chance: float, threshold: float, facts: Facts, entries, not_counted
+):
+    """The RIF reason when the transfers are recorded one by one, in the catalogue's words:
+    each counted transfer's chance, and the failed transfers that could not be counted."""
+    from .engine import rif_verdict
+
     failed = facts.failed_transfers or 0
     if failed == 0:
-        return "No failed transfers recorded: too early to label RIF."
+        return trace.say("rif_no_failures")
     skipped = ""
     if not_counted:
         skipped = "not counted: " + "; ".join(not_counted_words(i) for i in not_counted)
     if not entries:
-        return (
-            f"None of the {_plural(failed, 'failed transfer')} can be counted, so the "
-            f"cumulative predicted chance of implantation is {_percent(chance)}: too early to "
-            f"label RIF ({skipped})."
+        return trace.say(
+            "rif_none_counted",
+            failed=_plural(failed, "failed transfer"),
+            chance=_percent(chance),
+            skipped=skipped,
         )
     used = "; ".join(entry_words(e) for e in entries)
     if skipped:
         used += f"; {skipped}"
     over = _plural(len(entries), "failed transfer")
-    if label == "rif":
-        verdict = (
-            f"above the {_percent(threshold)} threshold: labelling RIF is appropriate ({used})."
-        )
-    else:
-        verdict = f"not above the {_percent(threshold)} threshold: too early to label RIF ({used})."
-    return (
-        f"Cumulative predicted chance of implantation over {over} is {_percent(chance)}, {verdict}"
-    )
+    return rif_verdict(trace, label, over=over, chance=chance, threshold=threshold, used=used)
 
 
 def notes(facts: Facts, catalogue: Catalogue, entries: list[dict]) -> list[dict]:

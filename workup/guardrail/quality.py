@@ -15,7 +15,8 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from workup.clinic.models import AddonRequest, ChecklistStep
+from workup.clinic.models import AddonRequest
+from workup.coordination.models import StepCount
 from workup.evidence.catalogue import Catalogue
 
 from . import counts as buckets
@@ -100,22 +101,43 @@ def addon_requests(filters: Filters):
     return rows
 
 
-def by_addon(filters: Filters, catalogue: Catalogue) -> Figure:
-    counts = (
-        addon_requests(filters)
-        .values("addon_code")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "addon_code")
-    )
+class RequestGroups:
+    """The period's add-on requests counted by add-on and outcome, in one query, read once for
+    the two figures made from them (by add-on, and what happened to them)."""
+
+    def __init__(self, filters: Filters):
+        self.filters = filters
+        self._rows = None
+
+    @property
+    def rows(self) -> list[dict]:
+        if self._rows is None:
+            self._rows = list(
+                addon_requests(self.filters)
+                .values("addon_code", "outcome")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+        return self._rows
+
+    def total_by(self, key: str) -> dict:
+        totals: dict = {}
+        for row in self.rows:
+            totals[row[key]] = totals.get(row[key], 0) + row["n"]
+        return totals
+
+
+def by_addon(filters: Filters, catalogue: Catalogue, groups: RequestGroups | None = None) -> Figure:
+    counts = (groups or RequestGroups(filters)).total_by("addon_code")
     figure = Figure(
         "addons",
         "Add-on requests by add-on",
         "How many times each add-on was asked for (recorded on a work-up) in the period.",
         ["Add-on", "Requests"],
     )
-    for row in counts:
-        addon = catalogue.addons.get(row["addon_code"])
-        figure.rows.append([addon.name if addon else row["addon_code"], row["n"]])
+    for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        addon = catalogue.addons.get(code)
+        figure.rows.append([addon.name if addon else code, n])
     return figure
 
 
@@ -154,13 +176,8 @@ def by_month(filters: Filters) -> Figure:
     return figure
 
 
-def outcomes(filters: Filters) -> Figure:
-    counts = dict(
-        addon_requests(filters)
-        .values("outcome")
-        .annotate(n=Count("pk"))
-        .values_list("outcome", "n")
-    )
+def outcomes(filters: Filters, groups: RequestGroups | None = None) -> Figure:
+    counts = (groups or RequestGroups(filters)).total_by("outcome")
     figure = Figure(
         "outcomes",
         "What happened to the requests",
@@ -288,13 +305,15 @@ def sign_off_time(filters: Filters) -> Figure:
 
 
 def overdue(filters: Filters, catalogue: Catalogue, today: date | None = None) -> Figure:
-    # queue_due < today is "due date before today" (no due date sorts last), and is served by
-    # the queue's partial index on open steps: only the overdue steps are read.
+    # Summed from the open steps' counts the database keeps by step, responsible clinician and
+    # due date (coordination.StepCount, kept by triggers on every write): a bounded number of
+    # rows, however many steps are overdue. "due" before today is a due date before today (no
+    # due date is kept as the last day there is).
     today = today or timezone.localdate()
-    rows = ChecklistStep.objects.filter(in_queue=True, queue_due__lt=today)
+    rows = StepCount.objects.filter(due__lt=today)
     if filters.clinician is not None:
-        rows = rows.filter(workup__clinician=filters.clinician)
-    counts = rows.values("code").annotate(n=Count("pk")).order_by("-n", "code")
+        rows = rows.filter(clinician_key=filters.clinician.pk)
+    counts = rows.values("code").annotate(n=Sum("n")).filter(n__gt=0).order_by("-n", "code")
     figure = Figure(
         "overdue",
         "Overdue steps by step",
@@ -341,15 +360,16 @@ def rif_by_transfers(filters: Filters) -> Figure:
     return figure
 
 
-# Each figure by its key (the CSV's name), in the dashboard's order.
+# Each figure by its key (the CSV's name), in the dashboard's order; ``r``: the requests
+# grouped once for the figures made from them.
 FIGURES = {
-    "addons": lambda f, c: [by_addon(f, c)],
-    "months": lambda f, c: [by_month(f)],
-    "outcomes": lambda f, c: [outcomes(f)],
-    "overrides": lambda f, c: list(overrides(f)),  # by clinician and by reason: one query pair
-    "sign-off": lambda f, c: [sign_off_time(f)],
-    "overdue": lambda f, c: [overdue(f, c)],
-    "rif": lambda f, c: [rif_by_transfers(f)],
+    "addons": lambda f, c, r: [by_addon(f, c, r)],
+    "months": lambda f, c, r: [by_month(f)],
+    "outcomes": lambda f, c, r: [outcomes(f, r)],
+    "overrides": lambda f, c, r: list(overrides(f)),  # by clinician and by reason: one query pair
+    "sign-off": lambda f, c, r: [sign_off_time(f)],
+    "overdue": lambda f, c, r: [overdue(f, c)],
+    "rif": lambda f, c, r: [rif_by_transfers(f)],
 }
 FIGURE_KEYS = (
     "addons",
@@ -364,13 +384,14 @@ FIGURE_KEYS = (
 
 
 def dashboard(filters: Filters, catalogue: Catalogue) -> list[Figure]:
-    return [figure for build in FIGURES.values() for figure in build(filters, catalogue)]
+    groups = RequestGroups(filters)
+    return [figure for build in FIGURES.values() for figure in build(filters, catalogue, groups)]
 
 
 def figure(key: str, filters: Filters, catalogue: Catalogue) -> Figure:
     """One figure (for its CSV), computed alone."""
     build = FIGURES["overrides" if key.startswith("overrides-") else key]
-    return next(f for f in build(filters, catalogue) if f.key == key)
+    return next(f for f in build(filters, catalogue, RequestGroups(filters)) if f.key == key)
 
 
 # --- the register of overrides: each one, with the sheet the patient was given ---------------

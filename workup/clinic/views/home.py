@@ -7,7 +7,8 @@
 - a coordinator (``clinic.manage_steps``): the coordinator queue, with its counts.
 
 The clinician's list is read in the order of its index (responsible clinician, status, date),
-a page at a time, in a fixed number of queries.
+a page at a time, in a fixed number of queries; its counts are sums the database keeps
+(``coordination.StepCount``, ``WorkupCount``).
 """
 
 from __future__ import annotations
@@ -68,8 +69,12 @@ def workup_rows(workups, catalogue) -> list[dict]:
 
 def clinician_home(request):
     catalogue = store.get_catalogue()
+    from workup.coordination.queries import awaiting_findings_count, open_workups_count
+
     workups = open_workups_of(request.user).select_related("patient", "findings", "planned_cycle")
     paginator = Paginator(workups, PAGE_SIZE)
+    # Both counts from the summary tables the database keeps, whatever the caseload.
+    paginator.count = open_workups_count(request.user)
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = list(
         page.object_list.prefetch_related(
@@ -79,13 +84,10 @@ def clinician_home(request):
             Prefetch("steps", queryset=ChecklistStep.objects.order_by("pk")),
         )
     )
-    awaiting = ChecklistStep.objects.filter(
-        workup__clinician=request.user, status=ChecklistStep.Status.AWAITING_FINDINGS
-    ).count()
     context = {
         "page": page,
         "rows": workup_rows(page.object_list, catalogue),
-        "awaiting_total": awaiting,
+        "awaiting_total": awaiting_findings_count(request.user),
     }
     return render(request, "clinic/home.html", context)
 

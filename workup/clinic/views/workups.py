@@ -205,8 +205,9 @@ def render_workup(request, workup, bound=None, open_step=None, note=None, region
         request, workup, answer, bound or {}, open_step, catalogue
     )
     context["history"] = history_of(workup, catalogue, limit=HISTORY_ON_PAGE, clinical_only=True)
-    # Only a signed work-up can have addenda: an open one spares the query.
-    context["addenda"] = list(workup.addenda.select_related("author")) if workup.is_signed else []
+    # Only a signed work-up with addenda reads them (load_workup knows whether it has any).
+    has_addenda = workup.is_signed and getattr(workup, "has_addenda", True)
+    context["addenda"] = list(workup.addenda.select_related("author")) if has_addenda else []
     context["open_step"] = open_step
     context["tracked_codes"] = {s.code for s in context["tracked_steps"]}
     context["saved"] = note_context(note, answer)

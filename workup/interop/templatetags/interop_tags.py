@@ -14,11 +14,14 @@ def incoming_results_panel(context, workup):
     """Waiting results of this work-up (the latest decided ones under them), for everyone who
     sees the page; the accept and reject buttons for those who may decide."""
     user = context["request"].user
-    rows = list(
-        IncomingResult.objects.filter(workup=workup)
-        .select_related("coding", "decided_by")
-        .order_by("-status", "-received_at", "-pk")[: SHOWN + 1]
-    )
+    rows = []
+    # A work-up loaded for its page knows whether it has any result at all (load_workup).
+    if getattr(workup, "has_lab_results", True):
+        rows = list(
+            IncomingResult.objects.filter(workup=workup)
+            .select_related("coding", "decided_by")
+            .order_by("-status", "-received_at", "-pk")[: SHOWN + 1]
+        )
     waiting = [r for r in rows if r.is_waiting]
     decided = [r for r in rows if not r.is_waiting][:5]
     return {

@@ -1,4 +1,4 @@
-"""manage.py seed_demo [--workups N] [--password P]: demo users and synthetic work-ups."""
+"""manage.py seed_demo [--workups N] [--password P] [--workers W]: demo users and work-ups."""
 
 import secrets
 
@@ -25,8 +25,14 @@ class Command(BaseCommand):
             "(existing demo users keep theirs)",
         )
         parser.add_argument("--seed", type=int, default=2026, help="random seed (2026)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="processes writing batches on PostgreSQL (default: one per core)",
+        )
 
-    def handle(self, *args, workups, password, seed, **options):
+    def handle(self, *args, workups, password, seed, workers, **options):
         if workups < 0:
             raise CommandError("--workups must be 0 or more.")
         User = get_user_model()
@@ -38,8 +44,9 @@ class Command(BaseCommand):
                 validate_password(password)
             except ValidationError as exc:
                 raise CommandError("Password refused: " + " ".join(exc.messages)) from None
-        report = demo.seed(workups, password=password, seed_value=seed)
-        # Bulk inserts send no signals: the dashboard's summary rows of the new work-ups.
+        report = demo.seed(workups, password=password, seed_value=seed, workers=workers)
+        # The seed writes the new work-ups' summary rows; the dashboard's buckets from them (and
+        # the rows of any work-up that has none).
         call_command("refresh_quality_summary", "--missing", stdout=self.stdout)
         self.stdout.write(
             f"Demo work-ups: {report.created} created, {report.existing} already there "

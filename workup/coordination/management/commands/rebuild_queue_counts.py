@@ -1,7 +1,7 @@
-"""manage.py rebuild_queue_counts: recompute the queue's summary table from the steps.
+"""manage.py rebuild_queue_counts: recompute the queue's summary tables from the steps.
 
-The database keeps the table itself (triggers on the steps); this repairs one restored from a
-backup taken without it, or checked after a manual change to the triggers.
+The database keeps the tables itself (triggers on the steps and work-ups); this repairs them in
+a database restored from a backup taken without them, or after a manual change to the triggers.
 """
 
 from django.core.management.base import BaseCommand
@@ -10,7 +10,10 @@ from workup.coordination.queries import rebuild_queue_counts
 
 
 class Command(BaseCommand):
-    help = "Recompute the coordinator queue's counts (coordination.QueueCount) from the steps."
+    help = (
+        "Recompute the queue's counts (coordination.QueueCount, StepCount, WorkupCount) from the "
+        "steps and work-ups."
+    )
 
     def handle(self, *args, **options):
         total = rebuild_queue_counts()

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evidence', '0006_implantation_chance_stage'),
+        ('evidence', '0007_history_order_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -68,6 +68,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'historical catalogue translations',
                 'ordering': ('-history_date', '-history_id'),
                 'get_latest_by': ('history_date', 'history_id'),
+                'indexes': [models.Index(fields=['history_date', 'history_id'], name='evidence_hi_history_8337e8_idx')],
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0012_transfer_records'),
+        ('clinic', '0015_history_order_indexes_transfers_plans'),
     ]
 
     operations = [
