@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run serve test lint bench load browser-deps clean
+.PHONY: install run serve test lint bench load browser-deps clean messages translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +89,18 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/bandit -q -c pyproject.toml -r workup
+
+# Translations (docs/documents.md, "Languages"). `make messages` brings the .po files up to date
+# with the marked strings (needs GNU gettext's xgettext, a developer's tool) and compiles them;
+# the compiled .mo files are committed, so a fresh clone and CI need no gettext.
+# `make translations` lists what is not marked or not translated (exit 1 if anything).
+messages: install
+	$(BIN)/python manage.py makemessages -l fr -l tr --add-location file --no-obsolete \
+	  -i "tests/*" -i "bench/*" -i "static/*" -i "test-artifacts/*" -i "staticfiles/*"
+	$(BIN)/python manage.py compile_translations
+
+translations: install
+	$(BIN)/python manage.py check_translations
 
 # Django's deployment checklist with production settings: debug off, a throwaway secret key, a
 # real host name, nothing from the environment or a developer's .env. Warnings fail it.

@@ -31,6 +31,16 @@ def _fresh_caches():
     store._parsed.clear()
 
 
+@pytest.fixture(autouse=True)
+def _english_between_tests():
+    # A request in another language leaves it active on the thread; each test starts in English.
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the catalogue (and its code table, as ``manage.py load_catalogue`` does) once into

@@ -13,9 +13,14 @@ from workup.evidence.facts import parse_facts
 _numbers = itertools.count(1)
 
 
-def make_patient(*, mrn=None, name="Test Patient", birth_date=date(1988, 5, 1)) -> Patient:
+def make_patient(
+    *, mrn=None, name="Test Patient", birth_date=date(1988, 5, 1), language="en"
+) -> Patient:
     return Patient.objects.create(
-        mrn=mrn or f"TEST-{next(_numbers):05d}", name=name, birth_date=birth_date
+        mrn=mrn or f"TEST-{next(_numbers):05d}",
+        name=name,
+        birth_date=birth_date,
+        language=language,
     )
 
 

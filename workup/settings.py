@@ -121,6 +121,8 @@ INSTALLED_APPS = [
     "workup.audit",
     "workup.interop",
     "workup.guardrail",
+    # Languages: the interface's choice, the check for untranslated strings (docs/documents.md).
+    "workup.languages",
     # Last, so that every permission exists when it sets up the roles after migrate.
     "workup.accounts",
 ]
@@ -134,9 +136,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The interface's language: the signed-in user's choice (workup.languages.middleware),
+    # else the language cookie, else the browser's Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in user's own language (kept on their profile, put in the session at sign-in).
+    "workup.languages.middleware.UserLanguageMiddleware",
     # Right after the user is known: every response to a signed-in user, the refusals of the
     # middleware below (400, 413) included, is never stored by the browser.
     "workup.accounts.middleware.NoStoreMiddleware",
@@ -167,6 +174,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "workup.clinic.context_processors.clinic",
@@ -318,6 +326,7 @@ SECURE_SSL_REDIRECT = HTTPS
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
@@ -345,7 +354,16 @@ CONTENT_SECURITY_POLICY = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
-LANGUAGE_CODE = "en-gb"
+# The interface and the patient sheet in English, French and Turkish (docs/documents.md,
+# "Languages"). English is the source language; dates and numbers follow the active language,
+# with British English formats for English (workup/languages/formats/en).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("tr", "Türkçe")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["workup.languages.formats"]
+LANGUAGE_COOKIE_NAME = "workup_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -8,6 +8,7 @@ from workup.accounts.views import SignOutView
 from workup.clinic import api
 from workup.clinic.views import health
 from workup.interop import views as interop
+from workup.languages import views as languages
 
 # Pages that say why and lead back; JSON under /api/.
 handler403 = "workup.clinic.views.errors.permission_denied"
@@ -25,6 +26,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", SignOutView.as_view(), name="logout"),
     path("accounts/", include("workup.accounts.urls")),
+    # The interface's language (Django's set_language, the choice kept on the user's profile).
+    path("i18n/setlang/", languages.set_language, name="set_language"),
     path("api/assess", api.assess, name="api_assess"),
     path("api/workups", api.workups, name="api_workups"),
     path("api/workups/<int:pk>", api.workup_detail, name="api_workup_detail"),

@@ -296,7 +296,8 @@
       .then(function (html) {
         // Answers can arrive out of order: only the newest one is shown.
         if (html !== null && ticket === latest && swap(html) && live) {
-          live.textContent = "Advice preview updated with your entries; nothing is saved yet.";
+          // The words are the page's, in the reader's language (workup_detail.html).
+          live.textContent = live.getAttribute("data-preview-message") || "";
         }
       })
       .catch(function () {

@@ -44,7 +44,34 @@ def test_the_stored_work_up_gives_the_same_answer_as_the_engine(clinician_client
     stored = clinician_client.get(f"/api/workups/{created['id']}").json()
     assert stored["facts"] == json.loads(json.dumps(facts_without_nulls(facts)))
     assert stored["assessment"] == assess(clinician_client, facts).json()
-    assert stored["patient"] == PATIENT
+    assert stored["patient"] == {**PATIENT, "language": "en"}
+
+
+@pytest.mark.django_db
+def test_the_patients_language_is_taken_and_returned(clinician_client):
+    created = post(
+        clinician_client, {"patient": {**PATIENT, "language": "tr"}, "facts": {"age": 38}}
+    ).json()
+    assert Patient.objects.get(mrn="SYN-0001").language == "tr"
+    assert (
+        clinician_client.get(f"/api/workups/{created['id']}").json()["patient"]["language"] == "tr"
+    )
+    # A later work-up for the same MRN with another language records the newer preference.
+    post(clinician_client, {"patient": {**PATIENT, "language": "fr"}, "facts": {"age": 38}})
+    assert Patient.objects.get(mrn="SYN-0001").language == "fr"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["de", "FR", "", 3, None])
+def test_a_language_the_app_does_not_speak_is_refused_naming_the_field(clinician_client, language):
+    body = {"patient": {**PATIENT, "language": language}, "facts": {"age": 38}}
+    response = post(clinician_client, body)
+    if language is None:  # null means "not given": English
+        assert response.status_code == 201
+        return
+    assert response.status_code == 400
+    assert "en, fr, tr" in response.json()["errors"]["patient.language"][0]
+    assert not Patient.objects.exists()
 
 
 def facts_without_nulls(facts):

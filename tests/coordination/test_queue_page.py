@@ -102,8 +102,12 @@ def test_a_coordinator_gets_no_finding_sign_or_counselling_controls(coordinator_
     case(steps={"hysteroscopy": {}})
     html = coordinator_client.get(QUEUE).content.decode()
     post_targets = re.findall(r'<form[^>]*method="post"[^>]*action="([^"]*)"', html)
-    # The only forms that write: this queue's action bar and signing out.
-    assert sorted(t.split("?")[0] for t in post_targets) == ["/accounts/logout/", QUEUE]
+    # The only forms that write: this queue's action bar, signing out and the user's language.
+    assert sorted(t.split("?")[0] for t in post_targets) == [
+        "/accounts/logout/",
+        QUEUE,
+        "/i18n/setlang/",
+    ]
     for word in ("Record findings", "Sign the work-up", "Counselling"):
         assert word not in html
 

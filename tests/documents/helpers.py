@@ -151,3 +151,36 @@ def handout_prose(page: str) -> str:
     body = re.sub(r"</(p|li)>", "\n", body)
     lines = (squash(html.unescape(re.sub(r"<[^>]+>", " ", line))) for line in body.split("\n"))
     return "\n".join(line for line in lines if line)
+
+
+# --- page layout (pdftotext -bbox) -----------------------------------------------------------
+
+MM = 72 / 25.4
+# The @page margins of summary.css: the margin boxes (running header, footer) lie outside.
+TOP_MARGIN, BOTTOM_MARGIN = 22 * MM, 18 * MM
+
+
+@dataclass
+class PageLayout:
+    body_lines: int  # lines of text in the page's body (margin boxes left out)
+    fill: float  # how far down the body the text reaches, 0 to 1
+
+
+def pdf_layout(pdf: bytes) -> list[PageLayout]:
+    """Each page's body lines and how full it is, from the words' boxes (``pdftotext -bbox``)."""
+    xml = subprocess.run(
+        ["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True, check=True, timeout=60
+    ).stdout.decode("utf-8")
+    pages = []
+    for page in re.findall(r"<page width=\"[\d.]+\" height=\"([\d.]+)\">(.*?)</page>", xml, re.S):
+        height, words = float(page[0]), page[1]
+        top, bottom = TOP_MARGIN, height - BOTTOM_MARGIN
+        boxes = [
+            (float(y0), float(y1))
+            for y0, y1 in re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"', words)
+        ]
+        body = [(y0, y1) for y0, y1 in boxes if y0 >= top - 1 and y1 <= bottom + 1]
+        lines = {round(y0 / 4) for y0, _ in body}
+        lowest = max((y1 for _, y1 in body), default=top)
+        pages.append(PageLayout(body_lines=len(lines), fill=(lowest - top) / (bottom - top)))
+    return pages

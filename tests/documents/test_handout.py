@@ -173,7 +173,7 @@ def test_a_booked_step_shows_its_date_and_a_date_gone_by_is_left_out(
     assert "overdue" not in visible_text(page)
 
 
-def test_claims_pending_clinical_review_are_marked_in_words_a_patient_understands(
+def test_claims_pending_clinical_review_are_marked_and_the_key_says_it_in_plain_words(
     clinician_client, clinician
 ):
     workup = rich_workup(clinician)
@@ -182,18 +182,19 @@ def test_claims_pending_clinical_review_are_marked_in_words_a_patient_understand
     assert catalogue.addons["corticosteroids"].review == "pending_review"
     assert catalogue.addons["intralipids"].review == "verified"
 
-    def block(code):
+    def heading(code):
         start = page.index(f'data-addon="{code}"')
-        return visible_text(page[start : page.index("</div>", start)])
+        return page[start : page.index("</h3>", start)]
 
-    assert "our clinical lead has not yet confirmed this information" in block("corticosteroids")
-    assert "not yet confirmed" not in block("intralipids")
+    assert 'class="pending-mark"' in heading("corticosteroids")
+    assert "pending-mark" not in heading("intralipids")
     pending_steps = [s for s in engine_answer(workup)["next_steps"] if s["review"] != "verified"]
     assert pending_steps
     for step in pending_steps:
         start = page.index(f'data-plan-step="{step["code"]}"')
-        item = visible_text(page[start : page.index("</li>", start)])
-        assert "our clinical lead has not yet confirmed this" in item, step["code"]
+        assert 'class="pending-mark"' in page[start : page.index("</li>", start)], step["code"]
+    # The mark is explained once, in words a patient understands.
+    assert visible_text(page).count("our clinical lead has not yet checked this information") == 1
 
 
 def test_the_sheet_avoids_clinical_jargon(clinician_client, everything_asked):

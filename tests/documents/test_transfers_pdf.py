@@ -85,7 +85,11 @@ def chart_page(pdf: bytes) -> int:
 
 @requires_poppler
 def test_the_chart_and_its_numbers_read_as_text(summary_pdf):
-    page = squash(pdf_pages(summary_pdf)[chart_page(summary_pdf) - 1])
+    pages = pdf_pages(summary_pdf)
+    number = chart_page(summary_pdf)
+    # The table follows the chart, on the same page or the next (the label's cautions come
+    # first on page two).
+    page = squash(" ".join(pages[number - 1 : number + 1]))
     assert "Transfers and the cumulative chance" in page
     assert (
         "Cumulative predicted chance after each failed transfer; RIF is labelled once it "
@@ -193,3 +197,31 @@ def test_the_signed_summary_keeps_the_transfer_table_as_signed(clinician_client,
     assert summary.count('<th scope="row">') >= 4
     assert "30 Jun 2026" not in summary.split("Findings by pillar")[0]
     assert "Transfer done since the consultation" in summary  # the addendum, beside it
+
+
+@requires_poppler
+@pytest.mark.parametrize(
+    "language, labels",
+    [
+        ("fr", ("100 %", "45 %", "83 %", "seuil de 60 %", "Les chiffres du graphique")),
+        ("tr", ("%100", "%45", "%83", "%60 eşiği", "Grafiğin rakamları")),
+    ],
+)
+def test_the_chart_reads_in_the_readers_language_with_its_geometry_intact(
+    clinician_client, clinician, workup, language, labels
+):
+    """The numbers a reader sees follow the language (76 %, %76); the SVG's coordinates do
+    not (a decimal comma in x="115,1" would scatter the chart)."""
+    clinician_client.post(reverse("set_language"), {"language": language, "next": "/"})
+    page = clinician_client.get(url("summary", workup)).content.decode()
+    svg = page[page.index('<svg class="rif-chart-svg"') : page.index("</svg>")]
+    assert not re.search(r'\b(?:x|y|x1|x2|y1|y2|cx|cy)="-?\d+,\d', svg), svg[:400]
+    response = clinician_client.get(url("summary_pdf", workup))
+    pdf = b"".join(response.streaming_content) if response.streaming else response.content
+    text = squash(pdf_pages(pdf)[chart_page_of(pdf, labels[-1]) - 1])
+    for label in labels:
+        assert label in text
+
+
+def chart_page_of(pdf: bytes, caption: str) -> int:
+    return next(i for i, p in enumerate(pdf_pages(pdf), 1) if caption in p)

@@ -179,6 +179,19 @@ ALLOWED = {
         "transfers_positive_tests": {"eshre-rif-2023"},
         "transfer_losses": {"eshre-rpl-2022"},
         "transfer_several_embryos": set(),
+        # The patient sheet's own statements (issue 16): the framing of RIF, the Lugano caution
+        # against early labels, and the add-on stances; chances and questions cite nothing.
+        "sheet_label_rif": {"eshre-rif-2023"},
+        "sheet_label_not_yet": {"eshre-rif-2023", "lugano-2023"},
+        "sheet_chance_untested": set(),  # the per-transfer chances are U, with no key
+        "sheet_chance_euploid": set(),
+        "verdict_possible_harm": {"eshre-addons-2023", "hfea-addons"},
+        "verdict_possible_harm_test": {"eshre-addons-2023", "hfea-addons"},
+        "verdict_no_benefit_shown": {"eshre-addons-2023"},
+        "verdict_no_benefit_shown_test": {"eshre-addons-2023"},
+        "sheet_questions": set(),
+        "read_more_hfea": {"hfea-addons"},
+        "read_more_eshre": {"eshre-addons-2023"},
     },
 }
 

@@ -226,3 +226,14 @@ def test_the_care_plan_says_verified_from_the_source_unless_the_lead_confirmed_i
     assert review_note(export(clinician_client, fresh), step["name"]) == (
         f"Catalogue review status: verified; confirmed by the clinical lead on {today}."
     )
+
+
+@pytest.mark.django_db
+def test_the_bundle_is_in_english_whatever_the_readers_language(clinician, clinician_client, codes):
+    """The findings' words follow the reader on the pages; the FHIR texts are the record's."""
+    workup = make_workup(clinician=clinician, facts=VARIED["add-ons and APS"])
+    clinician_client.post(reverse("set_language"), {"language": "fr", "next": "/"})
+    assert "Confirmé" in clinician_client.get(workup.get_absolute_url()).content.decode()
+    text = json.dumps(export(clinician_client, workup), ensure_ascii=False)
+    assert "Confirmed (persistently positive)" in text and "Antiphospholipid result" in text
+    assert "Confirmé" not in text and "Résultat antiphospholipides" not in text

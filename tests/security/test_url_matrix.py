@@ -31,7 +31,7 @@ from workup.accounts.models import ApiToken
 from workup.clinic.models import AddonRequest, ChecklistStep
 from workup.clinic.services import track_next_step
 from workup.evidence import store
-from workup.evidence.models import Parameter
+from workup.evidence.models import CatalogueTranslation, Parameter
 from workup.interop.codes import load_codes
 from workup.interop.models import Coding, IncomingResult
 
@@ -205,6 +205,11 @@ CDS_ORDER = {
 MATRIX: dict[str, Rule] = {
     # --- public and account pages ---
     "healthz": Rule(get=everyone(OK), post=everyone(NO_METHOD)),
+    # The interface's language: anyone may choose it (the sign-in page offers it too); a
+    # signed-in user's choice is kept on their profile. POST only.
+    "set_language": Rule(
+        get=everyone(NO_METHOD), post=everyone(DONE), data=lambda s: {"language": "fr"}
+    ),
     "login": Rule(get={**signed_in(DONE), ANON: OK}, post={**signed_in(DONE), ANON: OK}),
     "logout": Rule(get=no_method(), post=signed_in(DONE)),
     "accounts:tokens": Rule(get=signed_in(), post=no_method()),
@@ -503,6 +508,21 @@ MATRIX: dict[str, Rule] = {
             "seen": Parameter.objects.get(code="aps_repeat_weeks").updated_at.isoformat(),
         },
     ),
+    # --- translations of the patient texts: the lead (or a reviewer given the permission) ---
+    "evidence:review_translations": Rule(get=only({LEAD}), post=no_method()),
+    "evidence:review_translations_language": Rule(
+        get=only({LEAD}), post=no_method(), kwargs=lambda s: {"language": "fr"}
+    ),
+    "evidence:confirm_translation": Rule(
+        get=no_method(),
+        post=only({LEAD}, yes=DONE),
+        kwargs=lambda s: {"language": "fr", "kind": "addons", "code": "intralipids"},
+        data=lambda s: {
+            "seen": CatalogueTranslation.objects.get(
+                language="fr", kind="addons", code="intralipids"
+            ).updated_at.isoformat()
+        },
+    ),
     # --- incoming lab results: a clinician decides ---
     "interop:accept_result": Rule(
         get=no_method(),
@@ -574,6 +594,7 @@ LEAD_ADMIN_MODELS = {
             "parameter",
             "statement",
             "reviewrecord",
+            "cataloguetranslation",
         )
     ),
 }

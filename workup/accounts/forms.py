@@ -2,6 +2,7 @@ import secrets
 
 from django import forms
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from workup.audit.models import DownloadRecord
 from workup.audit.services import record_download
@@ -14,8 +15,10 @@ class TokenForm(forms.ModelForm):
     class Meta:
         model = ApiToken
         fields = ["name"]
-        labels = {"name": "What the token is for"}
-        help_texts = {"name": "For example the laboratory system's name; shown in the list."}
+        labels = {"name": gettext_lazy("What the token is for")}
+        help_texts = {
+            "name": gettext_lazy("For example the laboratory system's name; shown in the list.")
+        }
 
 
 ROLE_CHOICES = [
@@ -29,15 +32,15 @@ class ColleagueForm(forms.ModelForm):
     """What the lead may set: role, active status, name and email. Nothing else is a field, so
     nothing else can be posted: no superuser or staff flag, no group, no password."""
 
-    role = forms.ChoiceField(choices=ROLE_CHOICES, label="Role")
+    role = forms.ChoiceField(choices=ROLE_CHOICES, label=gettext_lazy("Role"))
 
     class Meta:
         model = Colleague
         fields = ["username", "first_name", "last_name", "email", "is_active"]
-        labels = {"is_active": "Active (may sign in)"}
+        labels = {"is_active": gettext_lazy("Active (may sign in)")}
         help_texts = {
-            "username": "Used to sign in; it cannot be changed later.",
-            "is_active": (
+            "username": gettext_lazy("Used to sign in; it cannot be changed later."),
+            "is_active": gettext_lazy(
                 "Untick when someone leaves: they can no longer sign in, their sessions and API "
                 "tokens end, and their name stays on everything they did."
             ),
@@ -72,7 +75,7 @@ class ColleagueForm(forms.ModelForm):
         if email and not self.fields["email"].disabled:
             taken = Colleague.objects.filter(email__iexact=email).exclude(pk=self.instance.pk)
             if taken.exists():
-                raise forms.ValidationError("Another user has this email address.")
+                raise forms.ValidationError(gettext_lazy("Another user has this email address."))
         return email
 
     @transaction.atomic

@@ -9,6 +9,7 @@ from django.http import JsonResponse
 from django.middleware.security import SecurityMiddleware
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext
 
 # Refresh the session's last-seen time at most once a minute, to spare a write per request.
 TOUCH_EVERY = 60
@@ -27,8 +28,11 @@ class IdleTimeoutMiddleware:
                 logout(request)
                 messages.info(
                     request,
-                    f"You were signed out after {settings.SESSION_IDLE_MINUTES} minutes "
-                    "without activity. Sign in again to continue.",
+                    gettext(
+                        "You were signed out after %(minutes)s minutes without activity. Sign in "
+                        "again to continue."
+                    )
+                    % {"minutes": settings.SESSION_IDLE_MINUTES},
                 )
             elif last is None or now - last >= TOUCH_EVERY:
                 request.session["last_seen"] = now

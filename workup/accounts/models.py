@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 # A visible prefix that marks our tokens, not a secret.
 TOKEN_PREFIX = "rif_"  # noqa: S105  # nosec B105
@@ -26,8 +27,10 @@ class ApiToken(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
-    name = models.CharField(max_length=100, help_text="What the token is for.")
-    prefix = models.CharField(max_length=16, help_text="The first characters, to recognise it.")
+    name = models.CharField(max_length=100, help_text=gettext_lazy("What the token is for."))
+    prefix = models.CharField(
+        max_length=16, help_text=gettext_lazy("The first characters, to recognise it.")
+    )
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -93,3 +96,18 @@ class Colleague(User):
         permissions = [
             ("manage_users", "Can manage colleagues' roles, active status and contact details")
         ]
+
+
+class Profile(models.Model):
+    """A user's own settings: the language of the interface, chosen at ``/i18n/setlang/`` and
+    applied at each sign-in (``workup.languages``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+
+    def __str__(self):
+        return f"{self.user} ({self.language})"

@@ -57,6 +57,10 @@ ROLE_PERMISSIONS = {
         "evidence.run_assessment",
         "evidence.review_catalogue",
         "evidence.view_reviewrecord",
+        # Translations of the patient texts: read, edit (back to unreviewed) and confirm.
+        "evidence.review_translation",
+        "evidence.view_cataloguetranslation",
+        "evidence.change_cataloguetranslation",
         *[
             f"evidence.{action}_{m}"
             for m in _CATALOGUE_MODELS

@@ -15,6 +15,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -48,7 +49,11 @@ def token_revoke(request, pk):
     # Only one's own tokens; the lead revokes anyone's in the admin.
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     token.revoke()
-    messages.success(request, f"Token “{token.name}” ({token.prefix}…) revoked.")
+    messages.success(
+        request,
+        gettext("Token “%(name)s” (%(prefix)s…) revoked.")
+        % {"name": token.name, "prefix": token.prefix},
+    )
     return redirect("accounts:tokens")
 
 
@@ -59,7 +64,7 @@ class SignOutView(auth_views.LogoutView):
         was_signed_in = request.user.is_authenticated
         response = super().post(request, *args, **kwargs)
         if was_signed_in:
-            messages.success(request, "You have signed out.")
+            messages.success(request, gettext_lazy("You have signed out."))
         return response
 
 
@@ -136,11 +141,18 @@ def user_create(request):
         if send_password_link(request, user, new_account=True):
             messages.success(
                 request,
-                f"{user.get_username()} created. An email to {user.email} carries a link to "
-                "set their password.",
+                gettext(
+                    "%(username)s created. An email to %(email)s carries a link to set their "
+                    "password."
+                )
+                % {"username": user.get_username(), "email": user.email},
             )
         else:
-            messages.warning(request, f"{user.get_username()} created, but no email was sent.")
+            messages.warning(
+                request,
+                gettext("%(username)s created, but no email was sent.")
+                % {"username": user.get_username()},
+            )
         return redirect("accounts:users")
     return render(request, "accounts/user_form.html", {"form": form, "person": None})
 
@@ -152,6 +164,8 @@ def user_edit(request, pk):
     form = ColleagueForm(request.POST or None, instance=person, by=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, f"{person.get_username()} saved.")
+        messages.success(
+            request, gettext("%(username)s saved.") % {"username": person.get_username()}
+        )
         return redirect("accounts:users")
     return render(request, "accounts/user_form.html", {"form": form, "person": person})

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from workup.clinic.models import Patient
 
@@ -23,22 +24,24 @@ class AuditFilterForm(forms.Form):
     user = forms.ModelChoiceField(
         queryset=get_user_model().objects.order_by("username"),
         required=False,
-        label="Who",
-        empty_label="Anyone",
+        label=gettext_lazy("Who"),
+        empty_label=gettext_lazy("Anyone"),
     )
     since = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
     until = forms.DateField(
-        required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label=gettext_lazy("To (inclusive)"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
-    workup = forms.IntegerField(required=False, min_value=1, label="Work-up number")
-    mrn = forms.CharField(required=False, max_length=32, label="Patient MRN")
+    workup = forms.IntegerField(required=False, min_value=1, label=gettext_lazy("Work-up number"))
+    mrn = forms.CharField(required=False, max_length=32, label=gettext_lazy("Patient MRN"))
 
     def clean(self):
         data = super().clean()
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
-            self.add_error("until", "The end date is before the start date.")
+            self.add_error("until", gettext_lazy("The end date is before the start date."))
         return data
 
     def time_range(self):
@@ -70,9 +73,9 @@ class AuditFilterForm(forms.Form):
 
 class ChangeFilterForm(AuditFilterForm):
     area = forms.ChoiceField(
-        choices=[("", "Every kind of record"), *[(a.key, a.label) for a in AREAS]],
+        choices=[("", gettext_lazy("Every kind of record")), *[(a.key, a.label) for a in AREAS]],
         required=False,
-        label="Record",
+        label=gettext_lazy("Record"),
     )
 
     def filters(self, until=None) -> ChangeFilters:
@@ -94,7 +97,9 @@ class ChangeFilterForm(AuditFilterForm):
 
 class DownloadFilterForm(AuditFilterForm):
     kind = forms.ChoiceField(
-        choices=[("", "Every kind"), *DownloadRecord.Kind.choices], required=False, label="What"
+        choices=[("", gettext_lazy("Every kind")), *DownloadRecord.Kind.choices],
+        required=False,
+        label=gettext_lazy("What"),
     )
 
     def downloads(self, until=None):

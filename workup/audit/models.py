@@ -3,6 +3,7 @@ what, when) and the heads of the audit chains (``workup.audit.chain``)."""
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from .chain import HEAD_TABLE, ChainedRecord, full_name
 
@@ -12,19 +13,19 @@ class DownloadRecord(ChainedRecord):
     the API are kept here too, on the same chain."""
 
     class Kind(models.TextChoices):
-        PATIENT_PAGE = "patient_page", "Patient page (read)"
-        WORKUP_PAGE = "workup_page", "Work-up page (read)"
-        WORKUP_HISTORY = "workup_history", "Work-up history (read)"
-        API_RECORD = "api_workup", "Work-up over the API (read)"
-        SUMMARY_PDF = "summary_pdf", "Consultation summary (PDF)"
-        SUMMARY_PRINT = "summary_print", "Consultation summary (printable page)"
-        HANDOUT = "handout", "Patient sheet (page)"
-        HANDOUT_PDF = "handout_pdf", "Patient sheet (PDF)"
-        QUEUE_CSV = "queue_csv", "Coordinator queue (CSV)"
-        AUDIT_CSV = "audit_csv", "Audit trail (CSV)"
-        USER_CHANGE = "user_change", "User account created or changed"
-        FHIR_BUNDLE = "fhir_bundle", "Work-up as FHIR R4 (export)"
-        CDS_HOOKS = "cds_hooks", "Work-up through CDS Hooks (EMR, read)"
+        PATIENT_PAGE = "patient_page", gettext_lazy("Patient page (read)")
+        WORKUP_PAGE = "workup_page", gettext_lazy("Work-up page (read)")
+        WORKUP_HISTORY = "workup_history", gettext_lazy("Work-up history (read)")
+        API_RECORD = "api_workup", gettext_lazy("Work-up over the API (read)")
+        SUMMARY_PDF = "summary_pdf", gettext_lazy("Consultation summary (PDF)")
+        SUMMARY_PRINT = "summary_print", gettext_lazy("Consultation summary (printable page)")
+        HANDOUT = "handout", gettext_lazy("Patient sheet (page)")
+        HANDOUT_PDF = "handout_pdf", gettext_lazy("Patient sheet (PDF)")
+        QUEUE_CSV = "queue_csv", gettext_lazy("Coordinator queue (CSV)")
+        AUDIT_CSV = "audit_csv", gettext_lazy("Audit trail (CSV)")
+        USER_CHANGE = "user_change", gettext_lazy("User account created or changed")
+        FHIR_BUNDLE = "fhir_bundle", gettext_lazy("Work-up as FHIR R4 (export)")
+        CDS_HOOKS = "cds_hooks", gettext_lazy("Work-up through CDS Hooks (EMR, read)")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="downloads"
@@ -42,7 +43,9 @@ class DownloadRecord(ChainedRecord):
         "clinic.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     detail = models.JSONField(
-        default=dict, blank=True, help_text="What was downloaded: filters, file name, rows."
+        default=dict,
+        blank=True,
+        help_text=gettext_lazy("What was downloaded: filters, file name, rows."),
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -15,6 +15,8 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext, gettext_lazy, ngettext
+
 from workup.evidence.presenting import INVESTIGATION, SAME_ADVICE, step_kind
 
 # What a reader would notice changing in each part of the answer (bookkeeping such as priority
@@ -91,13 +93,16 @@ class AdviceDelta:
     def summary(self) -> str:
         """In a few words: "RIF label; Hysteroscopic polypectomy (new); POSEIDON, Bologna poor
         responder (changed)", or counts where more than six items moved."""
-        parts = ["RIF label"] if self.rif_was else []
+        parts = [gettext("RIF label")] if self.rif_was else []
         groups = [(w, i) for w, i in (("new", self.new), ("changed", self.changed)) if i]
-        groups += [("no longer listed", self.removed)] if self.removed else []
+        groups += [("removed", self.removed)] if self.removed else []
         if sum(len(items) for _, items in groups) <= 6:
-            parts += [f"{', '.join(i['name'] for i in items)} ({w})" for w, items in groups]
+            parts += [
+                _GROUP_WORDS[w] % {"names": ", ".join(str(i["name"]) for i in items)}
+                for w, items in groups
+            ]
         else:
-            parts.append(", ".join(f"{len(items)} {words}" for words, items in groups))
+            parts.append(", ".join(_group_count(w, len(items)) for w, items in groups))
         return "; ".join(parts)
 
     @property
@@ -108,10 +113,27 @@ class AdviceDelta:
         return ""
 
 
+_GROUP_WORDS = {
+    "new": gettext_lazy("%(names)s (new)"),
+    "changed": gettext_lazy("%(names)s (changed)"),
+    "removed": gettext_lazy("%(names)s (no longer listed)"),
+}
+
+
+def _group_count(words: str, count: int) -> str:
+    if words == "new":
+        return ngettext("%(count)d new", "%(count)d new", count) % {"count": count}
+    if words == "changed":
+        return ngettext("%(count)d changed", "%(count)d changed", count) % {"count": count}
+    return ngettext("%(count)d no longer listed", "%(count)d no longer listed", count) % {
+        "count": count
+    }
+
+
 CLASS_NAMES = {
     "poseidon_group": "POSEIDON",
-    "bologna_poor_responder": "Bologna poor responder",
-    "hyper_response_risk": "Hyper-response risk",
+    "bologna_poor_responder": gettext_lazy("Bologna poor responder"),
+    "hyper_response_risk": gettext_lazy("Hyper-response risk"),
 }
 
 
@@ -119,8 +141,8 @@ def _words(kind: str, entry: dict) -> str:
     """What an item is, as the column heads it: an investigation still to do, a next step (an
     action from findings), or an add-on."""
     if kind == "flags":
-        return "add-on"
-    return "investigation" if entry.get("kind") == INVESTIGATION else "next step"
+        return gettext("add-on")
+    return gettext("investigation") if entry.get("kind") == INVESTIGATION else gettext("next step")
 
 
 def compare(before: dict | None, answer: dict) -> AdviceDelta:
@@ -157,7 +179,7 @@ def compare(before: dict | None, answer: dict) -> AdviceDelta:
                     "code": key,
                     "name": CLASS_NAMES.get(key, key.replace("_", " ").capitalize()),
                     "anchor": f"class-{key}",
-                    "what": "classification",
+                    "what": gettext("classification"),
                 }
             )
     return delta

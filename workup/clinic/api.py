@@ -12,10 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from workup.accounts.api import api_endpoint, error
 from workup.evidence import service, store
 from workup.evidence.facts import FactsError
+from workup.languages import codes as languages
 
 from .assessment import assess_workup
 from .models import MRN_VALIDATOR, Patient, WorkUp, age_on
@@ -23,7 +25,7 @@ from .services import create_workup
 from .transfer_records import record_problems
 from .validators import check_identity_text
 
-PATIENT_KEYS = ("mrn", "name", "birth_date")
+PATIENT_KEYS = ("mrn", "name", "birth_date", "language")
 WORKUP_KEYS = ("patient", "facts", "date")
 
 
@@ -102,7 +104,7 @@ def parse_workup_payload(data, catalogue):
         else:
             try:
                 clean["name"] = " ".join(name.split())
-                check_identity_text(clean["name"], label="The patient's name")
+                check_identity_text(clean["name"], label=gettext_lazy("The patient's name"))
             except ValidationError as exc:
                 clean.pop("name")
                 errors.setdefault("patient.name", []).extend(exc.messages)
@@ -115,6 +117,15 @@ def parse_workup_payload(data, catalogue):
                     errors.setdefault("patient.birth_date", []).append("Must be in the past.")
                 else:
                     clean["birth_date"] = born
+        # The language the patient reads (their sheet is printed in it); optional.
+        language = patient.get("language")
+        if language is not None:
+            if language in languages.codes():
+                clean["language"] = language
+            else:
+                errors.setdefault("patient.language", []).append(
+                    f"Expected one of {', '.join(languages.codes())}; got {str(language)[:20]!r}."
+                )
 
     raw_facts = data.get("facts")
     if raw_facts is None:
@@ -163,6 +174,10 @@ def workups(request, user):
                         ]
                     }
                 )
+            elif patient_data.get("language", patient.language) != patient.language:
+                # A language given for a patient on record is their newer preference.
+                patient.language = patient_data["language"]
+                patient.save(update_fields=["language", "updated_at"])
             workup = create_workup(
                 patient=patient,
                 clinician=user,
@@ -201,6 +216,7 @@ def workup_detail(request, user, pk):
             "mrn": workup.patient.mrn,
             "name": workup.patient.name,
             "birth_date": workup.patient.birth_date.isoformat(),
+            "language": workup.patient.language,
         },
         "clinician": workup.clinician.get_username(),
         "date": workup.date.isoformat(),

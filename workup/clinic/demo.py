@@ -549,6 +549,12 @@ def _schedule(rng: random.Random, step: ChecklistStep, today: date, assignees) -
         step.status = ChecklistStep.Status.AWAITING_FINDINGS
 
 
+def demo_language(number: int) -> str:
+    """Some demo patients read French or Turkish (their sheets are printed in it); by number,
+    so the random draws of the rest of the demo stay as they were."""
+    return {3: "fr", 5: "tr"}.get(number % 7, "en")
+
+
 @dataclass
 class SeedContext:
     """What every batch needs, worked out once (and inherited by the parallel writers)."""
@@ -660,6 +666,7 @@ def seed_batch(numbers: list[int], context: SeedContext) -> int:
                 mrn=f"{MRN_PREFIX}{number:06d}",
                 name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
                 birth_date=birth,
+                language=demo_language(number),
             )
         )
         data = synthetic_facts(rng, age, codes["addon_codes"], workup_date)

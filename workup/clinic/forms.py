@@ -15,6 +15,8 @@ from django import forms
 from django.db import models
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from workup.accounts.roles import people_with
 from workup.evidence import findings as spec
@@ -40,9 +42,11 @@ MIN_AGE, MAX_AGE = 18, 60
 class TriStateSelect(forms.NullBooleanSelect):
     """Yes / No / Not recorded, in the words of the finding ("Found", "Negative"...)."""
 
-    def __init__(self, yes="Yes", no="No", attrs=None):
+    def __init__(self, yes=None, no=None, attrs=None):
         super().__init__(attrs)
-        self.choices = (("unknown", "Not recorded"), ("true", yes), ("false", no))
+        yes = gettext_lazy("Yes") if yes is None else yes
+        no = gettext_lazy("No") if no is None else no
+        self.choices = (("unknown", gettext_lazy("Not recorded")), ("true", yes), ("false", no))
 
 
 class DateInput(forms.DateInput):
@@ -72,10 +76,26 @@ class UserChoiceField(forms.ModelChoiceField):
 class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
-        fields = ["mrn", "name", "birth_date"]
-        labels = {"mrn": "MRN", "name": "Full name", "birth_date": "Date of birth"}
-        help_texts = {"mrn": "The clinic's medical record number: letters, digits and hyphens."}
+        fields = ["mrn", "name", "birth_date", "language"]
+        labels = {
+            "mrn": "MRN",
+            "name": gettext_lazy("Full name"),
+            "birth_date": gettext_lazy("Date of birth"),
+            "language": gettext_lazy("Language for the patient sheet"),
+        }
+        help_texts = {
+            "mrn": gettext_lazy("The clinic's medical record number: letters, digits and hyphens."),
+            "language": gettext_lazy("The patient sheet and its PDF are printed in this language."),
+        }
         widgets = {"birth_date": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Not given (an older form, a script): the patient keeps their language, else English.
+        self.fields["language"].required = False
+
+    def clean_language(self):
+        return self.cleaned_data.get("language") or self.instance.language or "en"
 
     def clean_mrn(self):
         mrn = self.cleaned_data["mrn"].strip()
@@ -83,32 +103,40 @@ class PatientForm(forms.ModelForm):
         clash = Patient.objects.filter(mrn__iexact=mrn).exclude(pk=self.instance.pk).first()
         if clash is not None:
             raise forms.ValidationError(
-                f"MRN {clash.mrn} is already on record (for {clash.name}, born "
-                f"{date_format(clash.birth_date, 'j M Y')}). Open that patient rather than "
-                "creating a second record."
+                gettext(
+                    "MRN %(mrn)s is already on record (for %(name)s, born %(born)s). Open that "
+                    "patient rather than creating a second record."
+                )
+                % {
+                    "mrn": clash.mrn,
+                    "name": clash.name,
+                    "born": date_format(clash.birth_date),
+                }
             )
         return mrn
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
-        check_identity_text(name, label="Full name")
+        check_identity_text(name, label=gettext_lazy("Full name"))
         return name
 
     def clean_birth_date(self):
         born = self.cleaned_data["birth_date"]
         today = timezone.localdate()
         if born >= today:
-            raise forms.ValidationError("The date of birth must be in the past.")
+            raise forms.ValidationError(gettext_lazy("The date of birth must be in the past."))
         if born.year < 1900:
-            raise forms.ValidationError("Check the year of birth.")
+            raise forms.ValidationError(gettext_lazy("Check the year of birth."))
         return born
 
 
 class WorkUpForm(forms.Form):
     """A new work-up for a patient: date, responsible clinician, transfer history."""
 
-    date = forms.DateField(label="Work-up date", widget=DateInput(), initial=timezone.localdate)
-    clinician = UserChoiceField(label="Responsible clinician", queryset=None)
+    date = forms.DateField(
+        label=gettext_lazy("Work-up date"), widget=DateInput(), initial=timezone.localdate
+    )
+    clinician = UserChoiceField(label=gettext_lazy("Responsible clinician"), queryset=None)
 
     def __init__(self, *args, patient, catalogue, **kwargs):
         super().__init__(*args, **kwargs)
@@ -121,12 +149,15 @@ class WorkUpForm(forms.Form):
     def clean_date(self):
         day = self.cleaned_data["date"]
         if day > timezone.localdate():
-            raise forms.ValidationError("The work-up date cannot be in the future.")
+            raise forms.ValidationError(gettext_lazy("The work-up date cannot be in the future."))
         age = age_on(self.patient.birth_date, day)
         if not MIN_AGE <= age <= MAX_AGE:
             raise forms.ValidationError(
-                f"The patient is {age} on this date; the assessment covers ages {MIN_AGE} to "
-                f"{MAX_AGE}."
+                gettext(
+                    "The patient is %(age)s on this date; the assessment covers ages %(low)s to "
+                    "%(high)s."
+                )
+                % {"age": age, "low": MIN_AGE, "high": MAX_AGE}
             )
         return day
 
@@ -156,12 +187,16 @@ class AddendumMixin:
     def add_addendum_field(self, workup):
         if workup.is_signed:
             self.fields["addendum_reason"] = forms.CharField(
-                label="Reason for this addendum",
-                help_text="The work-up is signed: a change is kept as an addendum with its reason.",
+                label=gettext_lazy("Reason for this addendum"),
+                help_text=gettext_lazy(
+                    "The work-up is signed: a change is kept as an addendum with its reason."
+                ),
                 widget=forms.Textarea(attrs={"rows": 2}),
                 max_length=1000,
                 error_messages={
-                    "required": "This work-up is signed: give the reason for the addendum."
+                    "required": gettext_lazy(
+                        "This work-up is signed: give the reason for the addendum."
+                    )
                 },
             )
 
@@ -216,7 +251,10 @@ class StepFormMixin(AddendumMixin):
             return False
         placed = all(cycles.add_facts_error(int(parts[1]), parts[2], m) for m in messages)
         if placed:
-            self.add_error(None, f"Check previous cycle {int(parts[1]) + 1} below.")
+            self.add_error(
+                None,
+                gettext("Check previous cycle %(number)s below.") % {"number": int(parts[1]) + 1},
+            )
         return placed
 
     def field_for_path(self, path: str) -> str | None:
@@ -235,10 +273,10 @@ class StepFormMixin(AddendumMixin):
 def finding_field(finding: spec.Finding, **kwargs) -> forms.Field:
     """The form field of one finding, from its description: label with its unit, range,
     widget in the finding's own words."""
-    label = str(finding.label)
+    label = finding.label
     unit = finding.unit.symbol if finding.unit and finding.kind != spec.QUANTITY else ""
     if unit:
-        label = f"{label} ({unit})"
+        label = format_lazy("{} ({})", label, unit)
     common = {"label": label, "required": False, "help_text": finding.help, **kwargs}
     kind = finding.kind
     if kind == spec.BOOL:
@@ -253,7 +291,9 @@ def finding_field(finding: spec.Finding, **kwargs) -> forms.Field:
         return field
     if kind == spec.CHOICE:
         return forms.TypedChoiceField(
-            choices=[("", "Not recorded"), *finding.choices], empty_value=None, **common
+            choices=[("", gettext_lazy("Not recorded")), *finding.choices],
+            empty_value=None,
+            **common,
         )
     if kind == spec.DATE:
         return forms.DateField(widget=DateInput(), **common)
@@ -286,14 +326,14 @@ class FindingsForm(StepFormMixin, forms.ModelForm):
             stored = spec.stored_value(finding, workup.findings)
             value_name, unit_name = quantity_fields(finding)
             self.fields[value_name] = forms.DecimalField(
-                label=str(finding.label),
+                label=finding.label,
                 required=False,
                 min_value=0,
                 decimal_places=3,
                 initial=stored.entered if stored else None,
             )
             self.fields[unit_name] = forms.ChoiceField(
-                label=f"{finding.label} unit",
+                label=format_lazy(gettext_lazy("{label} unit"), label=finding.label),
                 choices=[(u.symbol, u.symbol) for u in finding.units],
                 initial=(stored.unit if stored else finding.unit).symbol,
                 help_text=finding.help,
@@ -304,7 +344,7 @@ class FindingsForm(StepFormMixin, forms.ModelForm):
         self.order_fields(order)
         if code in WITH_CYCLES:
             self.fields["no_previous_stimulation"] = forms.BooleanField(
-                label="No previous ovarian stimulation",
+                label=gettext_lazy("No previous ovarian stimulation"),
                 required=False,
                 initial=workup.findings.previous_cycles_known is True
                 and not list(workup.cycles.all()),
@@ -386,15 +426,15 @@ class CycleForm(forms.ModelForm):
         model = StimulationCycle
         fields = list(CYCLE_COLUMNS)
         labels = {
-            "date": "Retrieval date",
-            "protocol": "Protocol",
-            "daily_dose_iu": "Daily dose (IU)",
-            "maximal_stimulation": "Maximal stimulation",
-            "trigger": "Trigger",
-            "oocytes": "Oocytes retrieved",
-            "mature_oocytes": "Mature (MII)",
+            "date": gettext_lazy("Retrieval date"),
+            "protocol": gettext_lazy("Protocol"),
+            "daily_dose_iu": gettext_lazy("Daily dose (IU)"),
+            "maximal_stimulation": gettext_lazy("Maximal stimulation"),
+            "trigger": gettext_lazy("Trigger"),
+            "oocytes": gettext_lazy("Oocytes retrieved"),
+            "mature_oocytes": gettext_lazy("Mature (MII)"),
             "ohss_grade": "OHSS",
-            "freeze_all": "Freeze-all",
+            "freeze_all": gettext_lazy("Freeze-all"),
         }
         widgets = {
             "date": DateInput(),
@@ -406,7 +446,9 @@ class CycleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in ("protocol", "trigger", "ohss_grade"):
             field = self.fields[name]
-            field.choices = [("", "Not recorded")] + [c for c in field.choices if c[0]]
+            field.choices = [("", gettext_lazy("Not recorded"))] + [
+                c for c in field.choices if c[0]
+            ]
         for name in ("daily_dose_iu", "oocytes", "mature_oocytes"):
             self.fields[name].widget.attrs.update(min=0, inputmode="numeric")
         self.fields["daily_dose_iu"].widget.attrs["max"] = MAX_DOSE_IU
@@ -423,7 +465,7 @@ class CycleForm(forms.ModelForm):
     def clean_date(self):
         day = self.cleaned_data.get("date")
         if day is not None and day > timezone.localdate():
-            raise forms.ValidationError("The retrieval date cannot be in the future.")
+            raise forms.ValidationError(gettext_lazy("The retrieval date cannot be in the future."))
         return day
 
 
@@ -475,23 +517,27 @@ class PlannedCycleForm(AddendumMixin, forms.Form):
     message beside a field is the API's. ``version`` is the plan's (0: none recorded yet).
     """
 
-    protocol = forms.ChoiceField(label="Protocol", required=False)
+    protocol = forms.ChoiceField(label=gettext_lazy("Protocol"), required=False)
     daily_dose_iu = forms.IntegerField(
-        label="Daily dose (IU)",
+        label=gettext_lazy("Daily dose (IU)"),
         required=False,
         min_value=0,
         max_value=MAX_DOSE_IU,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
-    trigger = forms.ChoiceField(label="Trigger", required=False)
+    trigger = forms.ChoiceField(label=gettext_lazy("Trigger"), required=False)
     freeze_all = forms.NullBooleanField(
-        label="Elective freeze-all", required=False, widget=TriStateSelect("Yes", "No")
+        label=gettext_lazy("Elective freeze-all"),
+        required=False,
+        widget=TriStateSelect(gettext_lazy("Yes"), gettext_lazy("No")),
     )
     adjuvants = forms.MultipleChoiceField(
-        label="Adjuvants",
+        label=gettext_lazy("Adjuvants"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Add-ons given with the stimulation; each is flagged as a requested add-on is.",
+        help_text=gettext_lazy(
+            "Add-ons given with the stimulation; each is flagged as a requested add-on is."
+        ),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
@@ -512,12 +558,13 @@ class PlannedCycleForm(AddendumMixin, forms.Form):
         self.workup = workup
         self.catalogue = catalogue
         field = PlannedCycle._meta.get_field
-        self.fields["protocol"].choices = [("", "Not decided")] + list(field("protocol").choices)
-        self.fields["trigger"].choices = [("", "Not decided")] + list(field("trigger").choices)
+        not_decided = gettext_lazy("Not decided")
+        self.fields["protocol"].choices = [("", not_decided)] + list(field("protocol").choices)
+        self.fields["trigger"].choices = [("", not_decided)] + list(field("trigger").choices)
         self.fields["freeze_all"].widget.choices = (
-            ("unknown", "Not decided"),
-            ("true", "Yes"),
-            ("false", "No"),
+            ("unknown", not_decided),
+            ("true", gettext_lazy("Yes")),
+            ("false", gettext_lazy("No")),
         )
         treatments = [
             (code, addon.name) for code, addon in catalogue.addons.items() if addon.kind != "test"
@@ -564,14 +611,14 @@ class DecisionForm(AddendumMixin, forms.Form):
 
     decision = forms.ChoiceField(
         choices=[
-            ("indicated", "Add to the checklist"),
-            ("not_indicated", "Not indicated"),
-            ("", "Follow the engine"),
+            ("indicated", gettext_lazy("Add to the checklist")),
+            ("not_indicated", gettext_lazy("Not indicated")),
+            ("", gettext_lazy("Follow the engine")),
         ],
         required=False,
     )
     reason = forms.CharField(
-        label="Why it is not indicated", required=False, max_length=500, strip=True
+        label=gettext_lazy("Why it is not indicated"), required=False, max_length=500, strip=True
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -582,7 +629,9 @@ class DecisionForm(AddendumMixin, forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("decision") == "not_indicated" and not data.get("reason"):
-            self.add_error("reason", "Give the reason this investigation is not indicated.")
+            self.add_error(
+                "reason", gettext("Give the reason this investigation is not indicated.")
+            )
         return data
 
 
@@ -596,12 +645,12 @@ class TrackForm(AddendumMixin, forms.Form):
     code = forms.CharField(widget=forms.HiddenInput)
     version = forms.IntegerField(widget=forms.HiddenInput, initial=0, min_value=0)
     due_date = forms.DateField(
-        label="Due",
+        label=gettext_lazy("Due"),
         required=False,
         widget=DateInput(attrs={"class": "form-control form-control-sm"}),
     )
     assignee = forms.TypedChoiceField(
-        label="Assigned to",
+        label=gettext_lazy("Assigned to"),
         required=False,
         coerce=int,
         empty_value=None,
@@ -614,7 +663,7 @@ class TrackForm(AddendumMixin, forms.Form):
         self.add_addendum_field(workup)
         self.catalogue = catalogue
         self.people = {p.pk: p for p in people}
-        self.fields["assignee"].choices = [("", "Nobody yet")] + [
+        self.fields["assignee"].choices = [("", gettext_lazy("Nobody yet"))] + [
             (p.pk, p.get_full_name() or p.get_username()) for p in people
         ]
         if isinstance(self.initial.get("assignee"), models.Model):
@@ -627,7 +676,7 @@ class TrackForm(AddendumMixin, forms.Form):
     def clean_code(self):
         code = self.cleaned_data["code"]
         if code not in self.catalogue.next_steps:
-            raise forms.ValidationError(f"Unknown next step '{code}'.")
+            raise forms.ValidationError(gettext("Unknown next step '%(code)s'.") % {"code": code})
         return code
 
 
@@ -664,15 +713,17 @@ class AddonChoiceField(forms.ChoiceField):
 
 
 class AddonRequestForm(AddendumMixin, forms.Form):
-    addon_code = AddonChoiceField(label="Add-on requested")
+    addon_code = AddonChoiceField(label=gettext_lazy("Add-on requested"))
     requested_by = forms.ChoiceField(
-        label="Asked for by", choices=AddonRequest.RequestedBy.choices, initial="patient"
+        label=gettext_lazy("Asked for by"),
+        choices=AddonRequest.RequestedBy.choices,
+        initial="patient",
     )
 
     def __init__(self, *args, workup, catalogue, **kwargs):
         super().__init__(*args, **kwargs)
         asked = {r.addon_code for r in workup.addon_requests.all()}
-        self.fields["addon_code"].choices = [("", "Choose an add-on…")] + [
+        self.fields["addon_code"].choices = [("", gettext_lazy("Choose an add-on…"))] + [
             (code, addon.name) for code, addon in catalogue.addons.items() if code not in asked
         ]
         self.fields["addon_code"].known = set(catalogue.addons)
@@ -688,13 +739,14 @@ class CounsellingForm(AddendumMixin, forms.ModelForm):
         model = AddonRequest
         fields = ["outcome", "override_reason", "outcome_reason"]
         labels = {
-            "outcome": "Counselling outcome",
-            "override_reason": "Reason for proceeding against advice",
-            "outcome_reason": "Reason or note",
+            "outcome": gettext_lazy("Counselling outcome"),
+            "override_reason": gettext_lazy("Reason for proceeding against advice"),
+            "outcome_reason": gettext_lazy("Reason or note"),
         }
         help_texts = {
-            "override_reason": "Only when proceeding against advice; the patient sheet is kept "
-            "with it."
+            "override_reason": gettext_lazy(
+                "Only when proceeding against advice; the patient sheet is kept with it."
+            )
         }
         widgets = {"outcome_reason": forms.Textarea(attrs={"rows": 2})}
 
@@ -707,17 +759,19 @@ class CounsellingForm(AddendumMixin, forms.ModelForm):
         data = super().clean()
         outcome = data.get("outcome")
         if outcome in AddonRequest.NEEDS_REASON and not (data.get("outcome_reason") or "").strip():
-            self.add_error("outcome_reason", "Give the reason for proceeding against advice.")
+            self.add_error(
+                "outcome_reason", gettext("Give the reason for proceeding against advice.")
+            )
         override = data.get("override_reason")
         if outcome in AddonRequest.NEEDS_REASON:
             if not override:
                 self.add_error(
-                    "override_reason", "Choose the reason for proceeding against advice."
+                    "override_reason", gettext("Choose the reason for proceeding against advice.")
                 )
         elif override:
             data["override_reason"] = ""  # a coded reason belongs to "against advice" only
         if outcome == AddonRequest.Outcome.NOT_COUNSELLED:
-            self.add_error("outcome", "Choose the outcome of the counselling.")
+            self.add_error("outcome", gettext("Choose the outcome of the counselling."))
         return data
 
 
@@ -726,7 +780,8 @@ class SignForm(forms.Form):
     when it was drawn and with which catalogue revision (to say what changed since)."""
 
     confirm = forms.BooleanField(
-        label="I have reviewed the findings and the advice, and sign this work-up.", required=True
+        label=gettext_lazy("I have reviewed the findings and the advice, and sign this work-up."),
+        required=True,
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
     seen = forms.CharField(widget=forms.HiddenInput, max_length=64)

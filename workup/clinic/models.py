@@ -16,6 +16,7 @@ from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from workup.audit.chain import ChainedHistory
@@ -32,16 +33,34 @@ MRN_VALIDATOR = RegexValidator(
 )
 
 
-# Protocol names that are not just the code in words (an acronym stays in capitals).
-PROTOCOL_LABELS = {"ppos": "PPOS"}
+# Protocol names, in the reader's language (an acronym stays in capitals).
+PROTOCOL_LABELS = {
+    "antagonist": gettext_lazy("Antagonist"),
+    "long_agonist": gettext_lazy("Long agonist"),
+    "short_agonist": gettext_lazy("Short agonist"),
+    "mild": pgettext_lazy("protocol", "Mild"),
+    "natural": gettext_lazy("Natural"),
+    "ppos": "PPOS",
+    "other": gettext_lazy("Other"),
+}
 PROTOCOL_CHOICES = [
     (p, PROTOCOL_LABELS.get(p, p.replace("_", " ").capitalize())) for p in PROTOCOLS
 ]
-TRIGGER_CHOICES = [("hcg", "hCG"), ("agonist", "GnRH agonist"), ("dual", "Dual")]
+TRIGGER_CHOICES = [
+    ("hcg", "hCG"),
+    ("agonist", gettext_lazy("GnRH agonist")),
+    ("dual", gettext_lazy("Dual")),
+]
 # OHSS as recorded: a grade, or "yes" without a grade (what contract 1's boolean said).
 OHSS_UNGRADED = "ungraded"
-OHSS_CHOICES = [(g, g.capitalize()) for g in OHSS_GRADES] + [
-    (OHSS_UNGRADED, "Yes, grade not recorded")
+OHSS_GRADE_LABELS = {
+    "none": pgettext_lazy("OHSS grade", "None"),
+    "mild": pgettext_lazy("OHSS grade", "Mild"),
+    "moderate": pgettext_lazy("OHSS grade", "Moderate"),
+    "severe": pgettext_lazy("OHSS grade", "Severe"),
+}
+OHSS_CHOICES = [(g, OHSS_GRADE_LABELS.get(g, g.capitalize())) for g in OHSS_GRADES] + [
+    (OHSS_UNGRADED, gettext_lazy("Yes, grade not recorded"))
 ]
 
 
@@ -58,6 +77,14 @@ class Patient(models.Model):
     mrn = models.CharField("MRN", max_length=32, unique=True, validators=[MRN_VALIDATOR])
     name = models.CharField(max_length=200)
     birth_date = models.DateField()
+    # The language the patient reads: their sheet and its PDF are in it (docs/documents.md).
+    language = models.CharField(
+        "preferred language",
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=gettext_lazy("The patient sheet is printed in this language."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -83,21 +110,23 @@ class Patient(models.Model):
 
 class WorkUp(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        SIGNED = "signed", "Signed"
+        OPEN = "open", gettext_lazy("Open")
+        SIGNED = "signed", gettext_lazy("Signed")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="workups")
     clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="workups_responsible",
-        help_text="The responsible clinician.",
+        help_text=gettext_lazy("The responsible clinician."),
     )
     date = models.DateField(default=timezone.localdate)
     age_years = models.PositiveSmallIntegerField(
         "age at work-up",
         validators=[MinValueValidator(18), MaxValueValidator(60)],
-        help_text="The patient's age in years on the work-up date; the engine uses it.",
+        help_text=gettext_lazy(
+            "The patient's age in years on the work-up date; the engine uses it."
+        ),
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     signed_by = models.ForeignKey(
@@ -110,7 +139,9 @@ class WorkUp(models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_catalogue_version = models.CharField(max_length=40, blank=True)
     signed_assessment = models.JSONField(
-        null=True, blank=True, help_text="The engine's answer at the moment of signing."
+        null=True,
+        blank=True,
+        help_text=gettext_lazy("The engine's answer at the moment of signing."),
     )
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
@@ -303,7 +334,7 @@ class PlannedCycle(models.Model):
     )
     trigger = models.CharField(max_length=10, blank=True, choices=TRIGGER_CHOICES)
     freeze_all = models.BooleanField("freeze-all", null=True, blank=True)
-    adjuvants = models.JSONField(default=list, blank=True, help_text="Add-on codes.")
+    adjuvants = models.JSONField(default=list, blank=True, help_text=gettext_lazy("Add-on codes."))
     version = models.PositiveIntegerField(default=1)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -349,20 +380,20 @@ class ChecklistStep(models.Model):
     """A step of the work-up: an investigation of the catalogue, or a tracked next step."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SCHEDULED = "scheduled", "Scheduled"
-        AWAITING_FINDINGS = "awaiting_findings", "Result received, awaiting findings"
-        DONE = "done", "Done"
-        NOT_INDICATED = "not_indicated", "Not indicated"
+        PENDING = "pending", gettext_lazy("Pending")
+        SCHEDULED = "scheduled", gettext_lazy("Scheduled")
+        AWAITING_FINDINGS = "awaiting_findings", gettext_lazy("Result received, awaiting findings")
+        DONE = "done", gettext_lazy("Done")
+        NOT_INDICATED = "not_indicated", gettext_lazy("Not indicated")
 
     class Kind(models.TextChoices):
-        INVESTIGATION = "investigation", "Investigation"
-        ACTION = "action", "Tracked next step"
+        INVESTIGATION = "investigation", gettext_lazy("Investigation")
+        ACTION = "action", gettext_lazy("Tracked next step")
 
     class Decision(models.TextChoices):
-        NONE = "", "Follow the engine"
-        INDICATED = "indicated", "Indicated by the clinician"
-        NOT_INDICATED = "not_indicated", "Not indicated (clinician's reason)"
+        NONE = "", gettext_lazy("Follow the engine")
+        INDICATED = "indicated", gettext_lazy("Indicated by the clinician")
+        NOT_INDICATED = "not_indicated", gettext_lazy("Not indicated (clinician's reason)")
 
     OPEN_STATUSES = (Status.PENDING, Status.SCHEDULED, Status.AWAITING_FINDINGS)
 
@@ -393,7 +424,7 @@ class ChecklistStep(models.Model):
         related_name="+",
     )
     completed_manually = models.BooleanField(
-        default=False, help_text="A tracked next step the clinician marked done."
+        default=False, help_text=gettext_lazy("A tracked next step the clinician marked done.")
     )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -460,17 +491,17 @@ class ChecklistStep(models.Model):
 
 class AddonRequest(models.Model):
     class RequestedBy(models.TextChoices):
-        PATIENT = "patient", "The patient"
-        REFERRER = "referrer", "A referring clinician"
-        OTHER = "other", "Someone else"
+        PATIENT = "patient", gettext_lazy("The patient")
+        REFERRER = "referrer", gettext_lazy("A referring clinician")
+        OTHER = "other", gettext_lazy("Someone else")
 
     class Outcome(models.TextChoices):
-        NOT_COUNSELLED = "not_counselled", "Not yet counselled"
-        DECLINED = "discussed_declined", "Discussed; patient declined"
-        UNDECIDED = "discussed_undecided", "Discussed; patient undecided"
-        TRIAL = "referred_trial", "Referred to a clinical trial"
-        AGAINST_ADVICE = "proceeding_against_advice", "Proceeding against advice"
-        INDICATED = "indicated", "Indicated for this patient; proceeding"
+        NOT_COUNSELLED = "not_counselled", gettext_lazy("Not yet counselled")
+        DECLINED = "discussed_declined", gettext_lazy("Discussed; patient declined")
+        UNDECIDED = "discussed_undecided", gettext_lazy("Discussed; patient undecided")
+        TRIAL = "referred_trial", gettext_lazy("Referred to a clinical trial")
+        AGAINST_ADVICE = "proceeding_against_advice", gettext_lazy("Proceeding against advice")
+        INDICATED = "indicated", gettext_lazy("Indicated for this patient; proceeding")
 
     # Outcomes that must say why.
     NEEDS_REASON = (Outcome.AGAINST_ADVICE,)
@@ -522,7 +553,7 @@ class Addendum(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     reason = models.TextField()
-    changes = models.TextField(blank=True, help_text="What changed, in words.")
+    changes = models.TextField(blank=True, help_text=gettext_lazy("What changed, in words."))
 
     history = HistoricalRecords(bases=[ChainedHistory])
 

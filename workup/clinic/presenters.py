@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 
 from workup.evidence import findings as spec
 from workup.evidence import store
@@ -167,11 +168,11 @@ def recorded_findings(findings, cycles) -> dict[str, list[tuple[str, str]]]:
     out = {code: spec.recorded_lines(code, findings) for code in FORM_STEPS}
     if findings is not None and findings.previous_cycles_known:
         cycles = sorted(cycles, key=lambda c: c.sequence)
-        out["response_review"] = [(f"Cycle {c.sequence}", cycle_words(c)) for c in cycles] or [
-            ("Previous stimulation", "none")
-        ]
+        out["response_review"] = [
+            (gettext("Cycle %(number)s") % {"number": c.sequence}, cycle_words(c)) for c in cycles
+        ] or [(gettext("Previous stimulation"), gettext("none"))]
     return out
 
 
 def cycle_words(cycle) -> str:
-    return stimulation_words(cycle, dose_unit="IU/day")
+    return stimulation_words(cycle, dose_unit=gettext("IU/day"))

@@ -10,6 +10,8 @@ from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy
 
 from workup.evidence import engine, store
 from workup.evidence import findings as spec
@@ -194,17 +196,20 @@ class SignedWorkUp(Exception):
 def _who_last_changed(history_qs) -> str:
     record = history_qs.select_related("history_user").order_by("-history_date").first()
     if record is None:
-        return "Someone"
+        return gettext("Someone")
     user = record.history_user
-    name = (user.get_full_name() or user.get_username()) if user else "Someone"
-    return f"{name} at {timezone.localtime(record.history_date):%H:%M}"
+    name = (user.get_full_name() or user.get_username()) if user else gettext("Someone")
+    return gettext("%(name)s at %(time)s") % {
+        "name": name,
+        "time": f"{timezone.localtime(record.history_date):%H:%M}",
+    }
 
 
 def _addendum_if_signed(*, workup: WorkUp, user, reason: str | None, changes: list[str]):
     if not workup.is_signed:
         return None
     if not (reason or "").strip():
-        raise SignedWorkUp("This work-up is signed: give the reason for the addendum.")
+        raise SignedWorkUp(gettext("This work-up is signed: give the reason for the addendum."))
     from .models import Addendum
 
     return Addendum.objects.create(
@@ -218,16 +223,22 @@ def _check_version(model, pk: int, seen: int, *, label: str, changes_since):
     if row is None:
         who = _who_last_changed(model.history.filter(**{model._meta.pk.attname: pk}))
         raise StaleEdit(
-            f"Not saved: {label} was removed while you were editing ({who}). Nothing was "
-            "changed: reload the page.",
-            [f"{who}: removed"],
+            gettext(
+                "Not saved: %(what)s was removed while you were editing (%(who)s). Nothing was "
+                "changed: reload the page."
+            )
+            % {"what": label, "who": who},
+            [gettext("%(who)s: removed") % {"who": who}],
         )
     if row.version != seen:
         changes = changes_since()
-        detail = "; ".join(changes) if changes else "the same values were saved again"
+        detail = "; ".join(changes) if changes else gettext("the same values were saved again")
         raise StaleEdit(
-            f"Not saved: {label} was changed while you were editing ({detail}). Your entries "
-            "are kept below: check them against the new values and save again.",
+            gettext(
+                "Not saved: %(what)s was changed while you were editing (%(detail)s). Your "
+                "entries are kept below: check them against the new values and save again."
+            )
+            % {"what": label, "detail": detail},
             changes,
         )
     return row
@@ -255,12 +266,20 @@ def record_findings(*, workup: WorkUp, code: str, form, cycles=None, user) -> li
 
     if code == HISTORY:
         locked = _check_version(
-            WorkUp, workup.pk, seen, label="the transfer history", changes_since=changes_since
+            WorkUp,
+            workup.pk,
+            seen,
+            label=gettext_lazy("the transfer history"),
+            changes_since=changes_since,
         )
     else:
         step = workup.steps.get(code=code)
         locked = _check_version(
-            ChecklistStep, step.pk, seen, label="this step", changes_since=changes_since
+            ChecklistStep,
+            step.pk,
+            seen,
+            label=gettext_lazy("this step"),
+            changes_since=changes_since,
         )
 
     findings = Findings.objects.select_for_update().get(workup=workup)
@@ -340,7 +359,7 @@ def decide_step(
         ChecklistStep,
         step.pk,
         version,
-        label=f"the decision on {name}",
+        label=gettext("the decision on %(name)s") % {"name": name},
         changes_since=changes_since,
     )
     labels = dict(ChecklistStep.Decision.choices)
@@ -393,9 +412,12 @@ def record_planned_cycle(
     def refuse(plan):
         who = _who_last_changed(PlannedCycle.history.filter(workup_id=workup.pk))
         raise StaleEdit(
-            "Not saved: the planned cycle was changed while you were editing "
-            f"({who}: {plan_words(plan, names)}). Your entries are kept below: check them "
-            "against the plan as it is now and save again.",
+            gettext(
+                "Not saved: the planned cycle was changed while you were editing (%(who)s: "
+                "%(plan)s). Your entries are kept below: check them against the plan as it is "
+                "now and save again."
+            )
+            % {"who": who, "plan": plan_words(plan, names)},
             [f"{who}: {plan_words(plan, names)}"],
         )
 
@@ -403,11 +425,11 @@ def record_planned_cycle(
     current_version = plan.version if plan is not None else 0
     if version != current_version:
         refuse(plan)
-    before = plan_words(plan, names) if plan is not None else "nothing decided yet"
+    before = plan_words(plan, names) if plan is not None else gettext("nothing decided yet")
     after = plan_words(mine, names)
     if plan is not None and all(getattr(plan, k) == v for k, v in mine.items()):
         return []
-    change = f"Planned cycle: {before} → {after}"
+    change = gettext("Planned cycle: %(before)s → %(after)s") % {"before": before, "after": after}
     _addendum_if_signed(workup=workup, user=user, reason=addendum_reason, changes=[change])
     if plan is None:
         try:
@@ -426,8 +448,12 @@ def record_planned_cycle(
 
 
 def _tracking_words(due_date, assignee) -> str:
-    due = f"due {due_date:%-d %b %Y}" if due_date else "no due date"
-    return f"{due}, assigned to {_person(assignee)}"
+    due = (
+        gettext("due %(date)s") % {"date": date_format(due_date)}
+        if due_date
+        else gettext("no due date")
+    )
+    return gettext("%(due)s, assigned to %(who)s") % {"due": due, "who": _person(assignee)}
 
 
 @transaction.atomic
@@ -455,9 +481,12 @@ def track_next_step(
         who = _who_last_changed(ChecklistStep.history.filter(id=step.pk))
         theirs = _tracking_words(step.due_date, step.assignee)
         raise StaleEdit(
-            f"Not saved: “{suggestion.name}” was tracked while you were deciding ({who}: "
-            f"{theirs}). Your entries ({mine}) were not saved: change the step on the checklist "
-            "if they should stand.",
+            gettext(
+                "Not saved: “%(name)s” was tracked while you were deciding (%(who)s: "
+                "%(theirs)s). Your entries (%(mine)s) were not saved: change the step on the "
+                "checklist if they should stand."
+            )
+            % {"name": suggestion.name, "who": who, "theirs": theirs, "mine": mine},
             [f"{who}: {theirs}"],
         )
 
@@ -531,8 +560,11 @@ def _already_requested(existing: AddonRequest, name: str) -> StaleEdit:
     who = _person(existing.recorded_by)
     when = f"{timezone.localtime(existing.recorded_at):%H:%M}"
     return StaleEdit(
-        f"Not recorded: a request for {name} was already recorded by {who} at {when}. See it "
-        "among the requested add-ons below.",
+        gettext(
+            "Not recorded: a request for %(name)s was already recorded by %(who)s at %(when)s. "
+            "See it among the requested add-ons below."
+        )
+        % {"name": name, "who": who, "when": when},
         [f"{who} at {when}: requested {name}"],
     )
 
@@ -586,7 +618,7 @@ def withdraw_addon_request(
         AddonRequest,
         request.pk,
         version,
-        label=f"the request for {name}",
+        label=gettext("the request for %(name)s") % {"name": name},
         changes_since=changes_since,
     )
     workup = WorkUp.objects.get(pk=locked.workup_id)
@@ -629,7 +661,7 @@ def record_counselling(
         AddonRequest,
         request.pk,
         version,
-        label=f"the counselling on {name}",
+        label=gettext("the counselling on %(name)s") % {"name": name},
         changes_since=changes_since,
     )
     workup = WorkUp.objects.get(pk=locked.workup_id)
@@ -668,8 +700,11 @@ def signing_changes(*, workup: WorkUp, since, catalogue, seen_revision) -> list[
             lines.append(f"{change.who} {change.what}" + (f" ({detail})" if detail else ""))
     if seen_revision is not None and seen_revision != catalogue.revision:
         lines.append(
-            "the evidence catalogue was updated (a review or an edit: revision "
-            f"{seen_revision} → {catalogue.revision}), which changes the advice"
+            gettext(
+                "the evidence catalogue was updated (a review or an edit: revision %(old)s → "
+                "%(new)s), which changes the advice"
+            )
+            % {"old": seen_revision, "new": catalogue.revision}
         )
     return list(reversed(lines)) if lines else []
 
@@ -698,17 +733,22 @@ def sign_workup(
 
     locked = WorkUp.objects.select_for_update().get(pk=workup.pk)
     if locked.is_signed:
-        raise SignedWorkUp("This work-up is already signed.")
+        raise SignedWorkUp(gettext("This work-up is already signed."))
     fresh = load_workup(workup.pk)
     facts, answer = assess_workup(fresh, catalogue)
     if locked.version != version or seen is None or fingerprint(fresh, answer) != seen:
         changes = signing_changes(
             workup=workup, since=seen_at, catalogue=catalogue, seen_revision=seen_revision
         )
-        detail = "; ".join(changes) if changes else "the page you signed from is out of date"
+        detail = (
+            "; ".join(changes) if changes else gettext("the page you signed from is out of date")
+        )
         raise StaleEdit(
-            f"Not signed: the work-up changed after you opened it ({detail}). Review the page "
-            "as it is now and sign again.",
+            gettext(
+                "Not signed: the work-up changed after you opened it (%(detail)s). Review the "
+                "page as it is now and sign again."
+            )
+            % {"detail": detail},
             changes,
         )
     now = timezone.now()

@@ -141,17 +141,27 @@ def _step_row(data: dict) -> ChecklistStep:
 
 
 def freeze(*, workup: WorkUp, facts, answer: dict, catalogue, now: datetime) -> dict:
-    """The signed record: everything the signed documents show, as it is at this moment."""
+    """The signed record: everything the signed documents show, as it is at this moment (the
+    patient sheet's texts in the patient's language of that moment, too)."""
     from workup.documents.findings import describe, transfer_history
+    from workup.documents.sheet import sheet_texts
 
     today = timezone.localtime(now).date()
     findings_row = getattr(workup, "findings", None)
+    texts = document_texts(answer, catalogue)
+    texts["patient"] = sheet_texts(
+        answer,
+        catalogue,
+        facts=facts,
+        language=workup.patient.language,
+        age=workup.age_years,
+    )
     return {
         "format": FORMAT,
         "answer": answer,
         "catalogue": catalogue_stamp(catalogue),
         "sources": source_table(cited_sources(answer), catalogue.sources),
-        "texts": document_texts(answer, catalogue),
+        "texts": texts,
         "findings": {
             "transfer_history": transfer_history(facts),
             "failed_transfers": facts.failed_transfers,

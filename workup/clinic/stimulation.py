@@ -12,27 +12,41 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 
 from .models import OHSS_CHOICES, OHSS_UNGRADED, PROTOCOL_CHOICES, TRIGGER_CHOICES
 
 PROTOCOL_NAMES = dict(PROTOCOL_CHOICES)
 TRIGGER_NAMES = dict(TRIGGER_CHOICES)
 # In a sentence ("dual trigger"): the names, with only acronyms and names in capitals.
-TRIGGER_WORDS = {"hcg": "hCG", "agonist": "GnRH agonist", "dual": "dual"}
+TRIGGER_WORDS = {
+    "hcg": "hCG",
+    "agonist": gettext_lazy("GnRH agonist"),
+    "dual": pgettext_lazy("trigger", "dual"),
+}
 OHSS_NAMES = dict(OHSS_CHOICES)
-RESPONSE_WORDS = {"poor": "poor", "hyper": "hyper-response", "normal": "normal", None: "—"}
+RESPONSE_WORDS = {
+    "poor": pgettext_lazy("response", "poor"),
+    "hyper": gettext_lazy("hyper-response"),
+    "normal": pgettext_lazy("response", "normal"),
+    None: "—",
+}
 
 
 def _day(value) -> str:
     if isinstance(value, str):
         value = date.fromisoformat(value)
-    return date_format(value, "j M Y")
+    return date_format(value)
+
+
+def _trigger(code) -> str:
+    return gettext("%(trigger)s trigger") % {"trigger": TRIGGER_WORDS.get(code, code)}
 
 
 def protocol_words(code: str | None) -> str:
     if not code:
         return ""
-    name = PROTOCOL_NAMES.get(code, code.replace("_", " "))
+    name = str(PROTOCOL_NAMES.get(code, code.replace("_", " ")))
     return name if name.isupper() else name.lower()
 
 
@@ -41,13 +55,13 @@ def ohss_words(value) -> str:
     if value in (None, ""):
         return ""
     if value is True or value == OHSS_UNGRADED:
-        return "OHSS (grade not recorded)"
+        return gettext("OHSS (grade not recorded)")
     if value == "none":
-        return "no OHSS"
-    return f"{OHSS_NAMES.get(value, value).lower()} OHSS"
+        return gettext("no OHSS")
+    return gettext("%(grade)s OHSS") % {"grade": str(OHSS_NAMES.get(value, value)).lower()}
 
 
-def cycle_words(cycle, *, dose_unit: str = "IU a day") -> str:
+def cycle_words(cycle, *, dose_unit: str | None = None) -> str:
     """One previous cycle in words: "9 oocytes (7 mature), 225 IU a day, antagonist, hCG
     trigger, mild OHSS, freeze-all, retrieved 12 Mar 2025". Reads a StimulationCycle row, a
     facts ``Cycle`` or an engine ``previous_cycles`` entry (a dict)."""
@@ -58,29 +72,33 @@ def cycle_words(cycle, *, dose_unit: str = "IU a day") -> str:
         return getattr(cycle, name, None)
 
     oocytes = get("oocytes")
-    words = f"{oocytes} oocyte{'s' if oocytes != 1 else ''}"
+    words = ngettext("%(count)s oocyte", "%(count)s oocytes", oocytes or 0) % {"count": oocytes}
     if get("mature_oocytes") is not None:
-        words += f" ({get('mature_oocytes')} mature)"
+        words += " " + gettext("(%(count)s mature)") % {"count": get("mature_oocytes")}
     parts = [words]
     if get("daily_dose_iu") is not None:
-        parts.append(f"{get('daily_dose_iu')} {dose_unit}")
+        dose = get("daily_dose_iu")
+        if dose_unit is None:
+            parts.append(gettext("%(dose)s IU a day") % {"dose": dose})
+        else:
+            parts.append(f"{dose} {dose_unit}")
     if get("protocol"):
         parts.append(protocol_words(get("protocol")))
     if get("maximal_stimulation"):
-        parts.append("maximal stimulation")
+        parts.append(gettext("maximal stimulation"))
     if get("trigger"):
-        parts.append(f"{TRIGGER_WORDS.get(get('trigger'), get('trigger'))} trigger")
+        parts.append(_trigger(get("trigger")))
     ohss = get("ohss_grade")  # a stored row's column; a fact's or an answer's key otherwise
     if ohss is None:
         ohss = get("ohss")
     if ohss_words(ohss):
         parts.append(ohss_words(ohss))
     if get("freeze_all"):
-        parts.append("freeze-all")
+        parts.append(gettext("freeze-all"))
     elif get("freeze_all") is False:
-        parts.append("no freeze-all")
+        parts.append(gettext("no freeze-all"))
     if get("date"):
-        parts.append(f"retrieved {_day(get('date'))}")
+        parts.append(gettext("retrieved %(date)s") % {"date": _day(get("date"))})
     return ", ".join(parts)
 
 
@@ -94,30 +112,36 @@ def plan_words(plan, addon_names=None) -> str:
         return getattr(plan, name, None)
 
     if plan is None:
-        return "nothing decided yet"
+        return gettext("nothing decided yet")
     parts = []
     if get("protocol"):
         parts.append(protocol_words(get("protocol")))
     if get("daily_dose_iu") is not None:
-        parts.append(f"{get('daily_dose_iu')} IU a day")
+        parts.append(gettext("%(dose)s IU a day") % {"dose": get("daily_dose_iu")})
     if get("trigger"):
-        parts.append(f"{TRIGGER_WORDS.get(get('trigger'), get('trigger'))} trigger")
+        parts.append(_trigger(get("trigger")))
     if get("freeze_all") is True:
-        parts.append("freeze-all")
+        parts.append(gettext("freeze-all"))
     elif get("freeze_all") is False:
-        parts.append("no freeze-all")
+        parts.append(gettext("no freeze-all"))
     adjuvants = list(get("adjuvants") or ())
     if adjuvants:
         names = addon_names or {}
-        parts.append("adjuvants: " + ", ".join(names.get(c, c) for c in adjuvants))
-    return ", ".join(parts) or "nothing decided yet"
+        parts.append(
+            gettext("adjuvants: %(names)s")
+            % {"names": ", ".join(names.get(c, c) for c in adjuvants)}
+        )
+    return ", ".join(parts) or gettext("nothing decided yet")
 
 
 def cycles_words(cycles) -> str:
     cycles = list(cycles)
     if not cycles:
-        return "none"
-    return "; ".join(f"cycle {n}: {cycle_words(c)}" for n, c in enumerate(cycles, start=1))
+        return gettext("none")
+    return "; ".join(
+        gettext("cycle %(number)s: %(words)s") % {"number": n, "words": cycle_words(c)}
+        for n, c in enumerate(cycles, start=1)
+    )
 
 
 def cycle_changes(before: list, after: list) -> list[str]:
@@ -127,11 +151,20 @@ def cycle_changes(before: list, after: list) -> list[str]:
         old = before[number - 1] if number <= len(before) else None
         new = after[number - 1] if number <= len(after) else None
         if old is None:
-            lines.append(f"Previous cycle {number} added: {cycle_words(new)}")
+            lines.append(
+                gettext("Previous cycle %(number)s added: %(words)s")
+                % {"number": number, "words": cycle_words(new)}
+            )
         elif new is None:
-            lines.append(f"Previous cycle {number} removed (was: {cycle_words(old)})")
+            lines.append(
+                gettext("Previous cycle %(number)s removed (was: %(words)s)")
+                % {"number": number, "words": cycle_words(old)}
+            )
         elif cycle_words(old) != cycle_words(new):
-            lines.append(f"Previous cycle {number}: {cycle_words(old)} → {cycle_words(new)}")
+            lines.append(
+                gettext("Previous cycle %(number)s: %(old)s → %(new)s")
+                % {"number": number, "old": cycle_words(old), "new": cycle_words(new)}
+            )
     return lines
 
 
@@ -249,16 +282,16 @@ def cycle_chart(cycles: list[dict], *, poor_max: float, hyper_min: float) -> Cyc
         Band(
             y=round(chart.top, 1),
             height=round(hyper_bottom - chart.top, 1),
-            label="Hyper-response",
-            detail=f"{int(hyper_min)} or more",
+            label=gettext("Hyper-response"),
+            detail=gettext("%(count)s or more") % {"count": int(hyper_min)},
             label_y=round(chart.top + 11, 1),
             css="band-hyper",
         ),
         Band(
             y=round(poor_top, 1),
             height=round(chart.bottom - poor_top, 1),
-            label="Poor response",
-            detail=f"{int(poor_max)} or fewer",
+            label=gettext("Poor response"),
+            detail=gettext("%(count)s or fewer") % {"count": int(poor_max)},
             label_y=round(poor_top + 11, 1),
             css="band-poor",
         ),
@@ -287,19 +320,26 @@ def cycle_chart(cycles: list[dict], *, poor_max: float, hyper_min: float) -> Cyc
         )
         chart.points.append(point)
     described = "; ".join(
-        f"cycle {p.label}: {p.oocytes} oocytes at {p.dose} IU a day "
-        f"({RESPONSE_WORDS.get(p.response, p.response)})"
+        gettext("cycle %(label)s: %(oocytes)s oocytes at %(dose)s IU a day (%(response)s)")
+        % {
+            "label": p.label,
+            "oocytes": p.oocytes,
+            "dose": p.dose,
+            "response": RESPONSE_WORDS.get(p.response, p.response),
+        }
         for p in chart.points
     )
     chart.summary = (
-        "Oocytes retrieved against the daily dose, with the poor-response band at "
-        f"{int(poor_max)} oocytes or fewer and the hyper-response band at {int(hyper_min)} "
-        "or more. " + (described + "." if described else "No cycle has a recorded dose.")
+        gettext(
+            "Oocytes retrieved against the daily dose, with the poor-response band at "
+            "%(poor)s oocytes or fewer and the hyper-response band at %(hyper)s or more."
+        )
+        % {"poor": int(poor_max), "hyper": int(hyper_min)}
+        + " "
+        + (described + "." if described else gettext("No cycle has a recorded dose."))
     )
     if chart.unplotted:
-        chart.summary += (
-            " Not plotted (dose not recorded): cycle "
-            + ", ".join(str(n) for n in chart.unplotted)
-            + "."
-        )
+        chart.summary += " " + gettext("Not plotted (dose not recorded): cycle %(numbers)s.") % {
+            "numbers": ", ".join(str(n) for n in chart.unplotted)
+        }
     return chart

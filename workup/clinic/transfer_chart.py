@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
+
 WIDTH, HEIGHT = 460, 220
 LEFT, RIGHT, TOP, BOTTOM = 44, 96, 18, 46
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -30,21 +33,22 @@ def _y(value: float) -> float:
 
 
 def _pct(value: float) -> str:
-    return f"{round(value * 100)}%"
+    """A percentage in the active language's format ("76%", "76 %", "%76")."""
+    return gettext("%(number)s%%") % {"number": round(value * 100)}
 
 
 def _short_day(iso: str | None) -> str:
     if not iso:
         return ""
     day = date.fromisoformat(iso)
-    return f"{day:%b %Y}"
+    return date_format(day, "M Y")
 
 
 def _day(iso: str | None) -> str:
     if not iso:
-        return "date not recorded"
+        return gettext("date not recorded")
     day = date.fromisoformat(iso)
-    return f"{day.day} {day:%b %Y}"
+    return date_format(day)
 
 
 def chance_chart(rif: dict | None) -> dict | None:
@@ -106,18 +110,22 @@ def chance_chart(rif: dict | None) -> dict | None:
             ("M" if i == 0 else "L") + f"{p['x']},{p['y']}" for i, p in enumerate(points)
         ),
         "gridlines": [
-            {"y": _y(v / 100), "label": f"{v}%", "label_y": round(_y(v / 100) + 4, 1)}
+            {"y": _y(v / 100), "label": _pct(v / 100), "label_y": round(_y(v / 100) + 4, 1)}
             for v in range(0, 101, 20)
         ],
         "threshold_y": _y(threshold),
-        "threshold_label": f"{_pct(threshold)} threshold",
+        "threshold_label": gettext("%(threshold)s threshold") % {"threshold": _pct(threshold)},
         "threshold_label_y": round(_y(threshold) + 4, 1),
         "label_x": WIDTH - RIGHT + 6,
         "rows": rows,
-        "summary": (
-            f"Cumulative predicted chance of implantation after each of {n} failed "
-            f"transfer{'s' if n != 1 else ''}: {values}; the threshold is {_pct(threshold)}."
-        ),
+        "summary": ngettext(
+            "Cumulative predicted chance of implantation after each of %(count)d failed "
+            "transfer: %(values)s; the threshold is %(threshold)s.",
+            "Cumulative predicted chance of implantation after each of %(count)d failed "
+            "transfers: %(values)s; the threshold is %(threshold)s.",
+            n,
+        )
+        % {"count": n, "values": values, "threshold": _pct(threshold)},
         "priced_at_age": entries[0].get("priced_at_age"),
         "threshold": _pct(threshold),
     }

@@ -14,6 +14,9 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
+
 from workup.evidence.catalogue import PGTA_KINDS, STAGES
 from workup.evidence.transfers import MAX_EMBRYOS, OUTCOMES
 
@@ -29,7 +32,7 @@ SEPARATOR = "/"  # between the embryos of one transfer, in the pgta and grade co
 class Column:
     name: str
     field: str  # the transfer form's field (embryo columns fill embryo_<n>_<field>)
-    help: str
+    help: str  # lazily translated
     values: tuple[str, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()
     required: bool = False
@@ -39,38 +42,42 @@ COLUMNS = (
     Column(
         "transfer_date",
         "date",
-        "the day of the transfer: YYYY-MM-DD (or DD/MM/YYYY)",
+        gettext_lazy("the day of the transfer: YYYY-MM-DD (or DD/MM/YYYY)"),
         required=True,
     ),
     Column(
         "oocytes",
         "oocytes",
-        "own or donor (own when empty)",
+        gettext_lazy("own or donor (own when empty)"),
         ("own", "donor"),
         (("own oocytes", "own"), ("donor oocytes", "donor")),
     ),
     Column(
         "retrieval_date",
         "retrieval_date",
-        "the oocyte retrieval: YYYY-MM-DD; with own oocytes the age is worked out from it",
+        gettext_lazy(
+            "the oocyte retrieval: YYYY-MM-DD; with own oocytes the age is worked out from it"
+        ),
     ),
     Column(
         "oocyte_age",
         "oocyte_age",
-        "the age at retrieval, in years: the donor's for donor oocytes; with own oocytes, "
-        "needed when the retrieval date is empty",
+        gettext_lazy(
+            "the age at retrieval, in years: the donor's for donor oocytes; with own oocytes, "
+            "needed when the retrieval date is empty"
+        ),
     ),
     Column(
         "cycle",
         "cycle",
-        "fresh or frozen",
+        gettext_lazy("fresh or frozen"),
         ("fresh", "frozen"),
         (("frozen-thawed", "frozen"), ("fet", "frozen")),
     ),
     Column(
         "stage",
         "stage",
-        "blastocyst or cleavage",
+        gettext_lazy("blastocyst or cleavage"),
         STAGES,
         (
             ("cleavage stage", "cleavage"),
@@ -82,9 +89,14 @@ COLUMNS = (
     Column(
         "pgta",
         "pgta",
-        f"each embryo's PGT-A status, separated by '{SEPARATOR}': "
-        + ", ".join(PGTA_KINDS)
-        + " (untested when not tested)",
+        format_lazy(
+            gettext_lazy(
+                "each embryo's PGT-A status, separated by '{separator}': {kinds} (untested when "
+                "not tested)"
+            ),
+            separator=SEPARATOR,
+            kinds=", ".join(PGTA_KINDS),
+        ),
         PGTA_KINDS,
         (("not tested", "untested"), ("normal", "euploid"), ("abnormal", "aneuploid")),
         required=True,
@@ -92,14 +104,21 @@ COLUMNS = (
     Column(
         "grade",
         "grade",
-        f"each embryo's grade, separated by '{SEPARATOR}', or empty: Gardner for a "
-        "blastocyst (4AA)",
+        format_lazy(
+            gettext_lazy(
+                "each embryo's grade, separated by '{separator}', or empty: Gardner for a "
+                "blastocyst (4AA)"
+            ),
+            separator=SEPARATOR,
+        ),
     ),
     Column(
         "outcome",
         "outcome",
-        "negative (no positive test), biochemical, miscarriage, ectopic, ongoing, live_birth; "
-        "empty while not known",
+        gettext_lazy(
+            "negative (no positive test), biochemical, miscarriage, ectopic, ongoing, "
+            "live_birth; empty while not known"
+        ),
         OUTCOMES,
         (
             ("no positive test", "negative"),
@@ -136,7 +155,9 @@ class Report:
 
 
 def _row_words(line: int, column: str | None = None) -> str:
-    return f"Row {line}" + (f", column {column}" if column else "")
+    if column:
+        return gettext("Row %(line)s, column %(column)s") % {"line": line, "column": column}
+    return gettext("Row %(line)s") % {"line": line}
 
 
 def _decode(raw: bytes) -> str | None:
@@ -185,16 +206,20 @@ def _cell(column: Column, text: str, line: int, problems: list[str]):
         day = _day(text)
         if day is None:
             problems.append(
-                f"{_row_words(line, column.name)}: not a date: {text!r}. Use YYYY-MM-DD "
-                "(or DD/MM/YYYY)."
+                gettext("%(where)s: not a date: %(text)s. Use YYYY-MM-DD (or DD/MM/YYYY).")
+                % {"where": _row_words(line, column.name), "text": repr(text)}
             )
         return day or ""
     if column.values:
         code = _code(column, text)
         if code is None:
             problems.append(
-                f"{_row_words(line, column.name)}: {text!r} is not one of "
-                f"{', '.join(column.values)}."
+                gettext("%(where)s: %(text)s is not one of %(values)s.")
+                % {
+                    "where": _row_words(line, column.name),
+                    "text": repr(text),
+                    "values": ", ".join(column.values),
+                }
             )
         return code or ""
     return text
@@ -213,16 +238,27 @@ def _form_data(cells: dict[str, str], line: int, problems: list[str]) -> dict | 
     grades = [g.strip() for g in cells.get("grade", "").split(SEPARATOR)]
     grades = grades if any(grades) else []
     if not kinds:
-        problems.append(f"{_row_words(line, 'pgta')}: give each embryo's PGT-A status.")
+        problems.append(
+            gettext("%(where)s: give each embryo's PGT-A status.")
+            % {"where": _row_words(line, "pgta")}
+        )
     elif len(kinds) > MAX_EMBRYOS:
         problems.append(
-            f"{_row_words(line, 'pgta')}: at most {MAX_EMBRYOS} embryos a transfer; got "
-            f"{len(kinds)}."
+            gettext("%(where)s: at most %(most)s embryos a transfer; got %(count)s.")
+            % {"where": _row_words(line, "pgta"), "most": MAX_EMBRYOS, "count": len(kinds)}
         )
     elif grades and len(grades) != len(kinds):
         problems.append(
-            f"{_row_words(line, 'grade')}: {len(grades)} grades for {len(kinds)} embryos: give "
-            f"one grade an embryo, separated by '{SEPARATOR}', or none."
+            gettext(
+                "%(where)s: %(grades)s grades for %(embryos)s embryos: give one grade an embryo, "
+                "separated by '%(separator)s', or none."
+            )
+            % {
+                "where": _row_words(line, "grade"),
+                "grades": len(grades),
+                "embryos": len(kinds),
+                "separator": SEPARATOR,
+            }
         )
     else:
         for slot, kind in enumerate(kinds, start=1):
@@ -239,7 +275,7 @@ def _column_of(field_name: str, embryos: int) -> tuple[str, str]:
     """(column, prefix for the message) of a form field."""
     if field_name.startswith("embryo_"):
         _, slot, part = field_name.split("_", 2)
-        prefix = f"embryo {slot}: " if embryos > 1 else ""
+        prefix = gettext("embryo %(number)s: ") % {"number": slot} if embryos > 1 else ""
         return part, prefix
     return COLUMN_OF_FIELD.get(field_name, field_name), ""
 
@@ -249,28 +285,33 @@ def check_file(upload, *, workup, catalogue) -> Report:
     report = Report()
     raw = upload.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
-        report.problems.append(f"The file is larger than {MAX_BYTES // 1000} kB.")
+        report.problems.append(
+            gettext("The file is larger than %(size)s kB.") % {"size": MAX_BYTES // 1000}
+        )
         return report
     text = _decode(raw)
     if text is None:
         report.problems.append(
-            "The file is not UTF-8 text: save it from the spreadsheet as CSV (UTF-8)."
+            gettext("The file is not UTF-8 text: save it from the spreadsheet as CSV (UTF-8).")
         )
         return report
     lines = text.splitlines()
     if not lines or not lines[0].strip():
-        report.problems.append("The file is empty: it needs the template's header row.")
+        report.problems.append(gettext("The file is empty: it needs the template's header row."))
         return report
     reader = csv.reader(io.StringIO(text), delimiter=_delimiter(lines[0]))
     header = [h.strip().lower() for h in next(reader)]
     unknown = [h for h in header if h and h not in BY_NAME]
     for name in unknown:
         report.problems.append(
-            f"Row 1: the column {name!r} is not one of the template's: {', '.join(BY_NAME)}."
+            gettext("Row 1: the column %(name)s is not one of the template's: %(names)s.")
+            % {"name": repr(name), "names": ", ".join(BY_NAME)}
         )
     for column in COLUMNS:
         if column.required and column.name not in header:
-            report.problems.append(f"Row 1: the column {column.name} is missing.")
+            report.problems.append(
+                gettext("Row 1: the column %(name)s is missing.") % {"name": column.name}
+            )
     if report.problems:
         return report
 
@@ -281,11 +322,14 @@ def check_file(upload, *, workup, catalogue) -> Report:
             continue
         report.rows += 1
         if report.rows > MAX_ROWS:
-            report.problems.append(f"At most {MAX_ROWS} transfers a file.")
+            report.problems.append(
+                gettext("At most %(most)s transfers a file.") % {"most": MAX_ROWS}
+            )
             return report
         if len(cells_list) > len(header):
             report.problems.append(
-                f"{_row_words(line)}: {len(cells_list)} cells for {len(header)} columns."
+                gettext("%(where)s: %(cells)s cells for %(columns)s columns.")
+                % {"where": _row_words(line), "cells": len(cells_list), "columns": len(header)}
             )
             continue
         cells = dict(zip(header, cells_list, strict=False))
@@ -307,7 +351,7 @@ def check_file(upload, *, workup, catalogue) -> Report:
             continue
         forms_by_line.append((line, form))
     if report.rows == 0 and not report.problems:
-        report.problems.append("The file has a header row but no transfers.")
+        report.problems.append(gettext("The file has a header row but no transfers."))
     if report.problems:
         return report
     _check_together(report, forms_by_line, workup=workup, catalogue=catalogue)
@@ -324,13 +368,16 @@ def _check_together(report: Report, forms_by_line, *, workup, catalogue) -> None
         transfer = form.unsaved()
         if transfer.date in on_table:
             report.problems.append(
-                f"{_row_words(line, 'transfer_date')}: a transfer of {day_words(transfer.date)} is "
-                "already on the table (one transfer a day)."
+                gettext(
+                    "%(where)s: a transfer of %(date)s is already on the table (one transfer a "
+                    "day)."
+                )
+                % {"where": _row_words(line, "transfer_date"), "date": day_words(transfer.date)}
             )
         elif transfer.date in first_line:
             report.problems.append(
-                f"{_row_words(line, 'transfer_date')}: the same day as row "
-                f"{first_line[transfer.date]} (one transfer a day)."
+                gettext("%(where)s: the same day as row %(row)s (one transfer a day).")
+                % {"where": _row_words(line, "transfer_date"), "row": first_line[transfer.date]}
             )
         else:
             first_line[transfer.date] = line
@@ -341,7 +388,7 @@ def _check_together(report: Report, forms_by_line, *, workup, catalogue) -> None
     line_of = {id(t): line for line, t in new}
     for path, messages in facts_errors(workup, table, catalogue).items():
         parts = path.split(".")
-        where = "The transfer history"
+        where = gettext("The transfer history")
         if parts[0] == "transfers" and len(parts) > 1 and parts[1].isdigit():
             index = int(parts[1])
             transfer = table[index]
@@ -351,9 +398,11 @@ def _check_together(report: Report, forms_by_line, *, workup, catalogue) -> None
                 where = _row_words(line_of[id(transfer)], column if field_name else None)
                 messages = [prefix + m for m in messages]
             else:
-                where = f"The transfer of {day_words(transfer.date)} on the table"
+                where = gettext("The transfer of %(date)s on the table") % {
+                    "date": day_words(transfer.date)
+                }
         elif parts[0] == "miscarriages":
-            where = "Miscarriages (in the transfer history)"
+            where = gettext("Miscarriages (in the transfer history)")
         for message in messages:
             report.problems.append(f"{where}: {message}")
     if not report.problems:

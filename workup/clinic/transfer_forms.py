@@ -13,6 +13,7 @@ import json
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from workup.evidence.catalogue import PGTA_KINDS, STAGES
 from workup.evidence.facts import FactsError, parse_facts
@@ -30,14 +31,21 @@ from .transfer_records import (
 )
 
 EMBRYO_SLOTS = range(1, MAX_EMBRYOS + 1)
-OOCYTE_CHOICES = [("own", "Own oocytes"), ("donor", "Donor oocytes")]
-CYCLE_CHOICES = [("", "Not recorded"), ("fresh", "Fresh"), ("frozen", "Frozen")]
-STAGE_CHOICES = [("", "Not recorded")] + [(s, STAGE_LABELS[s]) for s in STAGES]
-OUTCOME_CHOICES = [("", "Not known yet")] + [(o, OUTCOME_LABELS[o]) for o in OUTCOMES]
+OOCYTE_CHOICES = [
+    ("own", gettext_lazy("Own oocytes")),
+    ("donor", gettext_lazy("Donor oocytes")),
+]
+CYCLE_CHOICES = [
+    ("", gettext_lazy("Not recorded")),
+    ("fresh", gettext_lazy("Fresh")),
+    ("frozen", gettext_lazy("Frozen")),
+]
+STAGE_CHOICES = [("", gettext_lazy("Not recorded"))] + [(s, STAGE_LABELS[s]) for s in STAGES]
+OUTCOME_CHOICES = [("", gettext_lazy("Not known yet"))] + [(o, OUTCOME_LABELS[o]) for o in OUTCOMES]
 
 
 def pgta_choices(slot: int):
-    empty = "Choose…" if slot == 1 else "No embryo"
+    empty = gettext_lazy("Choose…") if slot == 1 else gettext_lazy("No embryo")
     return [("", empty)] + [(k, PGTA_LABELS[k]) for k in PGTA_KINDS]
 
 
@@ -74,24 +82,32 @@ class TableVersionMixin(AddendumMixin):
 class TransferForm(TableVersionMixin, forms.Form):
     """One transfer: a new row of the table, or a change to one."""
 
-    date = forms.DateField(label="Transfer date", widget=DateInput())
-    oocytes = forms.ChoiceField(label="Oocytes", choices=OOCYTE_CHOICES, initial="own")
+    date = forms.DateField(label=gettext_lazy("Transfer date"), widget=DateInput())
+    oocytes = forms.ChoiceField(
+        label=gettext_lazy("Oocytes"), choices=OOCYTE_CHOICES, initial="own"
+    )
     retrieval_date = forms.DateField(
-        label="Retrieval date",
+        label=gettext_lazy("Retrieval date"),
         required=False,
         widget=DateInput(),
-        help_text="Own oocytes: the age at retrieval is worked out from the birth date.",
+        help_text=gettext_lazy(
+            "Own oocytes: the age at retrieval is worked out from the birth date."
+        ),
     )
     oocyte_age = forms.IntegerField(
-        label="Age at retrieval",
+        label=gettext_lazy("Age at retrieval"),
         required=False,
         min_value=OOCYTE_AGES[0],
         max_value=OOCYTE_AGES[1],
-        help_text="The donor's age for donor oocytes.",
+        help_text=gettext_lazy("The donor's age for donor oocytes."),
     )
-    cycle = forms.ChoiceField(label="Fresh or frozen", choices=CYCLE_CHOICES, required=False)
-    stage = forms.ChoiceField(label="Stage", choices=STAGE_CHOICES, required=False)
-    outcome = forms.ChoiceField(label="Outcome", choices=OUTCOME_CHOICES, required=False)
+    cycle = forms.ChoiceField(
+        label=gettext_lazy("Fresh or frozen"), choices=CYCLE_CHOICES, required=False
+    )
+    stage = forms.ChoiceField(label=gettext_lazy("Stage"), choices=STAGE_CHOICES, required=False)
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("Outcome"), choices=OUTCOME_CHOICES, required=False
+    )
 
     def __init__(
         self,
@@ -109,16 +125,18 @@ class TransferForm(TableVersionMixin, forms.Form):
         self.check_facts = check_facts
         for slot in EMBRYO_SLOTS:
             self.fields[f"embryo_{slot}_pgta"] = forms.ChoiceField(
-                label=f"Embryo {slot}: PGT-A",
+                label=gettext("Embryo %(number)s: PGT-A") % {"number": slot},
                 choices=pgta_choices(slot),
                 required=slot == 1,
-                error_messages={"required": "Give the PGT-A status of the embryo transferred."},
+                error_messages={
+                    "required": gettext_lazy("Give the PGT-A status of the embryo transferred.")
+                },
             )
             self.fields[f"embryo_{slot}_grade"] = forms.CharField(
-                label=f"Embryo {slot}: grade",
+                label=gettext("Embryo %(number)s: grade") % {"number": slot},
                 required=False,
                 max_length=20,
-                help_text="Gardner for a blastocyst (4AA)" if slot == 1 else "",
+                help_text=gettext_lazy("Gardner for a blastocyst (4AA)") if slot == 1 else "",
             )
         self.order_fields(
             ["date", "oocytes", "retrieval_date", "oocyte_age", "cycle", "stage"]
@@ -145,10 +163,12 @@ class TransferForm(TableVersionMixin, forms.Form):
     def clean_date(self):
         day = self.cleaned_data["date"]
         if day > timezone.localdate():
-            raise forms.ValidationError("A transfer cannot be in the future.")
+            raise forms.ValidationError(gettext_lazy("A transfer cannot be in the future."))
         born = self.workup.patient.birth_date
         if day <= born:
-            raise forms.ValidationError("The transfer date is before the patient's birth date.")
+            raise forms.ValidationError(
+                gettext_lazy("The transfer date is before the patient's birth date.")
+            )
         return day
 
     def clean(self):
@@ -166,24 +186,33 @@ class TransferForm(TableVersionMixin, forms.Form):
         day, retrieval = data["date"], data.get("retrieval_date")
         age = data.get("oocyte_age")
         if retrieval is not None and retrieval > day:
-            self.add_error("retrieval_date", "The retrieval cannot be after the transfer.")
+            self.add_error("retrieval_date", gettext("The retrieval cannot be after the transfer."))
         elif retrieval is not None and not donor:
             born = self.workup.patient.birth_date
             worked_out = age_on(born, retrieval)
             if age is not None and age != worked_out:
                 self.add_error(
                     "oocyte_age",
-                    f"The patient was {worked_out} on {day_words(retrieval)} (born "
-                    f"{day_words(born)}): leave the age empty, or correct the retrieval date.",
+                    gettext(
+                        "The patient was %(age)s on %(retrieved)s (born %(born)s): leave the age "
+                        "empty, or correct the retrieval date."
+                    )
+                    % {
+                        "age": worked_out,
+                        "retrieved": day_words(retrieval),
+                        "born": day_words(born),
+                    },
                 )
             age = worked_out
         if age is None:
             self.add_error(
                 "oocyte_age",
-                "Give the donor's age at retrieval."
+                gettext("Give the donor's age at retrieval.")
                 if donor
-                else "Give the retrieval date (the age is worked out from it) or the age at "
-                "retrieval.",
+                else gettext(
+                    "Give the retrieval date (the age is worked out from it) or the age at "
+                    "retrieval."
+                ),
             )
         embryos = []
         for slot in EMBRYO_SLOTS:
@@ -196,7 +225,7 @@ class TransferForm(TableVersionMixin, forms.Form):
             elif grade:
                 self.add_error(
                     f"embryo_{slot}_pgta",
-                    "Give this embryo's PGT-A status, or leave its grade empty.",
+                    gettext("Give this embryo's PGT-A status, or leave its grade empty."),
                 )
         return {
             "date": day,
@@ -227,8 +256,11 @@ class TransferForm(TableVersionMixin, forms.Form):
         if same_day is not None:
             self.add_error(
                 "date",
-                f"A transfer of {day_words(mine.date)} is already on the table: one transfer a "
-                "day. Change that row instead.",
+                gettext(
+                    "A transfer of %(date)s is already on the table: one transfer a day. Change "
+                    "that row instead."
+                )
+                % {"date": day_words(mine.date)},
             )
             return
         table = sorted([*others, mine], key=lambda t: t.date)
@@ -279,10 +311,10 @@ def words_for_path(path: str, table: list[Transfer]) -> str:
     parts = path.split(".")
     if parts[0] == "transfers" and len(parts) > 1 and parts[1].isdigit():
         other = table[int(parts[1])]
-        return f"The transfer of {day_words(other.date)}"
+        return gettext("The transfer of %(date)s") % {"date": day_words(other.date)}
     return {
-        "miscarriages": "Miscarriages (in the transfer history)",
-        "failed_transfers": "Failed transfers (in the transfer history)",
+        "miscarriages": gettext("Miscarriages (in the transfer history)"),
+        "failed_transfers": gettext("Failed transfers (in the transfer history)"),
     }.get(parts[0], parts[0])
 
 
@@ -315,9 +347,11 @@ class ImportForm(TableVersionMixin, forms.Form):
     """A CSV file of transfers, one a row (``transfer_csv``)."""
 
     file = forms.FileField(
-        label="CSV file of transfers",
-        help_text="One row a transfer, with the template's columns. Nothing is stored from a "
-        "file with a refused row.",
+        label=gettext_lazy("CSV file of transfers"),
+        help_text=gettext_lazy(
+            "One row a transfer, with the template's columns. Nothing is stored from a file "
+            "with a refused row."
+        ),
     )
 
     def __init__(self, data=None, files=None, *, workup, **kwargs):
@@ -334,7 +368,10 @@ def show_derived_counts(form, workup) -> None:
     for name in ("failed_transfers", "euploid_failed_transfers"):
         if name in form.fields:
             form.fields[name].disabled = True
-            form.fields[name].help_text = (
-                f"Worked out from the {count} transfer{'s' if count != 1 else ''} recorded one "
-                "by one (Embryo); change them there."
-            )
+            form.fields[name].help_text = ngettext(
+                "Worked out from the %(count)d transfer recorded one by one (Embryo); change it "
+                "there.",
+                "Worked out from the %(count)d transfers recorded one by one (Embryo); change "
+                "them there.",
+                count,
+            ) % {"count": count}

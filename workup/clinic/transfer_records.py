@@ -22,6 +22,8 @@ from datetime import date
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy
 from simple_history.models import HistoricalRecords
 
 from workup.audit.chain import ChainedHistory
@@ -29,19 +31,22 @@ from workup.evidence.catalogue import STAGES
 from workup.evidence.transfers import OOCYTE_AGES, OUTCOME_WORDS, OUTCOMES, embryo_words
 
 OUTCOME_LABELS = {
-    "negative": "No positive test",
-    "biochemical": "Biochemical pregnancy",
-    "miscarriage": "Miscarriage",
-    "ectopic": "Ectopic pregnancy",
-    "ongoing": "Ongoing pregnancy",
-    "live_birth": "Live birth",
+    "negative": gettext_lazy("No positive test"),
+    "biochemical": gettext_lazy("Biochemical pregnancy"),
+    "miscarriage": gettext_lazy("Miscarriage"),
+    "ectopic": gettext_lazy("Ectopic pregnancy"),
+    "ongoing": gettext_lazy("Ongoing pregnancy"),
+    "live_birth": gettext_lazy("Live birth"),
 }
-STAGE_LABELS = {"blastocyst": "Blastocyst", "cleavage": "Cleavage stage"}
+STAGE_LABELS = {
+    "blastocyst": gettext_lazy("Blastocyst"),
+    "cleavage": gettext_lazy("Cleavage stage"),
+}
 PGTA_LABELS = {
-    "euploid": "Euploid",
-    "untested": "Untested",
-    "mosaic": "Mosaic",
-    "aneuploid": "Aneuploid",
+    "euploid": gettext_lazy("Euploid"),
+    "untested": gettext_lazy("Untested"),
+    "mosaic": gettext_lazy("Mosaic"),
+    "aneuploid": gettext_lazy("Aneuploid"),
 }
 
 
@@ -60,19 +65,23 @@ class Transfer(models.Model):
     oocyte_age = models.PositiveSmallIntegerField(
         "age at oocyte retrieval",
         validators=[MinValueValidator(OOCYTE_AGES[0]), MaxValueValidator(OOCYTE_AGES[1])],
-        help_text="Of the woman whose oocytes made the embryos: the patient's, worked out from "
-        "her birth date and the retrieval date, or the donor's.",
+        help_text=gettext_lazy(
+            "Of the woman whose oocytes made the embryos: the patient's, worked out from "
+            "her birth date and the retrieval date, or the donor's."
+        ),
     )
     donor_oocytes = models.BooleanField("donor oocytes", default=False)
     frozen = models.BooleanField(
-        "frozen transfer", null=True, blank=True, help_text="Frozen-thawed, or fresh."
+        "frozen transfer", null=True, blank=True, help_text=gettext_lazy("Frozen-thawed, or fresh.")
     )
     stage = models.CharField(
         max_length=12, blank=True, choices=[(s, STAGE_LABELS[s]) for s in STAGES]
     )
     embryos = models.JSONField(
         default=list,
-        help_text='Each embryo transferred: {"pgta": ..., "grade": ...}, validated by the engine.',
+        help_text=gettext_lazy(
+            'Each embryo transferred: {"pgta": ..., "grade": ...}, validated by the engine.'
+        ),
     )
     outcome = models.CharField(
         max_length=12, blank=True, choices=[(o, OUTCOME_LABELS[o]) for o in OUTCOMES]
@@ -123,14 +132,15 @@ class Transfer(models.Model):
 
     @property
     def oocytes_words(self) -> str:
-        whose = "donor oocytes" if self.donor_oocytes else "own oocytes"
-        return f"{whose} at {self.oocyte_age}"
+        if self.donor_oocytes:
+            return gettext("donor oocytes at %(age)s") % {"age": self.oocyte_age}
+        return gettext("own oocytes at %(age)s") % {"age": self.oocyte_age}
 
     @property
     def cycle_words(self) -> str:
         if self.frozen is None:
-            return "fresh or frozen not recorded"
-        return "frozen" if self.frozen else "fresh"
+            return gettext("fresh or frozen not recorded")
+        return gettext("frozen") if self.frozen else gettext("fresh")
 
     @property
     def outcome_words(self) -> str:
@@ -146,7 +156,8 @@ class Transfer(models.Model):
 
 
 def day_words(value: date | None) -> str:
-    return f"{value.day} {value:%b %Y}" if value else "date not recorded"
+    """A date as the pages write it (1 Oct 2026, in the active language)."""
+    return date_format(value) if value else gettext("date not recorded")
 
 
 def embryos_in_words(embryos, stage: str | None) -> str:
@@ -210,13 +221,14 @@ def paper_rows(transfers) -> list[dict]:
                 "oocytes": t.oocytes_words[:1].upper() + t.oocytes_words[1:],
                 "retrieval": day_words(t.retrieval_date) if t.retrieval_date else "",
                 "cycle": t.cycle_words[:1].upper() + t.cycle_words[1:],
-                "stage": STAGE_LABELS.get(t.stage, "Stage not recorded"),
+                "stage": str(STAGE_LABELS.get(t.stage, gettext("Stage not recorded"))),
                 "embryos": [
-                    PGTA_LABELS.get(e.get("pgta"), e.get("pgta", ""))
+                    str(PGTA_LABELS.get(e.get("pgta"), e.get("pgta", "")))
                     + (f", {e['grade']}" if e.get("grade") else "")
                     for e in t.embryos
                 ],
-                "outcome": OUTCOME_LABELS.get(t.outcome, "Not known yet"),
+                "outcome": str(OUTCOME_LABELS.get(t.outcome, gettext("Not known yet"))),
+                "failed": t.failed,
             }
         )
     return rows

@@ -10,6 +10,7 @@ documents that read them) and the checklist follows the engine.
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from .models import Findings, WorkUp, age_on
 from .services import StaleEdit, _addendum_if_signed, _who_last_changed, sync_steps
@@ -24,7 +25,7 @@ def last_changer(workup_id: int) -> str:
     ]
     records = [r for r in records if r is not None]
     if not records:
-        return "Someone"
+        return gettext("Someone")
     newest = max(records, key=lambda r: r.history_date)
     model = Transfer if isinstance(newest, Transfer.history.model) else Findings
     return _who_last_changed(model.history.filter(pk=newest.pk))
@@ -38,15 +39,20 @@ def _lock_table(*, workup: WorkUp, seen_version: int, seen_lines: list[str]) -> 
     if locked.version == seen_version:
         return locked
     now = table_lines(Transfer.objects.filter(workup=workup))
-    changes = [f"added {line}" for line in now if line not in seen_lines]
-    changes += [f"removed {line}" for line in seen_lines if line not in now]
+    changes = [gettext("added %(line)s") % {"line": line} for line in now if line not in seen_lines]
+    changes += [
+        gettext("removed %(line)s") % {"line": line} for line in seen_lines if line not in now
+    ]
     if not changes:
-        changes = ["the counts of the transfer history changed"]
+        changes = [gettext("the counts of the transfer history changed")]
     who = last_changer(workup.pk)
     raise StaleEdit(
-        f"Not saved: the transfer table was changed while you were editing ({who}: "
-        + "; ".join(changes)
-        + "). Your entries are kept below: check them against the table and save again.",
+        gettext(
+            "Not saved: the transfer table was changed while you were editing (%(who)s: "
+            "%(changes)s). Your entries are kept below: check them against the table and save "
+            "again."
+        )
+        % {"who": who, "changes": "; ".join(changes)},
         [f"{who}: {c}" for c in changes],
     )
 
@@ -90,7 +96,7 @@ def add_transfer(
         workup=locked,
         user=user,
         reason=addendum_reason,
-        changes=[f"Transfer added: {transfer.line()}"],
+        changes=[gettext("Transfer added: %(line)s") % {"line": transfer.line()}],
     )
     transfer.save()
     _finish(locked=locked)
@@ -116,11 +122,18 @@ def change_transfer(
     before, old_retrieval = row.line(), row.retrieval_date
     for name, value in values.items():
         setattr(row, name, value)
-    changes = [f"Transfer {before} → {row.line()}"] if row.line() != before else []
+    changes = []
+    if row.line() != before:
+        changes.append(
+            gettext("Transfer %(before)s → %(after)s") % {"before": before, "after": row.line()}
+        )
     if "retrieval_date" in changed:
-        old = day_words(old_retrieval) if old_retrieval else "not recorded"
-        new = day_words(row.retrieval_date) if row.retrieval_date else "not recorded"
-        changes.append(f"Transfer of {day_words(row.date)}: retrieval date {old} → {new}")
+        old = day_words(old_retrieval) if old_retrieval else gettext("not recorded")
+        new = day_words(row.retrieval_date) if row.retrieval_date else gettext("not recorded")
+        changes.append(
+            gettext("Transfer of %(date)s: retrieval date %(old)s → %(new)s")
+            % {"date": day_words(row.date), "old": old, "new": new}
+        )
     _addendum_if_signed(workup=locked, user=user, reason=addendum_reason, changes=changes)
     row.save()
     _finish(locked=locked)
@@ -140,7 +153,10 @@ def remove_transfer(
     locked = _lock_table(workup=transfer.workup, seen_version=table_version, seen_lines=seen_lines)
     line = transfer.line()
     _addendum_if_signed(
-        workup=locked, user=user, reason=addendum_reason, changes=[f"Transfer removed: {line}"]
+        workup=locked,
+        user=user,
+        reason=addendum_reason,
+        changes=[gettext("Transfer removed: %(line)s") % {"line": line}],
     )
     Transfer.objects.filter(pk=transfer.pk).delete()
     _finish(locked=locked)
@@ -164,7 +180,10 @@ def import_transfers(
         workup=locked,
         user=user,
         reason=addendum_reason,
-        changes=[f"Transfers imported: {'; '.join(t.line() for t in transfers)}"],
+        changes=[
+            gettext("Transfers imported: %(lines)s")
+            % {"lines": "; ".join(t.line() for t in transfers)}
+        ],
     )
     for transfer in transfers:
         transfer.save()
@@ -184,7 +203,8 @@ def correct_oocyte_ages(*, workup: WorkUp, birth_date) -> list[str]:
         age = age_on(birth_date, row.retrieval_date)
         if age != row.oocyte_age and 16 <= age <= 60:
             changes.append(
-                f"Transfer of {day_words(row.date)}: age at retrieval {row.oocyte_age} → {age}"
+                gettext("Transfer of %(date)s: age at retrieval %(old)s → %(new)s")
+                % {"date": day_words(row.date), "old": row.oocyte_age, "new": age}
             )
             row.oocyte_age = age
             row.save()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 # Unicode categories refused: controls, format characters (bidirectional controls, zero-width
 # characters, the byte-order mark), surrogates, private use, unassigned, line/paragraph separators.
@@ -32,7 +33,10 @@ def check_identity_text(value: str, *, label: str) -> None:
     found = hidden_characters(value)
     if found:
         raise ValidationError(
-            f"{label} contains a hidden or control character that would make it read other "
-            f"than it is stored: {', '.join(found)}. Type it again without it.",
+            gettext(
+                "%(field)s contains a hidden or control character that would make it read other "
+                "than it is stored: %(found)s. Type it again without it."
+            )
+            % {"field": label, "found": ", ".join(found)},
             code="hidden_character",
         )

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy
 
 from workup.clinic.models import ChecklistStep
 from workup.evidence.catalogue import PILLAR_NAMES, PILLARS
@@ -52,33 +53,42 @@ class LabelledErrors:
 
 class QueueFilterForm(LabelledErrors, forms.Form):
     q = forms.CharField(
-        label="Search", required=False, max_length=100, strip=True, widget=forms.SearchInput
+        label=gettext_lazy("Search"),
+        required=False,
+        max_length=100,
+        strip=True,
+        widget=forms.SearchInput,
     )
-    status = forms.ChoiceField(label="Status", required=False)
-    pillar = forms.ChoiceField(label="Pillar", required=False)
-    step = forms.ChoiceField(label="Step", required=False)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
+    pillar = forms.ChoiceField(label=gettext_lazy("Pillar"), required=False)
+    step = forms.ChoiceField(label=gettext_lazy("Step"), required=False)
     clinician = forms.TypedChoiceField(
-        label="Responsible clinician", required=False, coerce=int, empty_value=None
+        label=gettext_lazy("Responsible clinician"), required=False, coerce=int, empty_value=None
     )
-    assignee = forms.ChoiceField(label="Assignee", required=False)
-    overdue = forms.BooleanField(label="Overdue only", required=False)
-    due_week = forms.BooleanField(label="Due this week", required=False)
+    assignee = forms.ChoiceField(label=gettext_lazy("Assignee"), required=False)
+    overdue = forms.BooleanField(label=gettext_lazy("Overdue only"), required=False)
+    due_week = forms.BooleanField(label=gettext_lazy("Due this week"), required=False)
 
     def __init__(self, *args, people, catalogue, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["q"].widget.attrs.update({"placeholder": "MRN or name", "autocomplete": "off"})
-        self.fields["status"].choices = [("", "Any open status"), *OPEN_STATUS_CHOICES]
-        self.fields["pillar"].choices = [("", "Any pillar")] + [
+        self.fields["q"].widget.attrs.update(
+            {"placeholder": gettext_lazy("MRN or name"), "autocomplete": "off"}
+        )
+        self.fields["status"].choices = [
+            ("", gettext_lazy("Any open status")),
+            *OPEN_STATUS_CHOICES,
+        ]
+        self.fields["pillar"].choices = [("", gettext_lazy("Any pillar"))] + [
             (p, PILLAR_NAMES[p]) for p in PILLARS
         ]
-        self.fields["step"].choices = [("", "Any step"), *step_choices(catalogue)]
-        self.fields["clinician"].choices = [("", "Any clinician")] + [
+        self.fields["step"].choices = [("", gettext_lazy("Any step")), *step_choices(catalogue)]
+        self.fields["clinician"].choices = [("", gettext_lazy("Any clinician"))] + [
             (p.pk, person_name(p)) for p in people if p.is_responsible
         ]
         self.fields["assignee"].choices = [
-            ("", "Anyone or nobody"),
-            (ASSIGNEE_ME, "Me"),
-            (ASSIGNEE_NOBODY, "Nobody (unassigned)"),
+            ("", gettext_lazy("Anyone or nobody")),
+            (ASSIGNEE_ME, gettext_lazy("Me")),
+            (ASSIGNEE_NOBODY, gettext_lazy("Nobody (unassigned)")),
         ] + [(str(p.pk), person_name(p)) for p in people]
         style_widgets(self)
 
@@ -125,11 +135,13 @@ class TakerField(forms.ModelChoiceField):
             user = get_user_model().objects.filter(pk=value).first() if known else None
             if user is None:
                 raise ValidationError(
-                    "That person does not exist.", code="invalid_choice"
+                    gettext_lazy("That person does not exist."), code="invalid_choice"
                 ) from None
             raise ValidationError(
-                "%(name)s cannot take checklist steps: only active clinicians and coordinators "
-                "can be assigned.",
+                gettext_lazy(
+                    "%(name)s cannot take checklist steps: only active clinicians and coordinators "
+                    "can be assigned."
+                ),
                 code="invalid_choice",
                 params={"name": person_name(user)},
             ) from None
@@ -150,23 +162,27 @@ class StepActionForm(LabelledErrors, forms.Form):
     """One action on the ticked rows."""
 
     action = forms.ChoiceField(
-        label="Action",
-        choices=[("", "Choose an action…"), *ACTIONS],
-        error_messages={"required": "Choose what to do with the selected rows."},
+        label=gettext_lazy("Action"),
+        choices=[("", gettext_lazy("Choose an action…")), *ACTIONS],
+        error_messages={"required": gettext_lazy("Choose what to do with the selected rows.")},
     )
-    steps = SelectionField(label="Rows")
+    steps = SelectionField(label=gettext_lazy("Rows"))
     date = forms.DateField(
-        label="Date",
+        label=gettext_lazy("Date"),
         required=False,
         input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter the date as YYYY-MM-DD, for example 2026-03-20."},
+        error_messages={
+            "invalid": gettext_lazy("Enter the date as YYYY-MM-DD, for example 2026-03-20.")
+        },
     )
     assignee = TakerField(
-        label="Assignee",
+        label=gettext_lazy("Assignee"),
         queryset=get_user_model().objects.none(),
         required=False,
-        empty_label="Choose a person…",
+        empty_label=gettext_lazy(
+            "Choose a person…",
+        ),
     )
 
     def __init__(self, *args, takers=None, **kwargs):
@@ -189,23 +205,28 @@ class StepActionForm(LabelledErrors, forms.Form):
         action, day = cleaned.get("action"), cleaned.get("date")
         today = timezone.localdate()
         if action in NEEDS_DATE and day is None and "date" not in self.errors:
-            what = "booking date" if action == "schedule" else "new due date"
-            self.add_error("date", f"Give the {what}.")
+            if action == "schedule":
+                self.add_error("date", gettext("Give the booking date."))
+            else:
+                self.add_error("date", gettext("Give the new due date."))
         if action in NEEDS_DATE and day is not None:
             if action == "schedule" and day < today:
                 self.add_error(
                     "date",
-                    f"The booking date {date_format(day, 'j M Y')} is in the past. "
-                    "For a test already done, use “Result received, awaiting findings”.",
+                    gettext(
+                        "The booking date %(date)s is in the past. For a test already done, use "
+                        "“Result received, awaiting findings”."
+                    )
+                    % {"date": date_format(day)},
                 )
             elif day < today - DATE_PAST_LIMIT or day > today + DATE_FUTURE_LIMIT:
                 self.add_error(
                     "date",
-                    f"{date_format(day, 'j M Y')} is more than a year back or two years ahead: "
-                    "check the year.",
+                    gettext("%(date)s is more than a year back or two years ahead: check the year.")
+                    % {"date": date_format(day)},
                 )
         if action == "assign" and cleaned.get("assignee") is None and "assignee" not in self.errors:
-            self.add_error("assignee", "Choose who takes the selected steps.")
+            self.add_error("assignee", gettext("Choose who takes the selected steps."))
         return cleaned
 
     def apply(self, *, user) -> services.ChangeReport:

@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy
 
 from workup.clinic.models import ChecklistStep
 from workup.evidence import store
@@ -128,7 +129,9 @@ def _apply(
     *, selection: Selection, user, reason: str, change: Callable[[ChecklistStep], str | None]
 ) -> ChangeReport:
     if not user.has_perm("clinic.manage_steps"):
-        raise PermissionDenied("Changing checklist steps needs the manage_steps permission.")
+        raise PermissionDenied(
+            gettext_lazy("Changing checklist steps needs the manage_steps permission.")
+        )
     if not selection:
         raise ValueError("No steps selected.")
     # Lock the rows (PostgreSQL) so that two people cannot both pass the version check.

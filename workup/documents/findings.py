@@ -8,15 +8,18 @@ Unknown stays "not recorded", which is not the same as "no".
 
 from __future__ import annotations
 
+from django.utils.translation import gettext, ngettext
+
 from workup.clinic.stimulation import cycle_words
 from workup.evidence import findings as spec
 from workup.evidence.facts import Facts
 
-NOT_RECORDED = str(spec.NOT_RECORDED)
+# Lazy: in the language of the page or document that prints it.
+NOT_RECORDED = spec.NOT_RECORDED
 
 
 def _join(parts: list[str]) -> str:
-    return "; ".join(p for p in parts if p) or NOT_RECORDED
+    return "; ".join(p for p in parts if p) or str(NOT_RECORDED)
 
 
 def _sentence_case(text: str) -> str:
@@ -26,30 +29,34 @@ def _sentence_case(text: str) -> str:
 def transfer_history(facts: Facts) -> str:
     """The facts behind the RIF label, in one line."""
     if facts.failed_transfers is None:
-        transfers = f"failed transfers {NOT_RECORDED}"
+        transfers = gettext("failed transfers not recorded")
     else:
         n = facts.failed_transfers
-        transfers = f"{n} failed transfer{'s' if n != 1 else ''}"
+        transfers = ngettext("%(count)d failed transfer", "%(count)d failed transfers", n) % {
+            "count": n
+        }
         if facts.euploid_failed_transfers is not None:
-            transfers += f" ({facts.euploid_failed_transfers} euploid)"
+            transfers += " " + gettext("(%(count)d euploid)") % {
+                "count": facts.euploid_failed_transfers
+            }
     if facts.miscarriages is None:
-        losses = f"miscarriages {NOT_RECORDED}"
+        losses = gettext("miscarriages not recorded")
     else:
         m = facts.miscarriages
-        losses = f"{m} miscarriage{'s' if m != 1 else ''}"
+        losses = ngettext("%(count)d miscarriage", "%(count)d miscarriages", m) % {"count": m}
     return _sentence_case(_join([transfers, losses]))
 
 
 def _cycle(number: int, cycle) -> str:
-    return f"cycle {number}: {cycle_words(cycle)}"
+    return gettext("cycle %(number)s: %(words)s") % {"number": number, "words": cycle_words(cycle)}
 
 
 def _response_review(facts: Facts) -> str:
     cycles = facts.previous_cycles
     if cycles is None:
-        return NOT_RECORDED
+        return str(NOT_RECORDED)
     if not cycles:
-        return "no previous stimulation"
+        return gettext("no previous stimulation")
     return _join([_cycle(n, c) for n, c in enumerate(cycles, start=1)])
 
 

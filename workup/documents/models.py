@@ -8,10 +8,13 @@ a stale PDF can never be served. Old entries are pruned as new ones are written.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class RenderedPdf(models.Model):
-    key = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the HTML.")
+    key = models.CharField(
+        max_length=64, unique=True, help_text=gettext_lazy("SHA-256 of the HTML.")
+    )
     content = models.BinaryField()
     pages = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

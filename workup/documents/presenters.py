@@ -10,23 +10,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext, override
 
 from workup.clinic.models import WorkUp
 from workup.clinic.presenters import pillar_groups, workup_context
 from workup.clinic.signed import counselling_entry, document_texts
-from workup.evidence.catalogue import PENDING
-from workup.evidence.presenting import advice_lists, number_sources, step_kind
+from workup.evidence.presenting import number_sources
 
 from .findings import NOT_RECORDED, describe, transfer_history
-
-# The patient sheet follows the work-up's three pillars, then general health (where the
-# antiphospholipid and thyroid steps live), in words a patient uses.
-HANDOUT_PILLARS = (
-    ("embryo", "Your embryos"),
-    ("uterus", "Your womb"),
-    ("stimulation", "Your ovaries and the fertility medicines"),
-    ("general", "Your general health"),
-)
+from .sheet import english_sheet, sheet_context, sheet_texts
 
 
 def person_name(user) -> str:
@@ -38,8 +30,12 @@ def person_name(user) -> str:
 def identity(workup: WorkUp) -> str:
     """The line on every page: enough to match a loose page to its patient."""
     patient = workup.patient
-    born = date_format(patient.birth_date, "j M Y")
-    return f"{patient.mrn} · {patient.name} · born {born}"
+    born = date_format(patient.birth_date)
+    return gettext("%(mrn)s · %(name)s · born %(born)s") % {
+        "mrn": patient.mrn,
+        "name": patient.name,
+        "born": born,
+    }
 
 
 def file_name(kind: str, workup: WorkUp) -> str:
@@ -51,15 +47,15 @@ def status_line(workup: WorkUp, kind: str) -> str:
     """Signed or not, in the words of the document (the patient sheet avoids "DRAFT")."""
     signed_on = ""
     if workup.signed_at:
-        signed_on = date_format(timezone.localtime(workup.signed_at), "j M Y")
+        signed_on = date_format(timezone.localtime(workup.signed_at))
     who = person_name(workup.signed_by)
     if kind == "handout":
         if workup.is_signed:
-            return f"Signed off {signed_on} by {who}"
-        return "Draft: not yet signed off"
+            return gettext("Signed off %(date)s by %(who)s") % {"date": signed_on, "who": who}
+        return gettext("Draft: not yet signed off")
     if workup.is_signed:
-        return f"Signed {signed_on} by {who}"
-    return "DRAFT: not signed"
+        return gettext("Signed %(date)s by %(who)s") % {"date": signed_on, "who": who}
+    return gettext("DRAFT: not signed")
 
 
 def page_context(workup: WorkUp, kind: str) -> dict:
@@ -163,10 +159,11 @@ def summary_context(workup: WorkUp, *, pdf: bool = False) -> dict:
         {"flag": flag, "counselling": parts["counselling"].get(flag["code"])}
         for flag in answer["addon_flags"]
     ]
-    title = (
-        f"Consultation summary: {workup.patient.mrn} {workup.patient.name}, "
-        f"work-up {date_format(workup.date, 'j M Y')}"
-    )
+    title = gettext("Consultation summary: %(mrn)s %(name)s, work-up %(date)s") % {
+        "mrn": workup.patient.mrn,
+        "name": workup.patient.name,
+        "date": date_format(workup.date),
+    }
     return {
         **_document(workup, context, kind="summary", title=title, pdf=pdf),
         **signing_note(context),
@@ -179,102 +176,72 @@ def summary_context(workup: WorkUp, *, pdf: bool = False) -> dict:
     }
 
 
-def _plain_step(step: dict, answer: dict, plain: dict, row, today) -> dict:
-    """A next step for the patient: the catalogue's plain text, and when it is booked.
-
-    Only dates still ahead are given (ahead of the day of signing, for a signed sheet): a
-    booking or target date already past (an overdue step) is the coordinator's to chase, and
-    would only puzzle the patient.
-    """
-    kind = step_kind(step, answer)
-    booked_for = planned_by = None
-    if row is not None and row.is_open:
-        if row.scheduled_for and row.scheduled_for >= today:
-            booked_for = row.scheduled_for
-        elif row.due_date and row.due_date >= today and not row.scheduled_for:
-            planned_by = row.due_date
-    return {
-        "code": step["code"],
-        "kind": kind,
-        "name": step["name"],
-        # The step's own words for this patient where the engine gave them (the APS treatment
-        # without a recommendation says so), else the catalogue's plain text as signed.
-        "plain": step.get("plain") or plain.get(step["code"], ""),
-        "pending_review": step["review"] == PENDING,
-        "sources": step["sources"],
-        "booked_for": booked_for,
-        "planned_by": planned_by,
-    }
+def sheet_language(workup: WorkUp, context: dict) -> str:
+    """The sheet's language: as signed for a signed work-up (English for one signed before
+    sheets had a language), else the patient's preferred language."""
+    record = context["signed"]
+    if record is not None and record.texts is not None:
+        return (record.texts.get("patient") or {}).get("language", "en")
+    if record is not None and record.complete:
+        return "en"
+    return workup.patient.language or "en"
 
 
-def handout_context(workup: WorkUp, *, pdf: bool = False) -> dict:
+def kept_sheet_language(workup: WorkUp) -> str:
+    """The sheet's language without building the sheet (the print margins' stylesheet)."""
+    if workup.is_signed:
+        stored = workup.signed_assessment if isinstance(workup.signed_assessment, dict) else {}
+        return ((stored.get("texts") or {}).get("patient") or {}).get("language", "en")
+    return workup.patient.language or "en"
+
+
+def handout_context(workup: WorkUp, *, pdf: bool = False, language: str | None = None) -> dict:
+    """The patient sheet, in the patient's language (``language`` overrides it: the docs'
+    screenshots). A signed work-up's sheet prints the texts kept at sign-off, in the language
+    they were signed in."""
     context = workup_context(workup)
     answer = context["answer"]
     sources = context["sources"]
     parts = frozen_parts(workup, context)
     texts = parts["texts"]
-    plain = texts.get("plain", {})
-    steps = parts["steps"]
-    today = parts["today"]
-
-    addons = []
-    for flag in answer["addon_flags"]:
-        entry = texts.get("addons", {}).get(flag["code"], {})
-        verdict = flag.get("verdict") or {}
-        addons.append(
-            {
-                "code": flag["code"],
-                "name": flag["name"],
-                "flagged": flag["flagged"],
-                "is_test": entry.get("kind") == "test",
-                "plain_what": entry.get("plain_what", ""),
-                "plain_evidence": entry.get("plain_evidence", ""),
-                "plain_risks": entry.get("plain_risks", ""),
-                "pending_review": flag["review"] == PENDING,
-                "sources": flag["sources"],
-                # What this add-on is for this patient, in the catalogue's plain words: the
-                # strength of the APS treatment, or both views where ESHRE and the HFEA differ.
-                "for_you": verdict.get("plain", ""),
-            }
+    record = context["signed"]
+    kept = (record.texts or {}).get("patient") if record is not None and record.texts else None
+    if kept is not None and language in (None, kept.get("language")):
+        patient_sheet = kept
+    elif record is not None and record.complete and language is None:
+        patient_sheet = english_sheet(texts)
+    else:
+        patient_sheet = sheet_texts(
+            answer,
+            context["catalogue"],
+            facts=context["facts"],
+            language=language or sheet_language(workup, context),
+            age=workup.age_years,
         )
-
-    advice = advice_lists(answer)
-    plan = []
-    for pillar, heading in HANDOUT_PILLARS:
-        planned = [
-            _plain_step(step, answer, plain, steps.get(step["code"]), today)
-            for step in advice["investigations"] + advice["actions"]
-            if step["pillar"] == pillar
-        ]
-        done = [
-            plain.get(item["code"]) or item["name"]
-            for item in answer["checklist"]
-            if item["pillar"] == pillar and item["status"] == "done"
-        ]
-        plan.append(
-            {
-                "code": pillar,
-                "heading": heading,
-                "tests": [s for s in planned if s["kind"] == "investigation"],
-                "steps": [s for s in planned if s["kind"] != "investigation"],
-                "done": done,
-            }
-        )
-
+    sheet = sheet_context(
+        answer,
+        patient_sheet,
+        steps=parts["steps"],
+        today=parts["today"],
+        facts_failed=parts["failed_transfers"],
+    )
     numbers = number_sources(
-        [k for a in addons for k in a["sources"]]
-        + [k for p in plan for s in p["tests"] + p["steps"] for k in s["sources"]],
+        [k for a in sheet["handout_addons"] for k in a["sources"]]
+        + [k for p in sheet["plan"] for s in p["tests"] + p["steps"] for k in s["sources"]],
         known=sources,
     )
-    title = "Your plan, and the add-ons you asked about" if addons else "Your plan"
-    title = f"{title}: {workup.patient.name}"
+    with override(sheet["sheet_language"]):
+        if sheet["handout_addons"]:
+            title = gettext("Your plan, and the add-ons you asked about: %(name)s")
+        else:
+            title = gettext("Your plan: %(name)s")
+        title = title % {"name": workup.patient.name}
+        page = page_context(workup, "handout")
     return {
         **_document(workup, context, kind="handout", title=title, pdf=pdf),
-        "handout_addons": addons,
-        "plan": plan,
-        "any_pending_review": any(a["pending_review"] for a in addons)
-        or any(s["pending_review"] for p in plan for s in p["tests"] + p["steps"]),
-        "failed_transfers": parts["failed_transfers"],
+        **page,
+        **sheet,
+        "patient_sheet": patient_sheet,
         "ref_numbers": numbers,
         "references": [(n, sources[k]) for k, n in numbers.items()],
         "file_name": file_name("patient-sheet", workup),

@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.template.loader import render_to_string
+from django.utils.translation import override
 from django_tasks import task
 
 from workup.clinic.models import (
@@ -41,13 +43,31 @@ DOCUMENTS = {
 }
 
 
-def document(workup: WorkUp, kind: str, *, pdf: bool) -> tuple[dict, str]:
+def document(
+    workup: WorkUp, kind: str, *, pdf: bool, language: str | None = None
+) -> tuple[dict, str]:
     """A document's context and its HTML. The PDF's HTML is rendered without the request, so
-    it is the same for every reader (and for the worker); the page's with it (the reader's name
-    in "Produced by", the navigation)."""
+    it is the same for every reader of one language (and for the worker); the page's with it
+    (the reader's name in "Produced by", the navigation).
+
+    The patient sheet is in the patient's language (as signed, once signed); the summary in
+    ``language``, the reader's (English by default)."""
     build, template = DOCUMENTS[kind]
-    context = build(workup, pdf=pdf)
-    return context, render_to_string(template, context)
+    if kind == "handout":
+        context = build(workup, pdf=pdf)
+        with override(context["sheet_language"]):
+            return context, render_to_string(template, context)
+    with override(language or settings.LANGUAGE_CODE):
+        context = build(workup, pdf=pdf)
+        return context, render_to_string(template, context)
+
+
+def clinician_language(workup: WorkUp) -> str:
+    """The responsible clinician's own language: the summary the worker renders ahead."""
+    from workup.accounts.models import Profile
+
+    found = Profile.objects.filter(user_id=workup.clinician_id).values_list("language", flat=True)
+    return found.first() or settings.LANGUAGE_CODE
 
 
 @task()
@@ -59,7 +79,8 @@ def render_documents(workup_id: int) -> dict:
         return {}
     done = {}
     for kind in DOCUMENTS:
-        _, html = document(workup, kind, pdf=True)
+        language = clinician_language(workup) if kind == "summary" else None
+        _, html = document(workup, kind, pdf=True, language=language)
         if cached_pdf(html) is not None:
             done[kind] = "ready"
         else:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.translation import get_language, gettext_lazy, override
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -17,9 +19,10 @@ from workup.audit.models import DownloadRecord
 from workup.audit.services import record_download
 from workup.clinic.models import WorkUp
 from workup.clinic.presenters import load_workup
+from workup.languages.codes import native_name
 
 from .pdf import render_pdf
-from .presenters import handout_context, page_context, summary_context
+from .presenters import handout_context, kept_sheet_language, page_context, summary_context
 from .tasks import document
 
 Kind = DownloadRecord.Kind
@@ -57,9 +60,10 @@ def _page(request, pk, build, template, kind):
 
 def _pdf(request, pk, document_kind, kind):
     """The PDF kept under the hash of its HTML (rendered ahead by the task worker), else
-    rendered now; the same bytes for every reader, the download recorded under the reader."""
+    rendered now; the same bytes for every reader of one language, the download recorded under
+    the reader. The summary is in the reader's language, the patient sheet in the patient's."""
     workup = load_workup(pk)
-    context, html = document(workup, document_kind, pdf=True)
+    context, html = document(workup, document_kind, pdf=True, language=get_language())
     pdf = render_pdf(html)
     _record(request, kind, workup, context)
     disposition = "attachment" if request.GET.get("download") else "inline"
@@ -80,7 +84,26 @@ def summary_pdf(request, pk):
 
 @document_view
 def handout(request, pk):
-    return _page(request, pk, handout_context, HANDOUT_TEMPLATE, Kind.HANDOUT)
+    """The sheet in the patient's language; above it, in the reader's own language and never
+    printed, the toolbar and what the reader should know before printing (a translation not
+    yet reviewed, texts still in English, a signed sheet in another language)."""
+    workup = load_workup(pk)
+    context = handout_context(workup)
+    _record(request, Kind.HANDOUT, workup, context)
+    notice = {
+        **context["translation"],
+        "language_name": native_name(context["sheet_language"]),
+        "patient_language_name": native_name(workup.patient.language),
+        "signed_in_other_language": workup.is_signed
+        and context["sheet_language"] != workup.patient.language,
+    }
+    context["toolbar_html"] = render_to_string(
+        "documents/partials/handout_toolbar.html",
+        {**context, "notice": notice},
+        request=request,
+    )
+    with override(context["sheet_language"]):
+        return render(request, HANDOUT_TEMPLATE, context)
 
 
 @document_view
@@ -92,8 +115,10 @@ def handout_pdf(request, pk):
 def page_css(request, pk, kind):
     """The patient's line in the page margins when a browser prints the summary or the sheet."""
     if kind not in ("summary", "handout"):
-        raise Http404("No such document.")
+        raise Http404(gettext_lazy("No such document."))
     workup = get_object_or_404(WorkUp.objects.select_related("patient", "signed_by"), pk=pk)
-    return render(
-        request, "documents/page.css", page_context(workup, kind), content_type="text/css"
-    )
+    language = kept_sheet_language(workup) if kind == "handout" else get_language()
+    with override(language):
+        return render(
+            request, "documents/page.css", page_context(workup, kind), content_type="text/css"
+        )

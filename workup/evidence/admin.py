@@ -13,12 +13,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import store
 from .models import (
     ENTRY_MODELS,
     AddOn,
+    CatalogueTranslation,
     CatalogueVersion,
     ImplantationChance,
     Investigation,
@@ -163,7 +165,9 @@ class ReviewableAdmin(SimpleHistoryAdmin):
             obj.reviewed_by = None
             obj.reviewed_at = None
             obj.review_note = "Edited in the admin; needs a review."
-            messages.info(request, "The entry changed, so it is pending clinical review again.")
+            messages.info(
+                request, gettext_lazy("The entry changed, so it is pending clinical review again.")
+            )
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
@@ -267,3 +271,55 @@ class StatementAdmin(ReviewableAdmin):
     """The clinical sentences the engine says (cautions, strengths, HFEA meanings)."""
 
     list_display = ("code", "name", *ReviewableAdmin.list_display[2:])
+
+
+@admin.register(CatalogueTranslation)
+class CatalogueTranslationAdmin(SimpleHistoryAdmin):
+    """The lead edits a translation here; an edit puts it back to "not yet reviewed" and records
+    that it now translates the English as it reads today. Confirming is done on the review page
+    for translations, never here."""
+
+    list_display = ("language", "kind", "code", "review_status", "reviewed_by", "reviewer_name")
+    list_filter = ("language", "kind", "review_status", "retired")
+    search_fields = ("code",)
+    fields = (
+        "language",
+        "kind",
+        "code",
+        "texts",
+        "review_status",
+        "reviewed_by",
+        "reviewer_name",
+        "reviewed_at",
+        "review_note",
+        "retired",
+    )
+    readonly_fields = (
+        "language",
+        "kind",
+        "code",
+        "review_status",
+        "reviewed_by",
+        "reviewer_name",
+        "reviewed_at",
+        "review_note",
+    )
+
+    def has_add_permission(self, request):
+        return False  # translations come from fixtures/translations/<language>.json
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        from .views_translations import current_english_digests
+
+        if change and "texts" in form.changed_data:
+            obj.review_status = ReviewStatus.PENDING
+            obj.reviewed_by = None
+            obj.reviewer_name = ""
+            obj.reviewed_at = None
+            digests = current_english_digests(obj.kind, obj.code)
+            obj.translates = {f: digests[f] for f in obj.texts if f in digests}
+        super().save_model(request, obj, form, change)
+        store.rebuild_snapshot()

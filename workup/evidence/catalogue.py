@@ -7,6 +7,7 @@ a JSON snapshot in the same shape. The engine never touches the ORM.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -34,6 +35,7 @@ STANCE_NAMES = {
     None: "Stance pending review",
 }
 HFEA_RATINGS = ("green", "amber", "grey", "black", "red")
+PATIENT_VERDICTS = ("possible_harm", "no_benefit_shown")
 EMBRYO_KINDS = ("euploid", "untested")
 # Every PGT-A status a transferred embryo can have, and the stages a chance can be for. The
 # catalogue must price EMBRYO_KINDS at the DEFAULT_STAGE for every age; the lead may add rows
@@ -94,6 +96,9 @@ class NextStep(Entry):
     stance: str | None = None
     unverified_detail: str = ""
     plain: str = ""
+    # What was found that calls for this step, in a patient's words ("A polyp was found inside
+    # your womb."), for the first page of the patient sheet; empty where no finding leads to it.
+    plain_found: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,9 @@ class AddOn(Entry):
     plain_evidence: str = ""
     plain_risks: str = ""
     indicated_when: str | None = None
+    # Why it is not advised, for the patient sheet's first page: ``possible_harm`` (harms are
+    # documented, or it may lower the chance of a baby) or ``no_benefit_shown``.
+    patient_verdict: str = ""
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,39 @@ class Statement(Entry):
     plain: str = ""
     description: str = ""
     stance: str | None = None
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A catalogue entry's patient-facing texts in another language, with its own review.
+
+    ``texts`` holds the translated fields; ``translates`` the digest (``text_digest``) of the
+    English text each one translates: when the English changes, the translation no longer
+    matches it and the sheet falls back to English with a note until it is translated again.
+    """
+
+    language: str
+    kind: str
+    code: str
+    texts: Mapping[str, str]
+    translates: Mapping[str, str]
+    review: str = PENDING
+    reviewed_by: str = ""
+    reviewed_on: str = ""
+
+
+# The fields of each kind that a patient reads (the sheet): what a translation may hold.
+PATIENT_FIELDS = {
+    "investigations": ("name", "plain"),
+    "next_steps": ("name", "plain", "plain_found"),
+    "addons": ("name", "plain_what", "plain_evidence", "plain_risks"),
+    "statements": ("plain",),
+}
+
+
+def text_digest(text: str) -> str:
+    """A short digest of an English text: what a translation says it translates."""
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:12]
 
 
 class _Blank(dict):
@@ -204,6 +245,10 @@ class Catalogue:
     parameters: Mapping[str, Parameter]
     revision: int = 0
     statements: Mapping[str, Statement] = field(default_factory=lambda: MappingProxyType({}))
+    # Translations of patient-facing texts, by (language, kind, code).
+    translations: Mapping[tuple[str, str, str], Translation] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     # -- look-ups the engine uses --
 
@@ -217,6 +262,9 @@ class Catalogue:
         if found is None:
             return Statement(code=code, name=code, sources=(), review=PENDING)
         return found
+
+    def translation(self, language: str, kind: str, code: str) -> Translation | None:
+        return self.translations.get((language, kind, code))
 
     def find_chance(self, embryo: str, age: int, stage: str = DEFAULT_STAGE) -> Chance | None:
         """The chance for one embryo of this PGT-A kind and stage at this age, or None when the
@@ -293,11 +341,25 @@ class Catalogue:
             )
             for raw in data.get("sources", ())
         }
+        translations = {}
+        for raw in data.get("translations", ()):
+            item = Translation(
+                language=raw["language"],
+                kind=raw["kind"],
+                code=raw["code"],
+                texts=MappingProxyType(dict(raw.get("texts") or {})),
+                translates=MappingProxyType(dict(raw.get("translates") or {})),
+                review=raw.get("review") or PENDING,
+                reviewed_by=raw.get("reviewed_by") or "",
+                reviewed_on=raw.get("reviewed_on") or "",
+            )
+            translations[(item.language, item.kind, item.code)] = item
         return cls(
             version=str(data["version"]),
             reviewed_on=str(data.get("reviewed_on") or ""),
             revision=int(data.get("revision") or 0),
             sources=MappingProxyType(sources),
+            translations=MappingProxyType(translations),
             **{kind: ordered(kind) for kind in _KINDS},
         )
 
@@ -316,6 +378,19 @@ class Catalogue:
                 for s in self.sources.values()
             ],
             **{kind: [_as_json(e) for e in getattr(self, kind).values()] for kind in _KINDS},
+            "translations": [
+                {
+                    "language": t.language,
+                    "kind": t.kind,
+                    "code": t.code,
+                    "texts": dict(t.texts),
+                    "translates": dict(t.translates),
+                    "review": t.review,
+                    "reviewed_by": t.reviewed_by,
+                    "reviewed_on": t.reviewed_on,
+                }
+                for t in self.translations.values()
+            ],
         }
 
 

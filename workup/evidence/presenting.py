@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterable
 
+from django.utils.translation import gettext
+
 from .catalogue import PENDING, VERIFIED
 
 INVESTIGATION = "investigation"
@@ -55,20 +57,30 @@ def advice_lists(answer: dict, steps: list | None = None) -> dict[str, list]:
 def catalogue_line(block: dict | None) -> str:
     """ "Evidence catalogue 2026.2 (revision 3): 40 of 108 entries verified, 2 of them confirmed
     by the clinical lead; 68 pending clinical review." Counted from the catalogue the answer was
-    drawn from, never a date that would read as if every entry were reviewed."""
+    drawn from, never a date that would read as if every entry were reviewed. In the active
+    language (the page's or the document's)."""
     if not block:
         return ""
-    line = f"Evidence catalogue {block.get('version', '')}"
     if block.get("revision"):
-        line += f" (revision {block['revision']})"
+        line = gettext("Evidence catalogue %(version)s (revision %(revision)s)") % {
+            "version": block.get("version", ""),
+            "revision": block["revision"],
+        }
+    else:
+        line = gettext("Evidence catalogue %(version)s") % {"version": block.get("version", "")}
     if "entries" not in block:
         # An answer stored before the counts existed: say what is known, no more.
-        return line + ": review counts not recorded with this answer."
-    return (
-        f"{line}: {block['verified']} of {block['entries']} entries verified, "
-        f"{block['confirmed_by_lead']} of them confirmed by the clinical lead; "
-        f"{block['pending']} pending clinical review."
-    )
+        return gettext("%(line)s: review counts not recorded with this answer.") % {"line": line}
+    return gettext(
+        "%(line)s: %(verified)s of %(entries)s entries verified, %(confirmed)s of them confirmed "
+        "by the clinical lead; %(pending)s pending clinical review."
+    ) % {
+        "line": line,
+        "verified": block["verified"],
+        "entries": block["entries"],
+        "confirmed": block["confirmed_by_lead"],
+        "pending": block["pending"],
+    }
 
 
 def warning_items(answer: dict) -> list[dict]:

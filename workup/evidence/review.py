@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import IntegerField, Value
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 
 from . import engine, requirements
 from .catalogue import PILLAR_NAMES, STANCE_NAMES
@@ -84,13 +85,13 @@ def counts(items: list[QueueItem]) -> dict[str, int]:
 def get_entry(kind: str, code: str):
     model = ENTRY_MODELS.get(kind)
     if model is None:
-        raise Http404("No such kind of catalogue entry.")
+        raise Http404(gettext_lazy("No such kind of catalogue entry."))
     try:
         return (
             model.objects.prefetch_related("sources").select_related("reviewed_by").get(code=code)
         )
     except model.DoesNotExist:
-        raise Http404("No such catalogue entry.") from None
+        raise Http404(gettext_lazy("No such catalogue entry.")) from None
 
 
 def _words(field, value) -> str:

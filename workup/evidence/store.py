@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import catalogue as plain
-from . import requirements
+from . import requirements, translations
 from .models import ENTRY_MODELS, CatalogueVersion, ReviewRecord, ReviewStatus, Source
 
 logger = logging.getLogger(__name__)
@@ -63,11 +63,18 @@ class LoadReport:
     retired: int = 0
     version: str = ""
     problems: list[str] = field(default_factory=list)
+    translations: int = 0
+    translation_problems: list[str] = field(default_factory=list)
 
     def __str__(self):
         return (
             f"Catalogue {self.version}: {self.created} created, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {self.retired} retired."
+            f"{self.unchanged} unchanged, {self.retired} retired"
+            + (
+                f"; {self.translations} translations created or updated."
+                if self.translations
+                else "."
+            )
         )
 
 
@@ -173,6 +180,10 @@ def load_fixture(path: Path | str = plain.FIXTURE) -> LoadReport:
                 entry.save(update_fields=["retired", "updated_at"])
                 report.retired += 1
 
+    # Translations of the patient texts (fixtures/translations/): refused per file with their
+    # problems named; a refused file leaves that language as it was.
+    report.translations, report.translation_problems = translations.load(data)
+
     version = CatalogueVersion.objects.order_by("pk").first() or CatalogueVersion()
     if version.version != report.version:
         version.version = report.version
@@ -182,6 +193,7 @@ def load_fixture(path: Path | str = plain.FIXTURE) -> LoadReport:
         report.created
         or report.updated
         or report.retired
+        or report.translations
         or not version.snapshot
         or version.problems
     ):
@@ -221,6 +233,7 @@ def build_snapshot() -> dict:
             row["reviewed_on"] = entry.reviewed_at.date().isoformat() if entry.reviewed_at else ""
             rows.append(row)
         data[kind] = rows
+    data["translations"] = translations.snapshot_rows()
     return data
 
 

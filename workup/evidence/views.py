@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from . import review, store
@@ -68,16 +69,19 @@ def review_entry(request, kind, code):
             if who is not None:
                 messages.error(
                     request,
-                    f"Not recorded: {who} changed this entry after you opened it. Read it again "
-                    "below, then confirm.",
+                    gettext(
+                        "Not recorded: %(who)s changed this entry after you opened it. Read it "
+                        "again below, then confirm."
+                    )
+                    % {"who": who},
                 )
                 return redirect(request.get_full_path())
             verb = (
-                "Confirmed as verified"
+                gettext("Confirmed as verified: %(name)s.")
                 if form.cleaned_data["status"] == ReviewStatus.VERIFIED
-                else "Returned to pending review"
+                else gettext("Returned to pending review: %(name)s.")
             )
-            messages.success(request, f"{verb}: {entry.name}.")
+            messages.success(request, verb % {"name": entry.name})
             if following is not None:
                 return redirect(_entry_url(following, scope))
             return redirect(f"{reverse('evidence:review_queue')}?show={scope}")

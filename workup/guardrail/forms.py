@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from workup.accounts.roles import people_with
 from workup.coordination.forms import LabelledErrors, style_widgets
@@ -23,17 +24,20 @@ def default_period():
 
 class QualityFilterForm(LabelledErrors, forms.Form):
     start = forms.DateField(
-        label="From",
+        label=gettext_lazy("From"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     end = forms.DateField(
-        label="To",
+        label=gettext_lazy("To"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     clinician = forms.ModelChoiceField(
-        label="Clinician", required=False, queryset=None, empty_label="Every clinician"
+        label=gettext_lazy("Clinician"),
+        required=False,
+        queryset=None,
+        empty_label=gettext_lazy("Every clinician"),
     )
 
     def __init__(self, *args, **kwargs):
@@ -50,9 +54,9 @@ class QualityFilterForm(LabelledErrors, forms.Form):
         data["start"] = data.get("start") or start
         data["end"] = data.get("end") or end
         if data["start"] > data["end"]:
-            self.add_error("end", "The end of the period is before its start.")
+            self.add_error("end", gettext_lazy("The end of the period is before its start."))
         elif data["end"] - data["start"] > LONGEST_PERIOD:
-            self.add_error("start", "Choose a period of at most five years.")
+            self.add_error("start", gettext_lazy("Choose a period of at most five years."))
         return data
 
     def filters(self) -> Filters:

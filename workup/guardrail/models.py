@@ -10,6 +10,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from workup.audit.chain import ChainedRecord
 
@@ -46,9 +47,9 @@ class CdsCard(models.Model):
     """A card sent to the EMR, so that its feedback can be matched and counted."""
 
     class Indicator(models.TextChoices):
-        INFO = "info", "Info"
-        WARNING = "warning", "Warning"
-        CRITICAL = "critical", "Critical"
+        INFO = "info", gettext_lazy("Info")
+        WARNING = "warning", gettext_lazy("Warning")
+        CRITICAL = "critical", gettext_lazy("Critical")
 
     uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     service = models.CharField(max_length=64)
@@ -58,8 +59,12 @@ class CdsCard(models.Model):
     summary = models.CharField(max_length=140)
     addon_code = models.CharField(max_length=64, blank=True)
     next_step_code = models.CharField(max_length=64, blank=True)
-    emr_user = models.CharField("EMR user", max_length=200, help_text="context.userId")
-    emr_patient = models.CharField("EMR patient", max_length=200, help_text="context.patientId")
+    emr_user = models.CharField(
+        "EMR user", max_length=200, help_text=gettext_lazy("context.userId")
+    )
+    emr_patient = models.CharField(
+        "EMR patient", max_length=200, help_text=gettext_lazy("context.patientId")
+    )
     mrn = models.CharField("MRN", max_length=32, blank=True)
     workup = models.ForeignKey(
         "clinic.WorkUp", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -72,7 +77,7 @@ class CdsCard(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The API token's user (the EMR's account).",
+        help_text=gettext_lazy("The API token's user (the EMR's account)."),
     )
     issued_at = models.DateTimeField(auto_now_add=True)
 
@@ -90,8 +95,8 @@ class CdsFeedback(ChainedRecord):
     once, on its audit chain (``workup.audit.chain``)."""
 
     class Outcome(models.TextChoices):
-        ACCEPTED = "accepted", "Accepted"
-        OVERRIDDEN = "overridden", "Overridden"
+        ACCEPTED = "accepted", gettext_lazy("Accepted")
+        OVERRIDDEN = "overridden", gettext_lazy("Overridden")
 
     card = models.ForeignKey(CdsCard, on_delete=models.PROTECT, related_name="feedback")
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
@@ -102,7 +107,9 @@ class CdsFeedback(ChainedRecord):
     other_reason_display = models.CharField(max_length=200, blank=True)
     user_comment = models.TextField(blank=True)
     accepted_suggestions = models.JSONField(default=list, blank=True)
-    outcome_at = models.DateTimeField(help_text="outcomeTimestamp, as the EMR sent it.")
+    outcome_at = models.DateTimeField(
+        help_text=gettext_lazy("outcomeTimestamp, as the EMR sent it.")
+    )
     received_at = models.DateTimeField(auto_now_add=True)
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -173,11 +180,13 @@ class QualityCount(models.Model):
     """
 
     class Kind(models.TextChoices):
-        RIF = "rif", "Opened: RIF label by failed transfers"
-        SIGNED = "signed", "Signed: days to sign-off bucket"
+        RIF = "rif", gettext_lazy("Opened: RIF label by failed transfers")
+        SIGNED = "signed", gettext_lazy("Signed: days to sign-off bucket")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    grain = models.CharField(max_length=1, choices=[("d", "day"), ("m", "month")])
+    grain = models.CharField(
+        max_length=1, choices=[("d", gettext_lazy("day")), ("m", gettext_lazy("month"))]
+    )
     day = models.DateField()
     clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import hashlib
 
-from django.template.loader import render_to_string
-
 from workup.clinic.presenters import load_workup
 from workup.documents.pdf import render_pdf
-from workup.documents.presenters import handout_context
-from workup.documents.views import HANDOUT_TEMPLATE
+from workup.documents.tasks import document
 
 from .models import KeptPatientSheet
 
@@ -22,8 +19,8 @@ from .models import KeptPatientSheet
 def keep_patient_sheet(*, request, user) -> KeptPatientSheet:
     """Render the work-up's patient sheet now and keep it with the counselling's reason."""
     workup = load_workup(request.workup_id)
-    context = handout_context(workup, pdf=True)
-    html = render_to_string(HANDOUT_TEMPLATE, context)
+    # The same HTML as handout.pdf, in the patient's language.
+    context, html = document(workup, "handout", pdf=True)
     pdf = render_pdf(html)  # static files are read from disk; nothing is fetched
     return KeptPatientSheet.objects.create(
         addon_request=request,

@@ -7,6 +7,7 @@ import csv
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from workup.coordination.export import safe_cell
@@ -40,7 +41,7 @@ def dashboard(request):
 @permission_required(PERMISSION, raise_exception=True)
 def figure_csv(request, key):
     if key not in quality.FIGURE_KEYS:
-        raise Http404("No such figure.")
+        raise Http404(gettext_lazy("No such figure."))
     filters = QualityFilterForm(request.GET or None).filters()
     figure = quality.figure(key, filters, store.get_catalogue())
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -22,11 +23,11 @@ def kept_sheet(request, pk):
     wanted = request.GET.get("sheet", "")
     if wanted:
         if not wanted.isdigit():
-            raise Http404("No such sheet.")
+            raise Http404(gettext_lazy("No such sheet."))
         sheets = sheets.filter(pk=int(wanted))
     sheet = sheets.first()
     if sheet is None:
-        raise Http404("No patient sheet was kept for this add-on request.")
+        raise Http404(gettext_lazy("No patient sheet was kept for this add-on request."))
     record_download(
         user=request.user,
         kind=DownloadRecord.Kind.HANDOUT_PDF,

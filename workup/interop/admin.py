@@ -4,6 +4,7 @@ catalogue), the laboratories' code table and the clinic EMR's order codes."""
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from workup.evidence.models import AddOn, ReviewStatus
@@ -60,7 +61,9 @@ class ReviewedFromFileAdmin(SimpleHistoryAdmin):
             obj.reviewed_by = None
             obj.reviewed_at = None
             obj.review_note = "Edited in the admin; needs a review."
-            messages.info(request, "The entry changed, so it is pending clinical review again.")
+            messages.info(
+                request, gettext_lazy("The entry changed, so it is pending clinical review again.")
+            )
         super().save_model(request, obj, form, change)
 
 
@@ -156,7 +159,8 @@ class OrderMappingAdmin(ReviewedFromFileAdmin):
 
 class EmrOrderCodeForm(forms.ModelForm):
     addon = forms.ChoiceField(
-        label="Add-on", help_text="The catalogue add-on the EMR's code stands for."
+        label=gettext_lazy("Add-on"),
+        help_text=gettext_lazy("The catalogue add-on the EMR's code stands for."),
     )
 
     class Meta:

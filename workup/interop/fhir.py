@@ -20,6 +20,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import override
 from fhir.resources.R4B.bundle import Bundle
 
 from workup.clinic.assessment import workup_facts
@@ -613,4 +614,7 @@ class BundleBuilder:
 
 
 def workup_bundle(workup, catalogue=None) -> dict:
-    return BundleBuilder(workup, catalogue).build()
+    """The bundle, in English whatever the reader's language: the FHIR texts are the record's
+    (the findings' words are translated on the pages)."""
+    with override("en"):
+        return BundleBuilder(workup, catalogue).build()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 from simple_history.models import HistoricalRecords
 
 from workup.audit.chain import ChainedHistory
@@ -34,38 +35,48 @@ class CodeSystem(models.TextChoices):
 
 class Coding(models.Model):
     class AppliesTo(models.TextChoices):
-        OBSERVATION = "observation", "A finding (FHIR Observation)"
-        CONDITION = "condition", "A diagnosis (FHIR Condition)"
-        SERVICE = "service", "A checklist step (FHIR Task)"
-        PROCEDURE = "procedure", "A procedure done (FHIR Procedure)"
-        ORDER = "order", "An order that is an add-on (CDS Hooks)"
+        OBSERVATION = "observation", gettext_lazy("A finding (FHIR Observation)")
+        CONDITION = "condition", gettext_lazy("A diagnosis (FHIR Condition)")
+        SERVICE = "service", gettext_lazy("A checklist step (FHIR Task)")
+        PROCEDURE = "procedure", gettext_lazy("A procedure done (FHIR Procedure)")
+        ORDER = "order", gettext_lazy("An order that is an add-on (CDS Hooks)")
 
     key = models.SlugField(max_length=64, unique=True)
     applies_to = models.CharField(max_length=20, choices=AppliesTo.choices)
     target = models.CharField(
         max_length=64,
         blank=True,
-        help_text="What the code stands for: a findings column (observation, condition), a "
-        "catalogue investigation or next step (service), a procedure (hysteroscopy, ce_biopsy, "
-        "embryo_transfer) or a catalogue add-on (order). Empty: attached to nothing (the note "
-        "says why).",
+        help_text=gettext_lazy(
+            "What the code stands for: a findings column (observation, condition), a catalogue "
+            "investigation or next step (service), a procedure (hysteroscopy, ce_biopsy, "
+            "embryo_transfer) or a catalogue add-on (order). Empty: attached to nothing (the "
+            "note says why)."
+        ),
     )
     when = models.CharField(
         max_length=30,
         blank=True,
-        help_text="For a diagnosis: the finding's value that makes it one (true, confirmed), or "
-        "for a count the catalogue parameter from which it does. For an observation: 'feeds' "
-        "for a test that feeds a finding without being it.",
+        help_text=gettext_lazy(
+            "For a diagnosis: the finding's value that makes it one (true, confirmed), or for a "
+            "count the catalogue parameter from which it does. For an observation: 'feeds' for a "
+            "test that feeds a finding without being it."
+        ),
     )
     system = models.CharField(max_length=100, choices=CodeSystem.choices)
     code = models.CharField(max_length=20)
-    text = models.CharField(max_length=200, help_text="Our words for what the code stands for.")
+    text = models.CharField(
+        max_length=200, help_text=gettext_lazy("Our words for what the code stands for.")
+    )
     unit = models.CharField(
-        max_length=20, blank=True, help_text="UCUM unit of the normalised value, if any."
+        max_length=20,
+        blank=True,
+        help_text=gettext_lazy("UCUM unit of the normalised value, if any."),
     )
     note = models.CharField(max_length=500, blank=True)
     tags = models.JSONField(
-        default=dict, blank=True, help_text="Verification tags: V (primary source), S, U."
+        default=dict,
+        blank=True,
+        help_text=gettext_lazy(gettext_lazy("Verification tags: V (primary source), S, U.")),
     )
     review_status = models.CharField(
         max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
@@ -108,19 +119,24 @@ class OrderMapping(models.Model):
     :class:`EmrOrderCode` rows."""
 
     class Resource(models.TextChoices):
-        MEDICATION = "MedicationRequest", "Medication order (MedicationRequest)"
-        SERVICE = "ServiceRequest", "Procedure or test order (ServiceRequest)"
+        MEDICATION = "MedicationRequest", gettext_lazy("Medication order (MedicationRequest)")
+        SERVICE = "ServiceRequest", gettext_lazy("Procedure or test order (ServiceRequest)")
 
     addon = models.SlugField(
-        "add-on", max_length=64, unique=True, help_text="The catalogue add-on."
+        "add-on", max_length=64, unique=True, help_text=gettext_lazy("The catalogue add-on.")
     )
     resources = models.JSONField(
-        default=list, help_text="The kinds of order it can be: MedicationRequest, ServiceRequest."
+        default=list,
+        help_text=gettext_lazy("The kinds of order it can be: MedicationRequest, ServiceRequest."),
     )
-    names = models.JSONField(default=list, help_text="Names an order may give it (whole words).")
+    names = models.JSONField(
+        default=list, help_text=gettext_lazy("Names an order may give it (whole words).")
+    )
     note = models.CharField(max_length=500, blank=True)
     tags = models.JSONField(
-        default=dict, blank=True, help_text="Verification tags: V (primary source), S, U."
+        default=dict,
+        blank=True,
+        help_text=gettext_lazy("Verification tags: V (primary source), S, U."),
     )
     review_status = models.CharField(
         max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
@@ -156,12 +172,14 @@ class EmrOrderCode(models.Model):
     the clinical lead, as the laboratory code table is)."""
 
     system = models.CharField(
-        max_length=200, help_text="The code system URI of the EMR's order codes."
+        max_length=200, help_text=gettext_lazy("The code system URI of the EMR's order codes.")
     )
     code = models.CharField(max_length=100)
-    name = models.CharField(max_length=200, blank=True, help_text="The EMR's name for it.")
+    name = models.CharField(
+        max_length=200, blank=True, help_text=gettext_lazy("The EMR's name for it.")
+    )
     addon = models.SlugField(
-        "add-on", max_length=64, help_text="The catalogue add-on it stands for."
+        "add-on", max_length=64, help_text=gettext_lazy("The catalogue add-on it stands for.")
     )
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -184,8 +202,10 @@ class LabCodeMapping(models.Model):
 
     sender = models.CharField(
         max_length=100,
-        help_text="Who sends the code: the HL7 sending facility (MSH-4) or the FHIR coding "
-        "system URI of the laboratory's codes.",
+        help_text=gettext_lazy(
+            "Who sends the code: the HL7 sending facility (MSH-4) or the FHIR coding "
+            "system URI of the laboratory's codes."
+        ),
     )
     local_code = models.CharField(max_length=50)
     local_name = models.CharField(max_length=200, blank=True)
@@ -208,9 +228,9 @@ class LabCodeMapping(models.Model):
 
 class IncomingResult(models.Model):
     class Status(models.TextChoices):
-        WAITING = "waiting", "Waiting for a clinician"
-        ACCEPTED = "accepted", "Accepted"
-        REJECTED = "rejected", "Rejected"
+        WAITING = "waiting", gettext_lazy("Waiting for a clinician")
+        ACCEPTED = "accepted", gettext_lazy("Accepted")
+        REJECTED = "rejected", gettext_lazy("Rejected")
 
     class Format(models.TextChoices):
         FHIR = "fhir", "FHIR R4"
@@ -226,10 +246,16 @@ class IncomingResult(models.Model):
     dedup_key = models.CharField(max_length=250, null=True, blank=True, unique=True)
     local_code = models.CharField(max_length=50)
     local_name = models.CharField(max_length=200, blank=True)
-    value_sent = models.CharField(max_length=100, help_text="The value as the laboratory sent it.")
+    value_sent = models.CharField(
+        max_length=100, help_text=gettext_lazy("The value as the laboratory sent it.")
+    )
     unit_sent = models.CharField(max_length=30, blank=True)
-    number = models.FloatField(null=True, blank=True, help_text="In the normalised unit.")
-    unit = models.CharField(max_length=30, blank=True, help_text="The normalised unit.")
+    number = models.FloatField(
+        null=True, blank=True, help_text=gettext_lazy("In the normalised unit.")
+    )
+    unit = models.CharField(
+        max_length=30, blank=True, help_text=gettext_lazy("The normalised unit.")
+    )
     positive = models.BooleanField(null=True, blank=True)
     observed_on = models.DateField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)

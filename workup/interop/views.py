@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -222,8 +223,12 @@ def accept(request, pk, result_pk):
     except StaleEdit as stale:
         messages.error(request, str(stale))
     else:
-        done = "; ".join(changes) if changes else "the same value was already on record"
-        messages.success(request, f"{result.coding.text} accepted and recorded: {done}.")
+        done = "; ".join(changes) if changes else gettext("the same value was already on record")
+        messages.success(
+            request,
+            gettext("%(test)s accepted and recorded: %(done)s.")
+            % {"test": result.coding.text, "done": done},
+        )
     return _back(result)
 
 
@@ -245,5 +250,8 @@ def reject(request, pk, result_pk):
     except StaleEdit as stale:
         messages.error(request, str(stale))
     else:
-        messages.success(request, f"{result.coding.text} rejected: nothing was recorded.")
+        messages.success(
+            request,
+            gettext("%(test)s rejected: nothing was recorded.") % {"test": result.coding.text},
+        )
     return _back(result)

@@ -9,6 +9,7 @@ from datetime import date
 from django import template
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from workup.clinic.stimulation import (
     OHSS_NAMES,
@@ -21,10 +22,10 @@ from workup.clinic.stimulation import (
 register = template.Library()
 
 PREDICTED_WORDS = {
-    "poor": "Poor",
-    "normal": "Normal",
-    "high": "High",
-    None: "Not predicted",
+    "poor": pgettext_lazy("predicted response", "Poor"),
+    "normal": pgettext_lazy("predicted response", "Normal"),
+    "high": pgettext_lazy("predicted response", "High"),
+    None: gettext_lazy("Not predicted"),
 }
 
 
@@ -44,13 +45,13 @@ def ohss_name(value):
     if value is None or value == "":
         return "—"
     if value is True or value == "ungraded":
-        return "Yes, grade not recorded"
+        return gettext("Yes, grade not recorded")
     return OHSS_NAMES.get(value, value)
 
 
 @register.filter
 def response_name(value):
-    return RESPONSE_WORDS.get(value, value).capitalize() if value else "—"
+    return str(RESPONSE_WORDS.get(value, value)).capitalize() if value else "—"
 
 
 @register.filter
@@ -62,14 +63,15 @@ def predicted_name(value):
 def yes_no(value):
     if value is None:
         return "—"
-    return "Yes" if value else "No"
+    return gettext("Yes") if value else gettext("No")
 
 
 @register.filter
 def iso_day(value):
-    """An ISO date from the engine's answer, as the pages write dates (1 Oct 2026)."""
+    """An ISO date from the engine's answer, as the pages write dates (1 Oct 2026, in the
+    reader's language)."""
     try:
-        return date_format(date.fromisoformat(str(value)), "j M Y")
+        return date_format(date.fromisoformat(str(value)))
     except ValueError:
         return value
 
@@ -100,10 +102,12 @@ def chart_of(block):
 def check_badge(status):
     if status == "meets":
         return format_html(
-            '<span class="badge check-badge check-meets">{}</span>', "✓ In line with the evidence"
+            '<span class="badge check-badge check-meets">{}</span>',
+            gettext("✓ In line with the evidence"),
         )
     return format_html(
-        '<span class="badge check-badge check-departs">{}</span>', "≠ Departs from the evidence"
+        '<span class="badge check-badge check-departs">{}</span>',
+        gettext("≠ Departs from the evidence"),
     )
 
 

@@ -40,3 +40,11 @@ def transfer_rows(workup, signed=None, answer=None):
             }
         )
     return out
+
+
+@register.filter
+def pgta_name(code):
+    """An embryo's PGT-A status in the reader's language ("Euploid", "Untested")."""
+    from workup.clinic.transfer_records import PGTA_LABELS
+
+    return PGTA_LABELS.get(code, code)

@@ -2,8 +2,9 @@
 
 from django import template
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_lazy
 
-from workup.evidence.catalogue import PILLAR_NAMES, STANCE_NAMES
+from workup.languages import words
 
 register = template.Library()
 
@@ -17,19 +18,35 @@ STANCE_CLASS = {
 
 @register.filter
 def pillar_name(code):
-    return PILLAR_NAMES.get(code, code)
+    return words.PILLARS.get(code, code)
+
+
+@register.filter
+def stance_name(code):
+    return words.STANCES.get(code, code)
+
+
+@register.filter
+def hfea_colour(rating):
+    return format_html("HFEA {}", HFEA_COLOURS.get(rating, rating)) if rating else ""
+
+
+@register.filter
+def role_name(code):
+    return words.ROLES.get(code, code)
 
 
 @register.filter
 def percent(fraction):
+    """A chance as a percentage in the active language's format ("76%", "76 %", "%76")."""
     if fraction is None:
-        return "unknown"
-    return f"{round(fraction * 100)}%"
+        return gettext("unknown")
+    return gettext("%(number)s%%") % {"number": round(fraction * 100)}
 
 
 @register.simple_tag
 def stance_badge(stance):
-    label = STANCE_NAMES.get(stance, stance)
+    label = words.STANCES.get(stance, stance)
     css = STANCE_CLASS.get(stance, "text-bg-secondary")
     return format_html('<span class="badge {} stance-badge">{}</span>', css, label)
 
@@ -39,21 +56,34 @@ def hfea_badge(rating):
     if not rating:
         return format_html(
             '<span class="badge text-bg-light border hfea-badge">{}</span>',
-            "HFEA: rating pending review",
+            gettext("HFEA: rating pending review"),
         )
     # What the colour means is catalogue text with its own review status (the add-on flag's
     # ``hfea_meaning``), shown beside the badge, not a hard-coded tooltip.
-    return format_html('<span class="badge hfea-badge hfea-{}">HFEA {}</span>', rating, rating)
+    return format_html(
+        '<span class="badge hfea-badge hfea-{}">HFEA {}</span>',
+        rating,
+        HFEA_COLOURS.get(rating, rating),
+    )
+
+
+HFEA_COLOURS = {
+    "green": gettext_lazy("green"),
+    "amber": gettext_lazy("amber"),
+    "grey": gettext_lazy("grey"),
+    "black": gettext_lazy("black"),
+    "red": gettext_lazy("red"),
+}
 
 
 @register.simple_tag
 def review_badge(review):
     if review == "verified":
-        return format_html('<span class="badge review-verified">{}</span>', "✓ Verified")
+        return format_html('<span class="badge review-verified">✓ {}</span>', gettext("Verified"))
     return format_html(
-        '<span class="badge review-pending" title="{}">{}</span>',
-        "Not yet confirmed by the clinical lead",
-        "⚠ Pending clinical review",
+        '<span class="badge review-pending" title="{}">⚠ {}</span>',
+        gettext("Not yet confirmed by the clinical lead"),
+        gettext("Pending clinical review"),
     )
 
 
@@ -67,13 +97,7 @@ def cites(keys, numbers):
     )
 
 
-STATUS_LABELS = {
-    "pending": "Pending",
-    "scheduled": "Scheduled",
-    "awaiting_findings": "Result received, awaiting findings",
-    "done": "Done",
-    "not_indicated": "Not indicated",
-}
+STATUS_LABELS = words.STATUSES
 STATUS_ICONS = {
     "pending": "○",
     "scheduled": "◷",
@@ -99,11 +123,13 @@ def get_item(mapping, key):
 
 
 FACT_LABELS = {
-    "age": "age",
+    "age": gettext_lazy("age"),
     "amh_ng_ml": "AMH (ng/mL)",
     "afc": "AFC",
-    "best_previous_oocytes": "best previous cycle",
-    "previous_oocytes": "previous oocytes",
+    "best_previous_oocytes": gettext_lazy("best previous cycle"),
+    "previous_oocytes": gettext_lazy("previous oocytes"),
+    "conventional_oocytes": gettext_lazy("oocytes in conventional cycles"),
+    "previous_poor_responses": gettext_lazy("previous poor responses"),
 }
 
 
@@ -117,5 +143,5 @@ def fact_value(value):
     if isinstance(value, float):
         return f"{round(value, 2):g}"  # at most 2 decimals, as the findings read
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value) or "none"
+        return ", ".join(str(v) for v in value) or gettext("none")
     return value

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from workup.evidence import review, store
@@ -121,6 +122,8 @@ def home(request):
     if user.has_perm("clinic.manage_steps"):
         return redirect("coordination:queue")
     raise PermissionDenied(
-        "Your account has no role yet, so there is nothing to show you. Ask the clinical lead "
-        "to give you one."
+        gettext_lazy(
+            "Your account has no role yet, so there is nothing to show you. Ask the clinical lead "
+            "to give you one."
+        )
     )

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, gettext_lazy
+
 from workup.evidence import store
 
 from ..advice_delta import compare, digest
@@ -99,20 +101,25 @@ def note_context(note: Note | None, answer: dict) -> dict | None:
 
 # Where each form of the page lives, and what was not done, for the error summary's title.
 REFUSED_WORDS = {
-    "findings": ("step-", "{name}: the findings were not saved"),
-    "decisions": ("step-", "{name}: the checklist decision was not saved"),
-    "complete": ("step-", "{name}: not marked done"),
-    "track": ("next-", "{name}: not tracked"),
-    "addon": ("addon-request", "The add-on request was not recorded"),
-    "counselling": ("addon-", "{name}: the counselling outcome was not saved"),
-    "withdraw": ("addon-", "{name}: the request was not withdrawn"),
-    "sign": ("sign-off", "The work-up was not signed"),
+    "findings": ("step-", gettext_lazy("%(name)s: the findings were not saved")),
+    "decisions": ("step-", gettext_lazy("%(name)s: the checklist decision was not saved")),
+    "complete": ("step-", gettext_lazy("%(name)s: not marked done")),
+    "track": ("next-", gettext_lazy("%(name)s: not tracked")),
+    "addon": ("addon-request", gettext_lazy("The add-on request was not recorded")),
+    "counselling": ("addon-", gettext_lazy("%(name)s: the counselling outcome was not saved")),
+    "withdraw": ("addon-", gettext_lazy("%(name)s: the request was not withdrawn")),
+    "sign": ("sign-off", gettext_lazy("The work-up was not signed")),
 }
+
+
+def _title(words, name: str) -> str:
+    words = str(words)
+    return words % {"name": name} if "%(name)s" in words else words
 
 
 def _name(group: str, code: str, catalogue) -> str:
     if group in ("findings", "decisions") and code == HISTORY:
-        return "Transfer history"
+        return gettext("Transfer history")
     for book in (catalogue.investigations, catalogue.next_steps, catalogue.addons):
         if code in book:
             return book[code].name
@@ -129,12 +136,12 @@ def refusal(bound: dict | None, catalogue) -> dict | None:
         if key == "cycles" or not form.errors:
             continue
         group, _, code = key.partition(":")
-        where, title = REFUSED_WORDS.get(group, ("", "Not saved"))
+        where, title = REFUSED_WORDS.get(group, ("", gettext_lazy("Not saved")))
         anchor = where + code if where.endswith("-") else where
         return {
             "form": form,
             "formset": bound.get("cycles") if group == "findings" else None,
-            "title": title.format(name=_name(group, code, catalogue)),
+            "title": _title(title, _name(group, code, catalogue)),
             "anchor": anchor,
             "summary_id": f"errors-{form.prefix or group}",
         }
@@ -145,7 +152,7 @@ def refusal(bound: dict | None, catalogue) -> dict | None:
         return {
             "form": form,
             "formset": cycles,
-            "title": f"{_name('findings', code, catalogue)}: the findings were not saved",
+            "title": _title(REFUSED_WORDS["findings"][1], _name("findings", code, catalogue)),
             "anchor": f"step-{code}",
             "summary_id": f"errors-{form.prefix}",
         }

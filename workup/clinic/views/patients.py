@@ -8,6 +8,7 @@ from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from workup.evidence import store
@@ -115,7 +116,7 @@ def patient_create(request):
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         patient = form.save()
-        messages.success(request, f"Patient {patient.mrn} created.")
+        messages.success(request, gettext("Patient %(mrn)s created.") % {"mrn": patient.mrn})
         return redirect(patient)
     return render(request, "clinic/patient_form.html", {"form": form, "creating": True})
 
@@ -136,7 +137,7 @@ def patient_edit(request, pk):
                     workup.save(update_fields=["age_years", "updated_at"])
                     correct_oocyte_ages(workup=workup, birth_date=patient.birth_date)
                     sync_steps(workup=workup)
-        messages.success(request, f"Patient {patient.mrn} saved.")
+        messages.success(request, gettext("Patient %(mrn)s saved.") % {"mrn": patient.mrn})
         return redirect(patient)
     return render(
         request, "clinic/patient_form.html", {"form": form, "patient": patient, "creating": False}
@@ -174,6 +175,8 @@ def workup_create(request, pk):
             facts=parse_facts(facts, **catalogue.codes_for_facts()),
             catalogue=catalogue,
         )
-        messages.success(request, "Work-up created. Record findings step by step below.")
+        messages.success(
+            request, gettext_lazy("Work-up created. Record findings step by step below.")
+        )
         return redirect(workup)
     return render(request, "clinic/workup_form.html", {"form": form, "patient": patient})

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from workup.evidence import engine, store
@@ -61,9 +62,9 @@ def record_plan(request, pk):
         key="plan",
         write=write,
         done=lambda data: (
-            "Planned cycle saved: " + "; ".join(changes) + "."
+            gettext("Planned cycle saved: %(changes)s.") % {"changes": "; ".join(changes)}
             if changes
-            else "Planned cycle: nothing changed."
+            else gettext("Planned cycle: nothing changed.")
         ),
         anchor="stimulation-plan",
         rebind=(build, current_version),

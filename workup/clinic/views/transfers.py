@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from workup.evidence import store
@@ -41,8 +42,11 @@ def _gone(request, workup):
     who = last_changer(workup.pk)
     messages.warning(
         request,
-        f"Not saved: the transfer was removed while you were editing ({who}). Nothing was "
-        "changed: see the table as it is now.",
+        gettext(
+            "Not saved: the transfer was removed while you were editing (%(who)s). Nothing was "
+            "changed: see the table as it is now."
+        )
+        % {"who": who},
     )
     return _back(workup)
 
@@ -94,7 +98,9 @@ def transfer_add(request, pk):
                 workup = fresh
             _explain(form, error)
         else:
-            messages.success(request, f"Transfer added: {transfer.line()}.")
+            messages.success(
+                request, gettext("Transfer added: %(line)s.") % {"line": transfer.line()}
+            )
             return _back(workup)
     return render_workup(request, workup, bound={"transfer_new": form}, open_step=NEW)
 
@@ -132,9 +138,15 @@ def transfer_edit(request, pk, transfer_pk):
             _explain(form, error)
         else:
             if changes:
-                messages.success(request, "Saved: " + "; ".join(changes) + ".")
+                messages.success(
+                    request, gettext("Saved: %(changes)s.") % {"changes": "; ".join(changes)}
+                )
             else:
-                messages.info(request, f"Transfer of {day_words(transfer.date)}: nothing changed.")
+                messages.info(
+                    request,
+                    gettext("Transfer of %(date)s: nothing changed.")
+                    % {"date": day_words(transfer.date)},
+                )
             return _back(workup)
     return render_workup(
         request,
@@ -167,7 +179,7 @@ def transfer_delete(request, pk, transfer_pk):
                 workup = fresh
             _explain(form, error)
         else:
-            messages.success(request, f"Transfer removed: {line}.")
+            messages.success(request, gettext("Transfer removed: %(line)s.") % {"line": line})
             return _back(workup)
     return render_workup(
         request,
@@ -187,10 +199,15 @@ def transfers_import(request, pk):
         report = check_file(form.cleaned_data["file"], workup=workup, catalogue=catalogue)
         if report.refused:
             form.report = report.problems
+            count = len(report.problems)
             form.add_error(
                 "file",
-                f"Nothing was imported: the file has {len(report.problems)} "
-                f"problem{'s' if len(report.problems) != 1 else ''}, listed below.",
+                ngettext(
+                    "Nothing was imported: the file has %(count)d problem, listed below.",
+                    "Nothing was imported: the file has %(count)d problems, listed below.",
+                    count,
+                )
+                % {"count": count},
             )
         else:
             try:
@@ -208,14 +225,19 @@ def transfers_import(request, pk):
                         workup=workup,
                     )
                     form.is_valid()
-                    error = StaleEdit(str(error) + " Choose the file again.", error.changes)
+                    error = StaleEdit(
+                        str(error) + " " + gettext("Choose the file again."), error.changes
+                    )
                 _explain(form, error)
             else:
                 messages.success(
                     request,
-                    f"Imported {len(added)} transfer{'s' if len(added) != 1 else ''}: "
-                    + "; ".join(t.line() for t in added)
-                    + ".",
+                    ngettext(
+                        "Imported %(count)d transfer: %(lines)s.",
+                        "Imported %(count)d transfers: %(lines)s.",
+                        len(added),
+                    )
+                    % {"count": len(added), "lines": "; ".join(t.line() for t in added)},
                 )
                 return _back(workup)
     return render_workup(request, workup, bound={"transfer_import": form}, open_step=NEW)

@@ -18,6 +18,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from workup.evidence import engine, store
@@ -82,7 +83,7 @@ def _step_versions(workup):
 def findings_form(workup, catalogue, code, data=None, version=None):
     """The findings form (and cycles formset) of one step, unbound or bound to POST data."""
     if code not in FORM_STEPS or (code != HISTORY and code not in catalogue.investigations):
-        raise Http404("No such step.")
+        raise Http404(gettext_lazy("No such step."))
     if version is None:
         version = workup.version if code == HISTORY else _step_versions(workup).get(code, 1)
     cycles = None
@@ -315,13 +316,21 @@ def record_step(request, pk, code):
                 "addendum_reason" if "addendum_reason" in form.fields else None, str(signed)
             )
         else:
-            name = "Transfer history" if code == HISTORY else catalogue.investigations[code].name
+            name = (
+                gettext("Transfer history")
+                if code == HISTORY
+                else catalogue.investigations[code].name
+            )
             anchor = f"step-{code}"
             if changes:
-                message = f"{name} saved: " + "; ".join(changes) + "."
+                message = gettext("%(name)s saved: %(changes)s.") % {
+                    "name": name,
+                    "changes": "; ".join(changes),
+                }
                 note = Note(anchor, message, before=before, place=name, findings=True)
             else:
-                note = Note(anchor, f"{name}: nothing changed.", "info", place=name)
+                message = gettext("%(name)s: nothing changed.") % {"name": name}
+                note = Note(anchor, message, "info", place=name)
             return saved(request, workup, note)
     bound = {f"findings:{code}": form}
     if cycles is not None:
@@ -359,7 +368,7 @@ def decide(request, pk, code):
         form,
         key=f"decisions:{code}",
         write=write,
-        done=lambda data: "Checklist decision saved.",
+        done=lambda data: gettext("Checklist decision saved."),
         anchor=f"step-{code}",
         rebind=(build, lambda: ChecklistStep.objects.get(pk=step.pk).version),
         open_step=code,
@@ -409,7 +418,7 @@ def track(request, pk):
     catalogue = store.get_catalogue()
     code = request.POST.get("code", "")
     if code not in catalogue.next_steps:
-        messages.error(request, "Choose a next step to track.")
+        messages.error(request, gettext_lazy("Choose a next step to track."))
         return _back(workup, "next-steps-title")
     form = TrackForm(
         request.POST,
@@ -438,7 +447,7 @@ def track(request, pk):
             form.add_error("addendum_reason", str(signed))
         else:
             name = catalogue.next_steps[step.code].name
-            message = f"“{name}” is now a tracked step on the checklist."
+            message = gettext("“%(name)s” is now a tracked step on the checklist.") % {"name": name}
             note = Note(f"next-{step.code}", message, before=before, place=name)
             return saved(request, workup, note)
     return render_workup(request, workup, bound={f"track:{code}": form})
@@ -466,7 +475,7 @@ def complete_step(request, pk, code):
             version=data["version"],
             addendum_reason=data.get("addendum_reason"),
         ),
-        done=lambda data: "Step marked done.",
+        done=lambda data: gettext("Step marked done."),
         anchor=f"step-{code}",
         rebind=(build, lambda: ChecklistStep.objects.get(pk=step.pk).version),
     )
@@ -495,7 +504,8 @@ def add_addon(request, pk):
             addendum_reason=data.get("addendum_reason"),
         ),
         done=lambda data: (
-            f"Request for {catalogue.addons[data['addon_code']].name} recorded: see its flag below."
+            gettext("Request for %(name)s recorded: see its flag below.")
+            % {"name": catalogue.addons[data["addon_code"]].name}
         ),
         anchor=f"addon-{code}",
     )
@@ -529,7 +539,7 @@ def counsel_addon(request, pk, request_pk):
             addendum_reason=data.get("addendum_reason"),
             override_reason=data.get("override_reason", ""),
         ),
-        done=lambda data: "Counselling outcome recorded.",
+        done=lambda data: gettext("Counselling outcome recorded."),
         anchor=f"addon-{request_row.addon_code}",
         rebind=(build, lambda: AddonRequest.objects.get(pk=request_row.pk).version),
     )
@@ -555,7 +565,7 @@ def withdraw_addon(request, pk, request_pk):
             user=request.user,
             addendum_reason=data.get("addendum_reason"),
         ),
-        done=lambda data: "Add-on request withdrawn.",
+        done=lambda data: gettext("Add-on request withdrawn."),
         anchor="addons",
         rebind=(build, lambda: AddonRequest.objects.get(pk=request_row.pk).version),
     )
@@ -601,7 +611,7 @@ def sign(request, pk):
         except SignedWorkUp as signed:
             form.add_error(None, str(signed))
         else:
-            message = "Work-up signed. Findings are locked; later changes are addenda."
+            message = gettext("Work-up signed. Findings are locked; later changes are addenda.")
             remember(request, workup, Note("sign-off", message))
             return _back(workup, "sign-off")
     return render_workup(request, load_workup(pk), bound={"sign": form})

@@ -27,6 +27,11 @@ class Command(BaseCommand):
                 "The catalogue was not loaded:\n" + "\n".join(f"- {p}" for p in report.problems)
             )
         self.stdout.write(str(report))
+        if report.translation_problems:
+            raise CommandError(
+                "Translations refused (the catalogue itself was loaded):\n"
+                + "\n".join(f"- {p}" for p in report.translation_problems)
+            )
         # The standard codes (LOINC, ICD-10-CM) of the catalogue, same rules (workup.interop).
         from workup.interop.codes import load_codes
 
