@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from tests.factories import make_workup
 from workup.clinic.models import ChecklistStep, Findings
@@ -152,3 +153,34 @@ def test_twenty_identical_add_on_requests_store_one_and_never_fail(clinician, lo
     assert list(outcomes.values()).count("saved") == 1, outcomes
     assert all(v == "saved" or v.startswith("Not recorded:") for v in outcomes.values()), outcomes
     assert AddonRequest.objects.filter(workup=workup, addon_code="ivig").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_requests_on_one_day_are_all_counted_on_the_dashboard(
+    clinician, loaded_catalogue
+):
+    """Ten add-on requests on ten work-ups of one clinician, at once: each write recounts the
+    same day's and month's buckets after it commits; the recounts wait for each other, so the
+    lead's figure says ten (without the lock, two recounts inserting one bucket collided)."""
+    from workup.clinic.models import AddonRequest
+    from workup.clinic.services import add_addon_request
+    from workup.guardrail import quality
+
+    workups = [
+        make_workup(clinician=clinician, facts={"age": 36, "failed_transfers": 3})
+        for _ in range(10)
+    ]
+
+    def request(i):
+        add_addon_request(
+            workup=load_workup(workups[i].pk), code="ivig", requested_by="patient", user=clinician
+        )
+        return "saved"
+
+    outcomes = _run_together(10, request)
+    assert list(outcomes.values()) == ["saved"] * 10, outcomes
+    assert AddonRequest.objects.filter(addon_code="ivig").count() == 10
+    today = timezone.localdate()
+    for who in (None, clinician):
+        rows = quality.RequestGroups(quality.Filters(today, today, who)).rows
+        assert rows == [{"addon_code": "ivig", "outcome": "not_counselled", "n": 10}]

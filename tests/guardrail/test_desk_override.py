@@ -137,3 +137,44 @@ def test_the_register_of_overrides_shows_the_kept_sheet_and_its_hash(
     assert request_row.workup.patient.mrn in page
     assert "Counselled twice; wishes to go ahead" in page
     assert clinician_client.get(reverse("guardrail:overrides")).status_code == 403
+
+
+def test_a_request_with_a_kept_sheet_stays_on_the_record(clinician_client, request_row):
+    """Counselled against advice, then changed to declined: the kept sheet still belongs to the
+    request, so the page offers no withdrawal and a forged one is refused with a message (it
+    was a 500: the sheet protects its request)."""
+    _post(
+        clinician_client,
+        request_row,
+        outcome="proceeding_against_advice",
+        override_reason="informed_choice",
+        outcome_reason="She wants it after reading the sheet",
+    )
+    request_row.refresh_from_db()
+    assert KeptPatientSheet.objects.filter(addon_request=request_row).exists()
+    _post(clinician_client, request_row, outcome="discussed_declined")
+    request_row.refresh_from_db()
+    assert request_row.outcome == "discussed_declined"
+    url = request_row.workup.get_absolute_url()
+    page = clinician_client.get(url).content.decode()
+    withdraw = reverse("clinic:withdraw_addon", args=[request_row.workup_id, request_row.pk])
+    assert withdraw not in page
+    assert "This request stays on the record" in page
+    assert reverse("guardrail:kept_sheet", args=[request_row.pk]) in page
+    response = clinician_client.post(
+        withdraw, {f"withdraw-{request_row.pk}-version": request_row.version}
+    )
+    assert response.status_code == 200
+    assert "stays on the record: the patient was counselled on it" in response.content.decode()
+    assert AddonRequest.objects.filter(pk=request_row.pk).exists()
+    assert KeptPatientSheet.objects.filter(addon_request=request_row).count() == 1
+
+
+def test_a_request_without_a_kept_sheet_can_still_be_withdrawn(clinician_client, request_row):
+    withdraw = reverse("clinic:withdraw_addon", args=[request_row.workup_id, request_row.pk])
+    assert withdraw in clinician_client.get(request_row.workup.get_absolute_url()).content.decode()
+    response = clinician_client.post(
+        withdraw, {f"withdraw-{request_row.pk}-version": request_row.version}
+    )
+    assert response.status_code == 302
+    assert not AddonRequest.objects.filter(pk=request_row.pk).exists()

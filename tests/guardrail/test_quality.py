@@ -49,18 +49,13 @@ def build(n, clinicians, *, capture):
             workup = make_workup(clinician=clinician, facts=facts, workup_date=opened)
             row = AddonRequest.objects.get(workup=workup)
             if i % 3 == 0:
-                AddonRequest.objects.filter(pk=row.pk).update(
-                    outcome="proceeding_against_advice",
-                    override_reason="informed_choice",
-                    counselled_by=clinician,
-                    counselled_at=timezone.now(),
-                )
+                row.outcome = "proceeding_against_advice"
+                row.override_reason = "informed_choice"
             elif i % 5 == 0:
-                AddonRequest.objects.filter(pk=row.pk).update(
-                    outcome="discussed_declined",
-                    counselled_by=clinician,
-                    counselled_at=timezone.now(),
-                )
+                row.outcome = "discussed_declined"
+            if i % 3 == 0 or i % 5 == 0:
+                row.counselled_by, row.counselled_at = clinician, timezone.now()
+                row.save()
             if i % 4 == 0:
                 sign_as_seen(workup, clinician)
     for i in range(n // 4):
@@ -362,3 +357,142 @@ def test_a_deleted_work_up_leaves_the_counts(clinician, django_capture_on_commit
     with django_capture_on_commit_callbacks(execute=True):
         WorkupSummary.objects.filter(workup=workup).delete()
     assert not QualityCount.objects.exists()
+
+
+def _direct_addons(start, end, clinician=None):
+    """The add-on figures counted straight from the requests: by (add-on, outcome), by month,
+    and the desk's overrides by (who counselled, reason)."""
+    zone = timezone.get_current_timezone()
+    low = timezone.datetime.combine(start, timezone.datetime.min.time(), tzinfo=zone)
+    high = timezone.datetime.combine(
+        end + timedelta(days=1), timezone.datetime.min.time(), tzinfo=zone
+    )
+    rows = AddonRequest.objects.filter(recorded_at__gte=low, recorded_at__lt=high)
+    overrides = AddonRequest.objects.filter(
+        outcome="proceeding_against_advice", counselled_at__gte=low, counselled_at__lt=high
+    )
+    if clinician is not None:
+        rows = rows.filter(workup__clinician=clinician)
+        overrides = overrides.filter(counselled_by=clinician)
+    keys = {
+        (a, o): n for a, o, n in rows.values_list("addon_code", "outcome").annotate(n=Count("pk"))
+    }
+    months: dict = {}
+    for moment in rows.values_list("recorded_at", flat=True):
+        month = timezone.localdate(moment).strftime("%Y-%m")
+        months[month] = months.get(month, 0) + 1
+    desk = {
+        (who, reason): n
+        for who, reason, n in overrides.values_list(
+            "counselled_by__username", "override_reason"
+        ).annotate(n=Count("pk"))
+    }
+    return keys, months, desk
+
+
+def _shown_addons(filters):
+    groups = quality.RequestGroups(filters)
+    keys = {(r["addon_code"], r["outcome"]): r["n"] for r in groups.rows if r["n"]}
+    months = {m: n for m, n in quality.by_month(filters).rows if n}
+    desk = {
+        (r["counselled_by__username"], r["override_reason"]): r["n"]
+        for r in quality._overrides(filters)[0]
+    }
+    return keys, months, desk
+
+
+def test_the_add_on_figures_stay_exact_through_counselling_withdrawal_and_a_new_clinician(
+    clinician, other_clinician, django_capture_on_commit_callbacks, loaded_catalogue
+):
+    from workup.clinic import services
+
+    today = timezone.localdate()
+    period = quality.Filters(start=today - timedelta(days=100), end=today)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = make_workup(
+            clinician=clinician,
+            facts={"age": 36, "failed_transfers": 3, "addons_requested": ["intralipids", "ivig"]},
+        )
+        second = make_workup(
+            clinician=other_clinician,
+            facts={"age": 36, "failed_transfers": 3, "addons_requested": ["intralipids"]},
+        )
+        # A request recorded two months ago (bulk-dated, then saved: the buckets follow).
+        old = AddonRequest.objects.get(workup=second)
+        old.recorded_at = timezone.now() - timedelta(days=60)
+        old.save()
+
+    def check(expected_keys):
+        for who in (None, clinician, other_clinician):
+            filters = quality.Filters(period.start, period.end, who)
+            assert _shown_addons(filters) == _direct_addons(period.start, period.end, who)
+        assert _shown_addons(period)[0] == expected_keys
+
+    check({("intralipids", "not_counselled"): 2, ("ivig", "not_counselled"): 1})
+    assert len(_shown_addons(period)[1]) == 2 or (today - timedelta(days=60)).month == today.month
+
+    # Counselled against advice by the other clinician: an override under their name, today.
+    request = AddonRequest.objects.get(workup=first, addon_code="ivig")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.record_counselling(
+            request=request,
+            outcome="proceeding_against_advice",
+            reason="",
+            override_reason="informed_choice",
+            version=request.version,
+            user=other_clinician,
+        )
+    check({("intralipids", "not_counselled"): 2, ("ivig", "proceeding_against_advice"): 1})
+    assert _shown_addons(quality.Filters(today, today, other_clinician))[2] == {
+        (other_clinician.username, "informed_choice"): 1
+    }
+    # Counselled again, declined: the override leaves its bucket.
+    request.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.record_counselling(
+            request=request,
+            outcome="discussed_declined",
+            reason="",
+            version=request.version,
+            user=clinician,
+        )
+    check({("intralipids", "not_counselled"): 2, ("ivig", "discussed_declined"): 1})
+    assert _shown_addons(period)[2] == {}
+    # The first work-up handed to the other clinician: its requests move with it.
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = WorkUp.objects.get(pk=first.pk)
+        moved.clinician = other_clinician
+        moved.save()
+    check({("intralipids", "not_counselled"): 2, ("ivig", "discussed_declined"): 1})
+    assert _shown_addons(quality.Filters(period.start, period.end, clinician))[0] == {}
+    # A withdrawal, then a deleted work-up: their requests leave the figures (the IVIG request
+    # stays: the sheet the patient read when going against advice is kept with it).
+    withdrawn = AddonRequest.objects.get(workup=first, addon_code="intralipids")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.withdraw_addon_request(
+            request=withdrawn, version=withdrawn.version, user=other_clinician
+        )
+    check({("intralipids", "not_counselled"): 1, ("ivig", "discussed_declined"): 1})
+    with django_capture_on_commit_callbacks(execute=True):
+        WorkUp.objects.get(pk=second.pk).delete()
+    check({("ivig", "discussed_declined"): 1})
+    # What the writes kept is what a rebuild from the requests gives.
+    kept = _counts()
+    call_command("refresh_quality_summary", stdout=io.StringIO())
+    assert _counts() == kept and any(row[0] == "addon" for row in kept)
+
+
+def test_a_bulk_update_the_hooks_cannot_see_is_mended_by_the_refresh_command(
+    clinician, django_capture_on_commit_callbacks, loaded_catalogue
+):
+    today = timezone.localdate()
+    period = quality.Filters(start=today, end=today)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_workup(clinician=clinician, facts={"age": 36, "addons_requested": ["corticosteroids"]})
+    # A bulk update sends no signal: the figure lags behind the table ...
+    AddonRequest.objects.update(outcome="referred_trial")
+    assert _shown_addons(period)[0] == {("corticosteroids", "not_counselled"): 1}
+    # ... until the nightly command rebuilds the buckets.
+    call_command("refresh_quality_summary", stdout=io.StringIO())
+    assert _shown_addons(period) == _direct_addons(today, today)
+    assert _shown_addons(period)[0] == {("corticosteroids", "referred_trial"): 1}

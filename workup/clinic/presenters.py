@@ -79,6 +79,7 @@ def load_workup(pk: int) -> WorkUp:
     from django.apps import apps
 
     results = apps.get_model("interop", "IncomingResult")
+    kept_sheets = apps.get_model("guardrail", "KeptPatientSheet")
     workup = get_object_or_404(
         WorkUp.objects.select_related(
             "patient", "clinician", "findings", "signed_by", "created_by", "planned_cycle"
@@ -98,7 +99,11 @@ def load_workup(pk: int) -> WorkUp:
         [workup],
         Prefetch(
             "addon_requests",
-            queryset=AddonRequest.objects.select_related("counselled_by", "recorded_by"),
+            queryset=AddonRequest.objects.select_related("counselled_by", "recorded_by").annotate(
+                # The sheet the patient read at counselling is kept with the request: such a
+                # request stays on the record (it cannot be withdrawn).
+                has_kept_sheet=Exists(kept_sheets.objects.filter(addon_request_id=OuterRef("pk")))
+            ),
         ),
         Prefetch(
             "steps", queryset=ChecklistStep.objects.select_related("assignee", "completed_by")

@@ -193,6 +193,10 @@ class SignedWorkUp(Exception):
     """A change to a signed work-up without an addendum reason."""
 
 
+class Refused(Exception):
+    """A change the record does not allow, whoever asks; nothing was written."""
+
+
 def _who_last_changed(history_qs) -> str:
     record = history_qs.select_related("history_user").order_by("-history_date").first()
     if record is None:
@@ -621,6 +625,15 @@ def withdraw_addon_request(
         label=gettext("the request for %(name)s") % {"name": name},
         changes_since=changes_since,
     )
+    if locked.kept_sheets.exists():
+        raise Refused(
+            gettext(
+                "The request for %(name)s stays on the record: the patient was counselled on it "
+                "and the sheet they read is kept with it. Record a new counselling outcome "
+                "instead."
+            )
+            % {"name": name}
+        )
     workup = WorkUp.objects.get(pk=locked.workup_id)
     _addendum_if_signed(
         workup=workup, user=user, reason=addendum_reason, changes=[f"Add-on withdrawn: {name}"]

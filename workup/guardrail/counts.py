@@ -1,20 +1,28 @@
-"""Pre-aggregated counts of the work-up figures (``QualityCount``), kept exact by the writes.
+"""Pre-aggregated counts of the dashboard's figures (``QualityCount``), kept exact by the writes.
 
 A bucket is (figure, grain, day, clinician): the work-ups a clinician opened (or signed) that
-day, or that month. When summary rows change, only the buckets they left or joined are
-recomputed, each by one indexed query over that clinician's summary rows of that day or month;
-``rebuild`` recomputes every bucket in grouped passes (after a bulk refresh). Recomputing,
-rather than adding and subtracting, means a bucket is right as soon as the last write to it
-is, and a missed write is mended by the next one to the same bucket or by the command.
+day, or that month; the add-on requests recorded on a clinician's work-ups that day or month
+(by add-on and outcome); the desk's overrides a clinician counselled (by reason). When summary
+rows or add-on requests change, only the buckets they left or joined are recomputed, each by
+one indexed query over that clinician's rows of that day or month; ``rebuild`` recomputes every
+bucket in grouped passes (after a bulk refresh). Recomputing, rather than adding and
+subtracting, means a bucket is right as soon as the last write to it is, and a missed write (a
+bulk ``update()`` sends no signal) is mended by the next one to the same bucket or by
+``manage.py refresh_quality_summary``. Recounts of one bucket are serialised on PostgreSQL (a
+transaction-scoped advisory lock), so concurrent writes cannot leave a bucket half counted.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import zlib
+from datetime import date, datetime, time, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone
+
+from workup.clinic.models import AddonRequest
 
 from .models import QualityCount, WorkupSummary
 
@@ -27,8 +35,15 @@ SIGN_OFF_BUCKETS = (
     (181, None, "over 180 days"),
 )
 
-# Each figure: the summary's date field it is counted by, and its grouping keys.
+# The work-up figures: the summary's date field each is counted by.
 FIELDS = {QualityCount.Kind.RIF: "opened_on", QualityCount.Kind.SIGNED: "signed_on"}
+# The add-on figures: the request's moment each is counted by (its local day), whose it is, and
+# its keys. An override at the desk is a request going ahead against advice, counted on the
+# day it was counselled, under the clinician who counselled.
+REQUEST_FIGURES = {
+    QualityCount.Kind.ADDON: ("recorded_at", "workup__clinician", ("addon_code", "outcome")),
+    QualityCount.Kind.OVERRIDE: ("counselled_at", "counselled_by", ("override_reason",)),
+}
 
 
 def month_of(day: date) -> date:
@@ -97,6 +112,39 @@ def _replace(kind, grain, day, clinician_id, rows):
     )
 
 
+def _requests(kind, model=AddonRequest):
+    rows = model.objects.all()
+    if kind == QualityCount.Kind.OVERRIDE:
+        rows = rows.filter(
+            outcome=AddonRequest.Outcome.AGAINST_ADVICE.value,
+            counselled_at__isnull=False,
+            counselled_by__isnull=False,
+        )
+    return rows
+
+
+def _grouped_requests(kind, rows, by=()):
+    """Add-on requests grouped by ``by`` and (clinician, key_a, key_b), as ``_grouped``."""
+    _, who, keys = REQUEST_FIGURES[kind]
+    grouped = rows.values(*by, who, *keys).annotate(n=Count("pk")).order_by()
+    return [
+        (r[who], r[keys[0]], r[keys[1]] if len(keys) > 1 else "", r["n"], 0, r) for r in grouped
+    ]
+
+
+def _moment(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def _lock(kind, grain, day, clinician_id) -> None:
+    """Serialise recounts of one bucket until the transaction ends (PostgreSQL; SQLite
+    serialises writers already)."""
+    if connection.vendor == "postgresql":
+        key = zlib.crc32(f"quality:{kind}:{grain}:{day}:{clinician_id}".encode())
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key - 2**31])
+
+
 def recount(buckets) -> None:
     """Recompute these (kind, clinician id, day) buckets: the day's and its month's rows."""
     days = set()
@@ -107,12 +155,25 @@ def recount(buckets) -> None:
         days.add((kind, "m", month_of(day), clinician_id))
     with transaction.atomic():
         for kind, grain, day, clinician_id in sorted(days):
-            field = FIELDS[kind]
+            _lock(kind, grain, day, clinician_id)
             high = day + timedelta(days=1) if grain == "d" else next_month(day)
-            rows = WorkupSummary.objects.filter(
-                **{"clinician_id": clinician_id, f"{field}__gte": day, f"{field}__lt": high}
-            )
-            _replace(kind, grain, day, clinician_id, _grouped(kind, rows))
+            if kind in REQUEST_FIGURES:
+                moment, who, _ = REQUEST_FIGURES[kind]
+                rows = _requests(kind).filter(
+                    **{
+                        who: clinician_id,
+                        f"{moment}__gte": _moment(day),
+                        f"{moment}__lt": _moment(high),
+                    }
+                )
+                grouped = _grouped_requests(kind, rows)
+            else:
+                field = FIELDS[kind]
+                rows = WorkupSummary.objects.filter(
+                    **{"clinician_id": clinician_id, f"{field}__gte": day, f"{field}__lt": high}
+                )
+                grouped = _grouped(kind, rows)
+            _replace(kind, grain, day, clinician_id, grouped)
 
 
 def buckets_of(rows) -> set:
@@ -125,9 +186,57 @@ def buckets_of(rows) -> set:
     return out
 
 
-def rebuild() -> int:
-    """Recompute every bucket from the summary rows, in grouped passes; returns the rows made."""
+def request_buckets(clinician_id, request) -> set:
+    """The buckets an add-on request counts in, for the given work-up clinician: its
+    ``request`` is (recorded_at, counselled_by id, counselled_at), any of them None."""
+    recorded_at, counselled_by_id, counselled_at = request
+    out = set()
+    if recorded_at is not None:
+        out.add((QualityCount.Kind.ADDON, clinician_id, timezone.localdate(recorded_at)))
+    if counselled_at is not None:
+        out.add((QualityCount.Kind.OVERRIDE, counselled_by_id, timezone.localdate(counselled_at)))
+    return out
+
+
+def _request_rows(request_model=AddonRequest, count_model=QualityCount) -> list:
+    """Every add-on bucket: the day rows in one grouped pass each, the months summed from them
+    (a request's local day is its bucket; truncating to the day uses the current time zone)."""
     made = []
+    for kind, (moment, _, _) in REQUEST_FIGURES.items():
+        days = _requests(kind, request_model).annotate(bucket_day=TruncDate(moment))
+        months: dict = {}
+        for clinician_id, a, b, n, _, r in _grouped_requests(kind, days, by=("bucket_day",)):
+            day = r["bucket_day"]
+            made.append(
+                count_model(
+                    kind=kind, grain="d", day=day, clinician_id=clinician_id, key_a=a, key_b=b, n=n
+                )
+            )
+            key = (month_of(day), clinician_id, a, b)
+            months[key] = months.get(key, 0) + n
+        made.extend(
+            count_model(
+                kind=kind, grain="m", day=month, clinician_id=clinician_id, key_a=a, key_b=b, n=n
+            )
+            for (month, clinician_id, a, b), n in months.items()
+        )
+    return made
+
+
+def rebuild_requests(request_model, count_model) -> int:
+    """Recompute the add-on buckets alone (the migration that introduced them passes its
+    historical models)."""
+    made = _request_rows(request_model, count_model)
+    with transaction.atomic():
+        count_model.objects.filter(kind__in=list(REQUEST_FIGURES)).delete()
+        count_model.objects.bulk_create(made, batch_size=2000)
+    return len(made)
+
+
+def rebuild() -> int:
+    """Recompute every bucket from the summary rows and the add-on requests, in grouped
+    passes; returns the rows made."""
+    made = _request_rows()
     for kind, field in FIELDS.items():
         rows = WorkupSummary.objects.filter(**{f"{field}__isnull": False})
         for grain, by in (("d", F(field)), ("m", TruncMonth(field))):

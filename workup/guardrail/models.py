@@ -171,8 +171,9 @@ class WorkupSummary(models.Model):
 
 
 class QualityCount(models.Model):
-    """Pre-aggregated work-up counts for the dashboard: one row per (figure, grain, day,
-    clinician, key), recomputed for the affected buckets whenever a summary row changes.
+    """Pre-aggregated counts for the dashboard: one row per (figure, grain, day, clinician,
+    key), recomputed for the affected buckets whenever a summary row or an add-on request
+    changes.
 
     ``grain`` "m" rows hold a whole month (``day`` its first day), "d" rows a single day, so
     that any period is whole months plus at most two partial months of days: the dashboard
@@ -182,17 +183,22 @@ class QualityCount(models.Model):
     class Kind(models.TextChoices):
         RIF = "rif", gettext_lazy("Opened: RIF label by failed transfers")
         SIGNED = "signed", gettext_lazy("Signed: days to sign-off bucket")
+        ADDON = "addon", gettext_lazy("Add-on requests: by add-on and outcome")
+        OVERRIDE = "override", gettext_lazy("Overrides at the desk: by reason")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     grain = models.CharField(
         max_length=1, choices=[("d", gettext_lazy("day")), ("m", gettext_lazy("month"))]
     )
     day = models.DateField()
+    # The work-up's clinician; for the desk's overrides, the one who counselled.
     clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
-    key_a = models.CharField(max_length=20, blank=True)  # the RIF label; the sign-off bucket
-    key_b = models.CharField(max_length=10, blank=True)  # failed transfers ("" not recorded)
+    # The RIF label; the sign-off bucket; the add-on's code; the override's reason.
+    key_a = models.CharField(max_length=64, blank=True)
+    # Failed transfers ("" not recorded); the add-on request's outcome.
+    key_b = models.CharField(max_length=30, blank=True)
     n = models.PositiveIntegerField()
     total = models.BigIntegerField(default=0)  # the sum of days to sign-off (for the mean)
 

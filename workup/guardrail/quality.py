@@ -1,10 +1,12 @@
 """The lead's dashboard: each figure one aggregate query, whatever the number of work-ups.
 
-Add-on requests, overrides and overdue steps are grouped straight from their indexed tables;
-the work-up figures (time to sign-off, the RIF label by transfers) add up pre-aggregated
-buckets (``counts``: per clinician and day or month) kept exact by the writes, so nothing is
-assessed, no work-up or summary row is read here, and the rows read depend on the period's
-length and the number of clinicians, not on the number of work-ups.
+The work-up figures (time to sign-off, the RIF label by transfers), the add-on figures (by
+add-on, by month, outcomes) and the desk's overrides add up pre-aggregated buckets
+(``counts``: per clinician and day or month) kept exact by the writes, so nothing is assessed,
+no work-up, summary row or add-on request is read here, and the rows read depend on the
+period's length, the number of clinicians and the catalogue, not on the number of work-ups.
+Overdue steps add up the coordinators' step counts; the EMR's overrides (CDS Hooks feedback,
+a table of its own) are grouped straight from their date index.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from workup.clinic.models import AddonRequest
@@ -93,17 +95,9 @@ class Figure:
 BAR_TOP, BAR_STEP, BAR_LEFT, BAR_WIDTH = 6, 24, 250, 330
 
 
-def addon_requests(filters: Filters):
-    start, end = filters.moments()
-    rows = AddonRequest.objects.filter(recorded_at__gte=start, recorded_at__lt=end)
-    if filters.clinician is not None:
-        rows = rows.filter(workup__clinician=filters.clinician)
-    return rows
-
-
 class RequestGroups:
-    """The period's add-on requests counted by add-on and outcome, in one query, read once for
-    the two figures made from them (by add-on, and what happened to them)."""
+    """The period's add-on requests counted by add-on and outcome (from their buckets, in one
+    query), read once for the two figures made from them (by add-on, and what happened)."""
 
     def __init__(self, filters: Filters):
         self.filters = filters
@@ -112,12 +106,13 @@ class RequestGroups:
     @property
     def rows(self) -> list[dict]:
         if self._rows is None:
-            self._rows = list(
-                addon_requests(self.filters)
-                .values("addon_code", "outcome")
-                .annotate(n=Count("pk"))
+            self._rows = [
+                {"addon_code": r["key_a"], "outcome": r["key_b"], "n": r["count"]}
+                for r in counted(self.filters, QualityCount.Kind.ADDON)
+                .values("key_a", "key_b")
+                .annotate(count=Sum("n"))
                 .order_by()
-            )
+            ]
         return self._rows
 
     def total_by(self, key: str) -> dict:
@@ -142,37 +137,29 @@ def by_addon(filters: Filters, catalogue: Catalogue, groups: RequestGroups | Non
 
 
 def _months(filters: Filters):
-    """(first day, [start, end) as aware datetimes) of each month of the period."""
-    zone = timezone.get_current_timezone()
+    """The first day of each month of the period."""
     month = filters.start.replace(day=1)
     while month <= filters.end:
-        following = (month + timedelta(days=32)).replace(day=1)
-        yield (
-            month,
-            datetime.combine(month, time.min, tzinfo=zone),
-            datetime.combine(following, time.min, tzinfo=zone),
-        )
-        month = following
+        yield month
+        month = buckets.next_month(month)
 
 
 def by_month(filters: Filters) -> Figure:
-    # One pass with a count per month (plain comparisons, served by the recorded_at range),
-    # rather than truncating every row's date in the database.
-    months = list(_months(filters))
-    counts = addon_requests(filters).aggregate(
-        **{
-            f"m{n}": Count("pk", filter=Q(recorded_at__gte=low, recorded_at__lt=high))
-            for n, (_, low, high) in enumerate(months)
-        }
-    )
+    # The buckets' days (whole months and the edges' days), summed into their months.
+    counts: dict = {}
+    for row in (
+        counted(filters, QualityCount.Kind.ADDON).values("day").annotate(n=Sum("n")).order_by()
+    ):
+        month = buckets.month_of(row["day"])
+        counts[month] = counts.get(month, 0) + row["n"]
     figure = Figure(
         "months",
         "Add-on requests by month",
         "Requests recorded each month of the period (months without any show 0).",
         ["Month", "Requests"],
     )
-    for n, (month, _, _) in enumerate(months):
-        figure.rows.append([month.strftime("%Y-%m"), counts[f"m{n}"]])
+    for month in _months(filters):
+        figure.rows.append([month.strftime("%Y-%m"), counts.get(month, 0)])
     return figure
 
 
@@ -198,21 +185,26 @@ def _share(n, total) -> str:
 def _overrides(filters: Filters):
     """(desk rows, EMR rows): grouped counts of overrides in the period."""
     start, end = filters.moments()
-    desk = AddonRequest.objects.filter(
-        outcome=AddonRequest.Outcome.AGAINST_ADVICE, counselled_at__gte=start, counselled_at__lt=end
-    )
+    desk = counted(filters, QualityCount.Kind.OVERRIDE)
     emr = CdsFeedback.objects.filter(
         outcome=CdsFeedback.Outcome.OVERRIDDEN, outcome_at__gte=start, outcome_at__lt=end
     )
     if filters.clinician is not None:
-        desk = desk.filter(counselled_by=filters.clinician)
         emr = emr.filter(card__clinician=filters.clinician)
-    desk_rows = desk.values(
-        "counselled_by__username",
-        "counselled_by__first_name",
-        "counselled_by__last_name",
-        "override_reason",
-    ).annotate(n=Count("pk"))
+    desk_rows = [
+        {
+            "counselled_by__username": r["clinician__username"],
+            "counselled_by__first_name": r["clinician__first_name"],
+            "counselled_by__last_name": r["clinician__last_name"],
+            "override_reason": r["key_a"],
+            "n": r["count"],
+        }
+        for r in desk.values(
+            "clinician__username", "clinician__first_name", "clinician__last_name", "key_a"
+        )
+        .annotate(count=Sum("n"))
+        .order_by()
+    ]
     emr_rows = emr.values(
         "card__clinician__username",
         "card__clinician__first_name",
@@ -221,7 +213,7 @@ def _overrides(filters: Filters):
         "override_reason",
         "other_reason_code",
     ).annotate(n=Count("pk"))
-    return list(desk_rows), list(emr_rows)
+    return desk_rows, list(emr_rows)
 
 
 def _person(row, prefix) -> str:

@@ -3,7 +3,9 @@
 Saving a work-up or its findings refreshes that work-up's row once the transaction commits
 (the label is the engine's answer through ``assess_workup``, or the signed answer once signed).
 Each refresh also recomputes the dashboard's pre-aggregated buckets (``counts``) that the
-work-ups left or joined. Bulk inserts (the demo seeder) send no signals:
+work-ups left or joined (and, when a work-up changes hands, its add-on requests' buckets).
+Saving or deleting an add-on request recomputes the add-on buckets it left and joined. Bulk
+inserts (the demo seeder) send no signals:
 ``manage.py refresh_quality_summary`` fills the rows in batches, then rebuilds the buckets.
 """
 
@@ -13,7 +15,7 @@ import logging
 
 from django.db import transaction
 from django.db.models import Prefetch
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_init, post_save
 from django.utils import timezone
 
 from workup.clinic.assessment import assess_workup
@@ -78,12 +80,19 @@ def refresh(ids, *, recount: bool = True) -> int:
     done = 0
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]
-        old = (
-            set(WorkupSummary.objects.filter(pk__in=batch).values_list(*BUCKET_FIELDS))
+        before = (
+            {
+                r[0]: r[1:]
+                for r in WorkupSummary.objects.filter(pk__in=batch).values_list(
+                    "workup_id", *BUCKET_FIELDS
+                )
+            }
             if recount
-            else set()
+            else {}
         )
-        rows = [summary_row(w, catalogue) for w in _workups(batch)]
+        old = set(before.values())
+        workups = list(_workups(batch))
+        rows = [summary_row(w, catalogue) for w in workups]
         WorkupSummary.objects.bulk_create(
             rows,
             update_conflicts=True,
@@ -100,7 +109,15 @@ def refresh(ids, *, recount: bool = True) -> int:
         )
         if recount:
             new = {(r.clinician_id, r.opened_on, r.signed_on) for r in rows}
-            counts.recount(counts.buckets_of(old | new))
+            moved = set()
+            for workup in workups:  # a work-up given to another clinician: its requests move
+                was = before.get(workup.pk, (workup.clinician_id,))[0]
+                if was != workup.clinician_id:
+                    for request in workup.addon_requests.all():
+                        origin = (request.recorded_at, None, None)
+                        moved |= counts.request_buckets(was, origin)
+                        moved |= counts.request_buckets(workup.clinician_id, origin)
+            counts.recount(counts.buckets_of(old | new) | moved)
         done += len(rows)
     return done
 
@@ -131,7 +148,65 @@ def _on_summary_deleted(sender, instance, **kwargs):
     transaction.on_commit(lambda: counts.recount(counts.buckets_of(old)), robust=True)
 
 
+def _request_origin(instance):
+    # What the request's buckets were when it was read (from the loaded values only: a
+    # deferred field is not fetched here).
+    values = instance.__dict__
+    return (values.get("recorded_at"), values.get("counselled_by_id"), values.get("counselled_at"))
+
+
+def _on_request_loaded(sender, instance, **kwargs):
+    instance._quality_origin = _request_origin(instance)
+
+
+def _recount_requests(clinician_id, requests):
+    buckets = set()
+    for request in requests:
+        buckets |= counts.request_buckets(clinician_id, request)
+
+    def run():
+        try:
+            counts.recount(buckets)
+        except Exception:  # the write is saved; refresh_quality_summary mends the counts
+            log.exception("Could not recount the add-on figures of clinician %s", clinician_id)
+
+    transaction.on_commit(run)
+
+
+def _clinician_of(request):
+    workup = request._state.fields_cache.get("workup")
+    if workup is not None:
+        return workup.clinician_id
+    return (
+        WorkUp.objects.filter(pk=request.workup_id).values_list("clinician_id", flat=True).first()
+    )
+
+
+def _on_request_saved(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    was = getattr(instance, "_quality_origin", None)
+    now = _request_origin(instance)
+    _recount_requests(_clinician_of(instance), {now} | ({was} if was else set()))
+    instance._quality_origin = now
+
+
+def _on_request_deleted(sender, instance, **kwargs):
+    # Sent before a deleted work-up's own row goes (the collector deletes requests first).
+    was = getattr(instance, "_quality_origin", None) or _request_origin(instance)
+    _recount_requests(_clinician_of(instance), {was, _request_origin(instance)})
+
+
 def connect():
+    post_init.connect(
+        _on_request_loaded, sender=AddonRequest, dispatch_uid="guardrail-request-loaded"
+    )
+    post_save.connect(
+        _on_request_saved, sender=AddonRequest, dispatch_uid="guardrail-request-saved"
+    )
+    post_delete.connect(
+        _on_request_deleted, sender=AddonRequest, dispatch_uid="guardrail-request-deleted"
+    )
     post_delete.connect(
         _on_summary_deleted, sender=WorkupSummary, dispatch_uid="guardrail-summary-deleted"
     )

@@ -42,6 +42,7 @@ from ..history import workup_history as history_of
 from ..models import AddonRequest, ChecklistStep, StimulationCycle, WorkUp
 from ..presenters import load_workup, workup_context
 from ..services import (
+    Refused,
     SignedWorkUp,
     StaleEdit,
     add_addon_request,
@@ -142,6 +143,8 @@ def page_forms(request, workup, catalogue, answer, bound=None, open_step=None) -
         out["plan"] = plan_form(workup, catalogue)  # the stimulation panel's plan
         out["addon"] = AddonRequestForm(prefix="addon", workup=workup, catalogue=catalogue)
         for request_row in workup.addon_requests.all():
+            if getattr(request_row, "has_kept_sheet", False):
+                continue  # it stays on the record with the sheet the patient read
             out["withdraw"][request_row.addon_code] = WithdrawForm(
                 prefix=f"withdraw-{request_row.pk}",
                 workup=workup,
@@ -279,6 +282,8 @@ def save_or_explain(
         except SignedWorkUp as signed:
             field = "addendum_reason" if "addendum_reason" in form.fields else None
             form.add_error(field, str(signed))
+        except Refused as refused:
+            form.add_error(None, str(refused))
         else:
             return saved(request, workup, Note(anchor, done(form.cleaned_data), before=before))
     return render_workup(request, load_workup(workup.pk), bound={key: form}, open_step=open_step)
