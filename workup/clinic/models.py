@@ -541,6 +541,15 @@ class AddonRequest(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["workup", "addon_code"], name="addon_request_unique")
         ]
+        indexes = [
+            # The lead's register of overrides: the newest requests going ahead against advice
+            # in a period, read backwards along this index (a few rows, not every request).
+            models.Index(
+                fields=["counselled_at"],
+                name="addon_override_idx",
+                condition=models.Q(outcome="proceeding_against_advice"),
+            )
+        ]
 
     def __str__(self):
         return f"{self.addon_code} ({self.get_outcome_display()})"
