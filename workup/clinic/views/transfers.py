@@ -75,6 +75,26 @@ def _explain(form, error) -> None:
         form.add_error(None, str(error))
 
 
+def _save_row(request, pk, workup, build, *, write, done, key, open_step):
+    """The tail the table's row writes share: validate, write, say ``done`` and go back to the
+    table. A stale table redraws the form on the work-up as it is now, the entries kept; a
+    signed work-up without a reason asks for one. Nothing is stored on either."""
+    form = build(request.POST, workup)
+    if form.is_valid():
+        try:
+            result = write(form)
+        except (StaleEdit, SignedWorkUp) as error:
+            if isinstance(error, StaleEdit):
+                workup = load_workup(pk)
+                form = build(_refresh_table_fields(build(request.POST, workup), workup), workup)
+                form.is_valid()
+            _explain(form, error)
+        else:
+            done(result)
+            return _back(workup)
+    return render_workup(request, workup, bound={key: form}, open_step=open_step)
+
+
 @require_POST
 @permission_required("clinic.record_findings", raise_exception=True)
 def transfer_add(request, pk):
@@ -84,25 +104,20 @@ def transfer_add(request, pk):
     def build(data, on):
         return TransferForm(data, prefix="transfer-new", workup=on, catalogue=catalogue)
 
-    form = build(request.POST, workup)
-    if form.is_valid():
-        try:
-            transfer = add_transfer(
-                workup=workup, user=request.user, values=form.values, **_seen(form)
-            )
-        except (StaleEdit, SignedWorkUp) as error:
-            if isinstance(error, StaleEdit):
-                fresh = load_workup(pk)
-                form = build(_refresh_table_fields(build(request.POST, fresh), fresh), fresh)
-                form.is_valid()
-                workup = fresh
-            _explain(form, error)
-        else:
-            messages.success(
-                request, gettext("Transfer added: %(line)s.") % {"line": transfer.line()}
-            )
-            return _back(workup)
-    return render_workup(request, workup, bound={"transfer_new": form}, open_step=NEW)
+    return _save_row(
+        request,
+        pk,
+        workup,
+        build,
+        write=lambda form: add_transfer(
+            workup=workup, user=request.user, values=form.values, **_seen(form)
+        ),
+        done=lambda transfer: messages.success(
+            request, gettext("Transfer added: %(line)s.") % {"line": transfer.line()}
+        ),
+        key="transfer_new",
+        open_step=NEW,
+    )
 
 
 @require_POST
@@ -123,35 +138,28 @@ def transfer_edit(request, pk, transfer_pk):
             transfer=transfer,
         )
 
-    form = build(request.POST, workup)
-    if form.is_valid():
-        try:
-            changes = change_transfer(
-                transfer=transfer, user=request.user, values=form.values, **_seen(form)
+    def done(changes):
+        if changes:
+            messages.success(
+                request, gettext("Saved: %(changes)s.") % {"changes": "; ".join(changes)}
             )
-        except (StaleEdit, SignedWorkUp) as error:
-            if isinstance(error, StaleEdit):
-                fresh = load_workup(pk)
-                form = build(_refresh_table_fields(build(request.POST, fresh), fresh), fresh)
-                form.is_valid()
-                workup = fresh
-            _explain(form, error)
         else:
-            if changes:
-                messages.success(
-                    request, gettext("Saved: %(changes)s.") % {"changes": "; ".join(changes)}
-                )
-            else:
-                messages.info(
-                    request,
-                    gettext("Transfer of %(date)s: nothing changed.")
-                    % {"date": day_words(transfer.date)},
-                )
-            return _back(workup)
-    return render_workup(
+            messages.info(
+                request,
+                gettext("Transfer of %(date)s: nothing changed.")
+                % {"date": day_words(transfer.date)},
+            )
+
+    return _save_row(
         request,
+        pk,
         workup,
-        bound={f"transfer_edit_{transfer.pk}": form},
+        build,
+        write=lambda form: change_transfer(
+            transfer=transfer, user=request.user, values=form.values, **_seen(form)
+        ),
+        done=done,
+        key=f"transfer_edit_{transfer.pk}",
         open_step=f"transfer-{transfer.pk}",
     )
 
@@ -167,24 +175,16 @@ def transfer_delete(request, pk, transfer_pk):
     def build(data, on):
         return RemoveTransferForm(data, prefix=f"remove-{transfer.pk}", workup=on)
 
-    form = build(request.POST, workup)
-    if form.is_valid():
-        try:
-            line = remove_transfer(transfer=transfer, user=request.user, **_seen(form))
-        except (StaleEdit, SignedWorkUp) as error:
-            if isinstance(error, StaleEdit):
-                fresh = load_workup(pk)
-                form = build(_refresh_table_fields(build(request.POST, fresh), fresh), fresh)
-                form.is_valid()
-                workup = fresh
-            _explain(form, error)
-        else:
-            messages.success(request, gettext("Transfer removed: %(line)s.") % {"line": line})
-            return _back(workup)
-    return render_workup(
+    return _save_row(
         request,
+        pk,
         workup,
-        bound={f"transfer_remove_{transfer.pk}": form},
+        build,
+        write=lambda form: remove_transfer(transfer=transfer, user=request.user, **_seen(form)),
+        done=lambda line: messages.success(
+            request, gettext("Transfer removed: %(line)s.") % {"line": line}
+        ),
+        key=f"transfer_remove_{transfer.pk}",
         open_step=f"transfer-{transfer.pk}",
     )
 
