@@ -12,6 +12,35 @@ from workup.evidence.facts import parse_facts
 
 _numbers = itertools.count(1)
 
+# The contract's example ("Contract 2: transfers" in the assessment contract): a failed untested
+# blastocyst from a retrieval at 34, then a biochemical pregnancy from a euploid one at 35.
+CONTRACT_TRANSFERS = (
+    {
+        "date": "2025-02-10",
+        "oocyte_age": 34,
+        "donor_oocytes": False,
+        "frozen": True,
+        "stage": "blastocyst",
+        "embryos": [{"pgta": "untested", "grade": "4AA"}],
+        "outcome": "negative",
+    },
+    {
+        "date": "2025-09-02",
+        "oocyte_age": 35,
+        "donor_oocytes": False,
+        "frozen": True,
+        "stage": "blastocyst",
+        "embryos": [{"pgta": "euploid", "grade": "5AB"}],
+        "outcome": "biochemical",
+    },
+)
+
+
+def contract_transfers(*more) -> list[dict]:
+    """The contract's two transfers (fresh copies), then ``more``."""
+    copies = [{**t, "embryos": [dict(e) for e in t["embryos"]]} for t in CONTRACT_TRANSFERS]
+    return copies + list(more)
+
 
 def make_patient(
     *, mrn=None, name="Test Patient", birth_date=date(1988, 5, 1), language="en"

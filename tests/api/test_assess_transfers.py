@@ -5,31 +5,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.factories import make_patient, make_workup
+from tests.factories import contract_transfers, make_patient, make_workup
 
 from .test_assess_contract import post, run_cli
 
 CONTRACT_EXAMPLE = {
     "age": 38,
-    "transfers": [
-        {
-            "date": "2025-02-10",
-            "oocyte_age": 34,
-            "donor_oocytes": False,
-            "frozen": True,
-            "stage": "blastocyst",
-            "embryos": [{"pgta": "untested", "grade": "4AA"}],
-            "outcome": "negative",
-        },
-        {
-            "date": "2025-09-02",
-            "oocyte_age": 35,
-            "donor_oocytes": False,
-            "frozen": True,
-            "stage": "blastocyst",
-            "embryos": [{"pgta": "euploid", "grade": "5AB"}],
-            "outcome": "biochemical",
-        },
+    "transfers": contract_transfers(
         {
             "date": "2026-04-20",
             "oocyte_age": 26,
@@ -39,7 +21,7 @@ CONTRACT_EXAMPLE = {
             "embryos": [{"pgta": "untested"}, {"pgta": "untested"}],
             "outcome": "negative",
         },
-    ],
+    ),
 }
 
 BAD = [

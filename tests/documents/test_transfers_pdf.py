@@ -15,7 +15,7 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
-from tests.factories import make_patient, make_workup, sign
+from tests.factories import contract_transfers, make_patient, make_workup, sign
 from workup.clinic.models import WorkUp
 from workup.clinic.transfer_records import Transfer
 
@@ -24,25 +24,7 @@ from .helpers import pdf_pages, requires_poppler, squash, url
 # The crop of the chart is kept for a person to look at (git-ignored).
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
-TRANSFERS = [
-    {
-        "date": "2025-02-10",
-        "oocyte_age": 34,
-        "donor_oocytes": False,
-        "frozen": True,
-        "stage": "blastocyst",
-        "embryos": [{"pgta": "untested", "grade": "4AA"}],
-        "outcome": "negative",
-    },
-    {
-        "date": "2025-09-02",
-        "oocyte_age": 35,
-        "donor_oocytes": False,
-        "frozen": True,
-        "stage": "blastocyst",
-        "embryos": [{"pgta": "euploid", "grade": "5AB"}],
-        "outcome": "biochemical",
-    },
+TRANSFERS = contract_transfers(
     {
         "date": "2025-11-12",
         "oocyte_age": 35,
@@ -60,7 +42,7 @@ TRANSFERS = [
         "embryos": [{"pgta": "untested", "grade": "4AB"}, {"pgta": "untested", "grade": "3BB"}],
         "outcome": "negative",
     },
-]
+)
 
 
 @pytest.fixture

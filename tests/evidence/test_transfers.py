@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from tests.factories import contract_transfers
 from workup.evidence.catalogue import Catalogue
 from workup.evidence.facts import FactsError, parse_facts
 
@@ -513,26 +514,7 @@ def test_good_grades_are_kept(catalogue, grade, stage, stored):
 def test_transfers_round_trip_through_the_canonical_form(catalogue):
     data = {
         "age": 38,
-        "transfers": [
-            {
-                "date": "2025-02-10",
-                "oocyte_age": 34,
-                "donor_oocytes": False,
-                "frozen": True,
-                "stage": "blastocyst",
-                "embryos": [{"pgta": "untested", "grade": "4AA"}],
-                "outcome": "negative",
-            },
-            {
-                "date": "2025-09-02",
-                "oocyte_age": 35,
-                "donor_oocytes": False,
-                "frozen": True,
-                "stage": "blastocyst",
-                "embryos": [{"pgta": "euploid", "grade": "5AB"}],
-                "outcome": "biochemical",
-            },
-        ],
+        "transfers": contract_transfers(),
     }
     codes = catalogue.codes_for_facts()
     facts = parse_facts(data, **codes)

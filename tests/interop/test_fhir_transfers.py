@@ -4,30 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import make_workup, sign_as_seen
+from tests.factories import contract_transfers, make_workup, sign_as_seen
 
 from .test_fhir_export import assert_valid_r4, export, resources
 
 TRANSFERS = {
     "age": 38,
-    "transfers": [
-        {
-            "date": "2025-02-10",
-            "oocyte_age": 34,
-            "donor_oocytes": False,
-            "frozen": True,
-            "stage": "blastocyst",
-            "embryos": [{"pgta": "untested", "grade": "4AA"}],
-            "outcome": "negative",
-        },
-        {
-            "date": "2025-09-02",
-            "oocyte_age": 35,
-            "frozen": True,
-            "stage": "blastocyst",
-            "embryos": [{"pgta": "euploid", "grade": "5AB"}],
-            "outcome": "biochemical",
-        },
+    "transfers": contract_transfers(
         {
             "date": "2026-04-20",
             "oocyte_age": 26,
@@ -36,7 +19,7 @@ TRANSFERS = {
             "stage": "blastocyst",
             "embryos": [{"pgta": "untested"}, {"pgta": "mosaic"}],
         },
-    ],
+    ),
 }
 
 
