@@ -94,22 +94,28 @@ def _grouped(kind, rows, by=()):
     return [(r["clinician"], r["bucket"], "", r["n"], r["total"] or 0, r) for r in grouped]
 
 
-def _replace(kind, grain, day, clinician_id, rows):
-    """Make the bucket exactly these rows (and nothing else)."""
-    QualityCount.objects.filter(kind=kind, grain=grain, day=day, clinician_id=clinician_id).delete()
-    QualityCount.objects.bulk_create(
-        QualityCount(
+def _made(kind, grain, rows, *, day=None, model=QualityCount) -> list:
+    """Count rows from grouped (clinician, key_a, key_b, n, total, row) tuples: of ``day``, or
+    of each row's ``bucket_day``."""
+    return [
+        model(
             kind=kind,
             grain=grain,
-            day=day,
+            day=day or r["bucket_day"],
             clinician_id=clinician_id,
             key_a=a,
             key_b=b,
             n=n,
             total=total,
         )
-        for _, a, b, n, total, _ in rows
-    )
+        for clinician_id, a, b, n, total, r in rows
+    ]
+
+
+def _replace(kind, grain, day, clinician_id, rows):
+    """Make the bucket exactly these rows (and nothing else)."""
+    QualityCount.objects.filter(kind=kind, grain=grain, day=day, clinician_id=clinician_id).delete()
+    QualityCount.objects.bulk_create(_made(kind, grain, rows, day=day))
 
 
 def _requests(kind, model=AddonRequest):
@@ -204,22 +210,14 @@ def _request_rows(request_model=AddonRequest, count_model=QualityCount) -> list:
     made = []
     for kind, (moment, _, _) in REQUEST_FIGURES.items():
         days = _requests(kind, request_model).annotate(bucket_day=TruncDate(moment))
+        grouped = _grouped_requests(kind, days, by=("bucket_day",))
+        made += _made(kind, "d", grouped, model=count_model)
         months: dict = {}
-        for clinician_id, a, b, n, _, r in _grouped_requests(kind, days, by=("bucket_day",)):
-            day = r["bucket_day"]
-            made.append(
-                count_model(
-                    kind=kind, grain="d", day=day, clinician_id=clinician_id, key_a=a, key_b=b, n=n
-                )
-            )
-            key = (month_of(day), clinician_id, a, b)
+        for clinician_id, a, b, n, _, r in grouped:
+            key = (month_of(r["bucket_day"]), clinician_id, a, b)
             months[key] = months.get(key, 0) + n
-        made.extend(
-            count_model(
-                kind=kind, grain="m", day=month, clinician_id=clinician_id, key_a=a, key_b=b, n=n
-            )
-            for (month, clinician_id, a, b), n in months.items()
-        )
+        monthly = [(c, a, b, n, 0, {"bucket_day": m}) for (m, c, a, b), n in months.items()]
+        made += _made(kind, "m", monthly, model=count_model)
     return made
 
 
@@ -241,19 +239,7 @@ def rebuild() -> int:
         rows = WorkupSummary.objects.filter(**{f"{field}__isnull": False})
         for grain, by in (("d", F(field)), ("m", TruncMonth(field))):
             keyed = rows.annotate(bucket_day=by)
-            for clinician_id, a, b, n, total, r in _grouped(kind, keyed, by=("bucket_day",)):
-                made.append(
-                    QualityCount(
-                        kind=kind,
-                        grain=grain,
-                        day=r["bucket_day"],
-                        clinician_id=clinician_id,
-                        key_a=a,
-                        key_b=b,
-                        n=n,
-                        total=total,
-                    )
-                )
+            made += _made(kind, grain, _grouped(kind, keyed, by=("bucket_day",)))
     with transaction.atomic():
         QualityCount.objects.all().delete()
         QualityCount.objects.bulk_create(made, batch_size=2000)
