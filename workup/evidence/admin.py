@@ -78,6 +78,19 @@ class EntryForm(forms.ModelForm):
         return cleaned
 
 
+def pending_again_if_edited(request, obj, form, change) -> None:
+    """An edit of a reviewed entry's content (anything but its review fields) sends it back to
+    pending clinical review, and says so: shared by the catalogue's and the code table's admins."""
+    if change and any(name not in obj.REVIEW_FIELDS for name in form.changed_data):
+        obj.review_status = ReviewStatus.PENDING
+        obj.reviewed_by = None
+        obj.reviewed_at = None
+        obj.review_note = "Edited in the admin; needs a review."
+        messages.info(
+            request, gettext_lazy("The entry changed, so it is pending clinical review again.")
+        )
+
+
 class ReviewableAdmin(SimpleHistoryAdmin):
     form = EntryForm
     list_display = (
@@ -157,17 +170,7 @@ class ReviewableAdmin(SimpleHistoryAdmin):
             )
 
     def save_model(self, request, obj, form, change):
-        content_changed = change and any(
-            name not in obj.REVIEW_FIELDS for name in form.changed_data
-        )
-        if content_changed:
-            obj.review_status = ReviewStatus.PENDING
-            obj.reviewed_by = None
-            obj.reviewed_at = None
-            obj.review_note = "Edited in the admin; needs a review."
-            messages.info(
-                request, gettext_lazy("The entry changed, so it is pending clinical review again.")
-            )
+        pending_again_if_edited(request, obj, form, change)
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):

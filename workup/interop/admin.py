@@ -2,11 +2,12 @@
 catalogue), the laboratories' code table and the clinic EMR's order codes."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
+from workup.evidence.admin import pending_again_if_edited
 from workup.evidence.models import AddOn, ReviewStatus
 
 from . import codes
@@ -56,14 +57,7 @@ class ReviewedFromFileAdmin(SimpleHistoryAdmin):
         self.message_user(request, f"Returned {count} entries to pending clinical review.")
 
     def save_model(self, request, obj, form, change):
-        if change and any(name not in obj.REVIEW_FIELDS for name in form.changed_data):
-            obj.review_status = ReviewStatus.PENDING
-            obj.reviewed_by = None
-            obj.reviewed_at = None
-            obj.review_note = "Edited in the admin; needs a review."
-            messages.info(
-                request, gettext_lazy("The entry changed, so it is pending clinical review again.")
-            )
+        pending_again_if_edited(request, obj, form, change)
         super().save_model(request, obj, form, change)
 
 
