@@ -163,14 +163,8 @@ def _recount_requests(clinician_id, requests):
     buckets = set()
     for request in requests:
         buckets |= counts.request_buckets(clinician_id, request)
-
-    def run():
-        try:
-            counts.recount(buckets)
-        except Exception:  # the write is saved; refresh_quality_summary mends the counts
-            log.exception("Could not recount the add-on figures of clinician %s", clinician_id)
-
-    transaction.on_commit(run)
+    # robust: the write is saved whatever happens here (refresh_quality_summary mends).
+    transaction.on_commit(lambda: counts.recount(buckets), robust=True)
 
 
 def _clinician_of(request):
